@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test` (README). Everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export SITE_URL ?= http://127.0.0.1:$(PORT)
+DEMO_USER ?= demo
+DEMO_PASSWORD ?= pixels-demo-2026
+DEMO_EMAIL ?= demo@example.com
+DEMO_POSTS ?= 600
+
+.PHONY: run test lint format bench chaos clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@set -e; \
+	REDIS_URL="$$($(PY) manage.py dev_redis)"; export REDIS_URL; \
+	$(PY) manage.py migrate --noinput -v 0; \
+	$(PY) manage.py seed_demo --user "$(DEMO_USER)" --password "$(DEMO_PASSWORD)" \
+	  --email "$(DEMO_EMAIL)" --posts $(DEMO_POSTS); \
+	echo; echo "PMD runs at $(SITE_URL)/  (log in as $(DEMO_USER) / $(DEMO_PASSWORD); Ctrl+C stops)"; echo; \
+	exec $(VENV)/bin/honcho start --port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf var/ .pytest_cache .ruff_cache
+
+chaos: $(STAMP)
+	PMD_CHAOS_REPORT=bench/results/chaos.md $(PY) -m pytest -m fault -q -p no:randomly $(PYTEST_ARGS)

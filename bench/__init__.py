@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): numbers measured on this machine, written to bench/results/."""

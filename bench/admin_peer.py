@@ -1,0 +1,47 @@
+"""The peer of the PMD table: Django admin's changelist showing the same posts
+with the same columns, sort and page size, served from its own URL in the bench."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import path
+
+from pmd_project.urls import urlpatterns as project_urls
+from posts.models import Post
+
+# (the PMD's sort key, the admin column showing the same field)
+PEER_COLUMNS = [
+    ("visibility", "hidden_by_user"),
+    ("title", "title"),
+    ("description", "description"),
+    ("uploaded", "created_at"),
+    ("frames", "frame_count"),
+    ("format", "file_format"),
+    ("size", "file_bytes"),
+    ("width", "width"),
+    ("height", "height"),
+    ("reactions", "reaction_count"),
+    ("comments", "comment_count"),
+    ("views", "view_count"),
+]
+
+site = admin.AdminSite(name="peer")
+
+
+class PeerPostAdmin(admin.ModelAdmin):
+    list_display = [column for _, column in PEER_COLUMNS]
+    list_per_page = 32
+    owner_id: int | None = None
+
+    def get_queryset(self, request):
+        # The same rows as the PMD: the owner's live artworks.
+        return (
+            super()
+            .get_queryset(request)
+            .filter(owner_id=self.owner_id, kind="artwork", deleted_by_user=False)
+        )
+
+
+site.register(Post, PeerPostAdmin)
+
+urlpatterns = [*project_urls, path("peer-admin/", site.urls)]

@@ -1,0 +1,118 @@
+"""Bench environment: its own PostgreSQL database, vault and cache prefix, so
+a bench run never touches development or test data."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pmd_bench"
+BENCH_USER = "bench"
+BENCH_POSTS = 100_000
+
+
+def configure() -> None:
+    """Environment for the bench, then Django. Call before importing models."""
+    os.environ.setdefault("DATABASE_URL", BENCH_DATABASE_URL)
+    os.environ.setdefault("PMD_VAULT_ROOT", str(ROOT / "var" / "bench-vault"))
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
+    os.environ.setdefault("CACHE_KEY_PREFIX", "pmd-bench")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+    os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+    os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "pmd_project.settings"
+    sys.path.insert(0, str(ROOT))
+    _create_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _create_database(url: str) -> None:
+    parsed = urlparse(url)
+    if not parsed.scheme.startswith("postgres"):
+        raise SystemExit("The bench runs on PostgreSQL: set DATABASE_URL to a postgres:// URL")
+    import psycopg
+
+    name = parsed.path.lstrip("/")
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_owner(username: str = BENCH_USER, posts: int = BENCH_POSTS, password: str = ""):
+    """A bench user with `posts` posts, seeded once (with a progress bar)."""
+    from django.db import connection
+
+    from posts.demo import ensure_user, seed_posts
+
+    owner = ensure_user(
+        username=username,
+        password=password or f"{username}-password-1",
+        email=f"{username}@example.com",
+    )
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r  seeding {done:,}/{total:,} posts", end="" if done < total else "\n", flush=True)
+
+    if seed_posts(owner=owner, total=posts, seed=2026, progress=progress):
+        with connection.cursor() as cursor:
+            # Index-only scans need the visibility map a VACUUM builds.
+            cursor.execute("VACUUM ANALYZE posts_post")
+    return owner
+
+
+def timed(function: Callable[[], object], runs: int) -> list[float]:
+    """Milliseconds of each of `runs` calls, after one warm-up call."""
+    function()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def mark(ok: bool) -> str:
+    return "✅" if ok else "❌"
+
+
+def private_vault_settings(root: Path, **extra):
+    """override_settings pointing the vault (and its storage) at `root`."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(root), "base_url": None},
+    }
+    return override_settings(
+        PMD_VAULT_ROOT=root, STORAGES={**settings.STORAGES, "vault": storage}, **extra
+    )

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import connections
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
+from django.db.models.lookups import Regex
+from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
+
+from posts.public_ids import post_id_from_sqid, post_sqid, user_sqid
+
+from . import downloads, emails
+from .api import ApiError
+from .models import ActivityEntry, BatchDownloadRequest
+
+Status = BatchDownloadRequest.Status
+
+
+@admin.register(BatchDownloadRequest)
+class BatchDownloadRequestAdmin(admin.ModelAdmin):
+    """Download requests for support staff (SPEC §10). Statuses change only
+    through the actions, which use the same services as the site."""
+
+    list_display = [
+        "id",
+        "user",
+        "status",
+        "artwork_count",
+        "size",
+        "created_at",
+        "expires_at",
+    ]
+    list_filter = ["status", "created_at", "expires_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["user__username", "user__email", "=id"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user", "retry_of"]
+    show_full_result_count = False
+    ordering = ["-created_at"]
+    readonly_fields = [
+        "id",
+        "user",
+        "user_dashboard",
+        "post_ids",
+        "include_comments",
+        "include_reactions",
+        "send_email",
+        "status",
+        "error_message",
+        "file_path",
+        "file_size_bytes",
+        "artwork_count",
+        "progress",
+        "retry_of",
+        "created_at",
+        "started_at",
+        "completed_at",
+        "expires_at",
+    ]
+    fieldsets = [
+        (
+            "Request",
+            {
+                "fields": [
+                    "id",
+                    "user",
+                    "user_dashboard",
+                    "post_ids",
+                    ("include_comments", "include_reactions", "send_email"),
+                    "retry_of",
+                    "created_at",
+                ]
+            },
+        ),
+        (
+            "Build",
+            {
+                "fields": [
+                    "status",
+                    "error_message",
+                    ("artwork_count", "progress"),
+                    ("file_path", "file_size_bytes"),
+                    ("started_at", "completed_at", "expires_at"),
+                ]
+            },
+        ),
+    ]
+    actions = ["retry_failed", "expire_now", "resend_email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Requests are made by their owners, under the daily limit.
+        return False
+
+    @admin.display(description="size", ordering="file_size_bytes")
+    def size(self, bdr: BatchDownloadRequest) -> str:
+        return filesizeformat(bdr.file_size_bytes) if bdr.file_size_bytes is not None else "—"
+
+    @admin.display(description="user's PMD")
+    def user_dashboard(self, bdr: BatchDownloadRequest) -> str:
+        url = reverse("pmd:dashboard", args=[user_sqid(bdr.user_id)])
+        return format_html('<a href="{}?bdr={}">{}</a>', url, bdr.pk, f"{url}?bdr={bdr.pk}")
+
+    @admin.action(description="Retry selected failed requests", permissions=["change"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet) -> None:
+        retried = 0
+        refused: list[str] = []
+        for bdr in queryset.filter(status=Status.FAILED):
+            try:
+                downloads.download_request_retry(bdr=bdr)
+            except ApiError as error:
+                refused.append(f"{bdr.pk}: {error.message}")
+            else:
+                retried += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed request retried.",
+                "%(count)d failed requests retried.",
+                retried,
+            )
+            % {"count": retried},
+            messages.SUCCESS if retried else messages.WARNING,
+        )
+        if refused:
+            self.message_user(request, "Not retried: " + "; ".join(refused), messages.WARNING)
+
+    @admin.action(
+        description="Expire selected ready requests now (deletes the file)", permissions=["change"]
+    )
+    def expire_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        expired = sum(
+            downloads.download_request_expire(bdr=bdr)
+            for bdr in queryset.filter(status=Status.READY)
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d request expired and its file deleted.",
+                "%(count)d requests expired and their files deleted.",
+                expired,
+            )
+            % {"count": expired},
+            messages.SUCCESS if expired else messages.WARNING,
+        )
+
+    @admin.action(description="Resend the ready / failed email", permissions=["change"])
+    def resend_email(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Sent here rather than queued, so the message says what happened.
+        sent = 0
+        for bdr in queryset.filter(status__in=[Status.READY, Status.FAILED]):
+            kind = "ready" if bdr.status == Status.READY else "failed"
+            sent += emails.send_download_email(bdr.pk, kind, raise_errors=False)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d email sent (ready and failed requests only).",
+                "%(count)d emails sent (ready and failed requests only).",
+                sent,
+            )
+            % {"count": sent},
+            messages.SUCCESS if sent else messages.WARNING,
+        )
+
+
+def entries_touching_post(queryset: QuerySet[ActivityEntry], post_id: int) -> QuerySet:
+    """The audit entries whose post_ids hold `post_id`.
+
+    PostgreSQL answers with jsonb containment; databases without JSON
+    `contains` (SQLite) match the JSON text instead.
+    """
+    if connections[queryset.db].features.supports_json_field_contains:
+        return queryset.filter(post_ids__contains=[post_id])
+    return entries_touching_post_by_text(queryset, post_id)
+
+
+def entries_touching_post_by_text(queryset: QuerySet[ActivityEntry], post_id: int) -> QuerySet:
+    # post_ids is a JSON list of integers, so a number bounded by non-digits
+    # is exactly one element: 12 does not match 123 or 412.
+    return queryset.filter(Regex(Cast("post_ids", TextField()), rf"[^0-9]{int(post_id)}[^0-9]"))
+
+
+@admin.register(ActivityEntry)
+class ActivityEntryAdmin(admin.ModelAdmin):
+    """The batch action audit trail, for support ("where did my posts go?").
+    Read-only: an audit trail that staff could edit would prove nothing."""
+
+    list_display = ["created_at", "user", "action", "count", "requested_count"]
+    list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["user__username"]
+    search_help_text = "Username, or a post's sqid (from its URL)."
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ["user", "action", "count", "requested_count", "created_at", "posts"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ActivityEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ActivityEntry | None = None) -> bool:
+        return False
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        post_id = post_id_from_sqid(search_term.strip())
+        if post_id is not None:
+            results |= entries_touching_post(queryset, post_id)
+        return results, may_have_duplicates
+
+    @admin.display(description="requested")
+    def requested_count(self, entry: ActivityEntry) -> int:
+        return len(entry.post_ids)
+
+    @admin.display(description="posts (sqid → admin page)")
+    def posts(self, entry: ActivityEntry) -> str:
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:posts_post_change", args=[post_id]), post_sqid(post_id))
+                for post_id in entry.post_ids
+            ),
+        )

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class InvalidTransition(Exception):
+    """A status change the state machine of SPEC §3 does not allow."""
+
+
+class BatchDownloadRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    # The only moves there are (SPEC §3): target -> the statuses it may come from.
+    ALLOWED_SOURCES = {
+        Status.PROCESSING: (Status.PENDING,),
+        Status.READY: (Status.PROCESSING,),
+        Status.FAILED: (Status.PENDING, Status.PROCESSING),
+        Status.EXPIRED: (Status.READY,),
+    }
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="download_requests"
+    )
+    # The requested posts, in the order they were asked for.
+    post_ids = models.JSONField()
+    include_comments = models.BooleanField(default=False)
+    include_reactions = models.BooleanField(default=False)
+    send_email = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error_message = models.CharField(max_length=500, blank=True)
+    file_path = models.CharField(max_length=255, blank=True, help_text="Relative to the vault.")
+    file_size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    artwork_count = models.PositiveIntegerField()
+    progress = models.PositiveIntegerField(default=0, help_text="Artworks done.")
+    # A retry of a failed request is a new request that does not use up
+    # another of the day's requests.
+    retry_of = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retried_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "batch download request"
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="bdr_user_newest"),
+            models.Index(
+                fields=["expires_at"],
+                name="bdr_ready_expiry",
+                condition=models.Q(status="ready"),
+            ),
+            models.Index(
+                fields=["status", "created_at"],
+                name="bdr_unfinished",
+                condition=models.Q(status__in=["pending", "processing"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artwork_count} artworks for {self.user} ({self.status})"
+
+    def transition(self, to: str, **fields) -> None:
+        """Move to status `to`, saving `fields` with it, or raise InvalidTransition.
+
+        One conditional UPDATE: when two processes race for the same move,
+        exactly one wins and the other gets InvalidTransition.
+        """
+        sources = self.ALLOWED_SOURCES.get(to)
+        if sources is None or self.status not in sources:
+            raise InvalidTransition(f"{self.status} -> {to} is not allowed")
+        updated = (
+            type(self).objects.filter(pk=self.pk, status__in=sources).update(status=to, **fields)
+        )
+        if updated != 1:
+            current = type(self).objects.filter(pk=self.pk).values_list("status", flat=True)
+            raise InvalidTransition(
+                f"{self.status} -> {to} lost a race (now {current.first() or 'gone'})"
+            )
+        self.status = to
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    @property
+    def is_downloadable(self) -> bool:
+        return (
+            self.status == self.Status.READY
+            and self.expires_at is not None
+            and self.expires_at > timezone.now()
+        )
+
+
+class ActivityEntry(models.Model):
+    """Audit trail of batch post actions (who did what to which posts, when),
+    written in the same transaction as the action, for support staff."""
+
+    class Action(models.TextChoices):
+        HIDE = "hide", "Hide"
+        UNHIDE = "unhide", "Unhide"
+        DELETE = "delete", "Delete"
+        RESTORE = "restore", "Restore"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pmd_activity"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    post_ids = models.JSONField()
+    count = models.PositiveIntegerField(help_text="Posts the action changed.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "activity entry"
+        verbose_name_plural = "activity"
+        indexes = [models.Index(fields=["user", "-created_at"], name="activity_user_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.count}"

@@ -1,0 +1,129 @@
+"""The dashboard table's state, as it lives in the URL (SPEC §5).
+
+Sort, direction, page, page size, search and filters are query parameters, so
+every view of the table is a link that works without JavaScript, and HTMX can
+push it to the history. Unknown values fall back to defaults with a note the
+page shows, never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import QueryDict
+
+from posts.models import SORT_FIELDS, Post
+
+PAGE_SIZES = (16, 32, 64, 128, 256, 512)
+DEFAULT_PAGE_SIZE = 32
+DEFAULT_SORT = "uploaded"
+VISIBILITIES = ("all", "visible", "hidden")
+FORMATS = ("all", *Post.Format.values)
+VIEWS = ("live", "deleted")
+MAX_SEARCH_LENGTH = 100
+
+# Columns in table order: (sort key or None, header label, CSS class). The
+# "minor" columns hide on narrow screens.
+COLUMNS = (
+    ("visibility", "Visible", "col-visibility"),
+    (None, "Art", "col-thumb"),
+    ("title", "Title", "col-title"),
+    ("description", "Description", "col-description col-minor"),
+    ("uploaded", "Uploaded", "col-uploaded"),
+    ("frames", "Frames", "col-number col-minor"),
+    ("format", "Format", "col-format"),
+    ("size", "Size", "col-number"),
+    ("width", "Width", "col-number col-minor"),
+    ("height", "Height", "col-number col-minor"),
+    ("reactions", "Reactions", "col-number"),
+    ("comments", "Comments", "col-number"),
+    ("views", "Views", "col-number col-minor"),
+)
+
+
+@dataclass(frozen=True)
+class TableState:
+    sort: str = DEFAULT_SORT
+    direction: str = "desc"
+    page: int = 1
+    size: int = DEFAULT_PAGE_SIZE
+    search: str = ""
+    visibility: str = "all"
+    file_format: str = "all"
+    view: str = "live"
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> TableState:
+        notes: list[str] = []
+        sort = query.get("sort", DEFAULT_SORT)
+        if sort not in SORT_FIELDS:
+            notes.append(f"Unknown sort “{sort[:30]}”; showing newest first.")
+            sort = DEFAULT_SORT
+        direction = query.get("dir", "desc" if sort == DEFAULT_SORT else "asc")
+        if direction not in ("asc", "desc"):
+            direction = "desc"
+        try:
+            size = int(query.get("size", DEFAULT_PAGE_SIZE))
+        except ValueError:
+            size = DEFAULT_PAGE_SIZE
+        if size not in PAGE_SIZES:
+            notes.append(f"Page size must be one of {', '.join(map(str, PAGE_SIZES))}.")
+            size = DEFAULT_PAGE_SIZE
+        size = min(size, settings.PMD_LIST_LIMIT)
+        try:
+            page = int(query.get("page", 1))
+        except ValueError:
+            notes.append("That page number is not a number; showing page 1.")
+            page = 1
+        search = " ".join(query.get("q", "").split())[:MAX_SEARCH_LENGTH]
+        visibility = query.get("visibility", "all")
+        if visibility not in VISIBILITIES:
+            visibility = "all"
+        file_format = query.get("format", "all").lower()
+        if file_format not in FORMATS:
+            file_format = "all"
+        view = query.get("view", "live")
+        if view not in VIEWS:
+            view = "live"
+        return cls(sort, direction, page, size, search, visibility, file_format, view, tuple(notes))
+
+    @property
+    def filter_key(self) -> str:
+        """Identifies the set of matching posts (not their order or page)."""
+        return f"{self.view}|{self.visibility}|{self.file_format}|{self.search}"
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.search) or self.visibility != "all" or self.file_format != "all"
+
+    def with_changes(self, **changes) -> TableState:
+        return replace(self, notes=(), **changes)
+
+    def query_string(self, **changes) -> str:
+        """This state (with `changes`) as a query string, defaults left out."""
+        state = self.with_changes(**changes) if changes else self
+        params = {
+            "view": state.view if state.view != "live" else None,
+            "q": state.search or None,
+            "visibility": state.visibility if state.visibility != "all" else None,
+            "format": state.file_format if state.file_format != "all" else None,
+            "sort": state.sort if state.sort != DEFAULT_SORT else None,
+            "dir": state.direction
+            if (state.sort, state.direction) != (DEFAULT_SORT, "desc")
+            else None,
+            "size": state.size if state.size != DEFAULT_PAGE_SIZE else None,
+            "page": state.page if state.page != 1 else None,
+        }
+        return urlencode({key: value for key, value in params.items() if value is not None})
+
+    def sort_link(self, key: str) -> str:
+        """Query string that sorts by `key`: flips the direction when already sorted by it."""
+        if key == self.sort:
+            direction = "asc" if self.direction == "desc" else "desc"
+        else:
+            # Numbers and dates read best biggest/newest first; text A to Z.
+            direction = "asc" if key in ("title", "description", "format") else "desc"
+        return self.query_string(sort=key, direction=direction, page=1)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from pmd.access import dashboard_owner_required
+from pmd.activity import activity_recent
+from pmd.downloads import download_panel_context
+from pmd.live import current_event_id
+from pmd.table import table_context
+from pmd.table_state import TableState
+from posts.public_ids import user_sqid
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@dashboard_owner_required
+def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
+    """The PMD page; for an HTMX request from the table, only the table."""
+    state = TableState.from_query(request.GET)
+    partial = request.htmx and not request.htmx.history_restore_request
+    context = table_context(owner=owner, state=state)
+    if partial:
+        template = "pmd/dashboard.html#post-table"
+    else:
+        template = "pmd/dashboard.html"
+        # The event id comes before the panel's data, so an update in between
+        # is replayed when the page connects, never lost.
+        context.update(live_event_id=current_event_id(owner.pk))
+        context.update(download_panel_context(owner, highlight=request.GET.get("bdr")))
+        context.update(recent_activity=activity_recent(user=owner))
+    context.update(
+        owner=owner,
+        owner_sqid=user_sqid(owner.pk),
+        dashboard_url=request.path,
+        action_limit=settings.PMD_ACTION_LIMIT,
+        download_limit=settings.PMD_BDR_LIMIT,
+        restore_days=settings.PMD_RESTORE_DAYS,
+    )
+    return render(request, template, context)
+
+
+@require_GET
+@dashboard_owner_required
+def recent_activity(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
+    """The "Recent activity" panel alone, refreshed by the page after an action."""
+    return render(
+        request, "pmd/_recent_activity.html", {"recent_activity": activity_recent(user=owner)}
+    )

@@ -1,0 +1,47 @@
+"""Error pages: under /api/ every error is JSON (SPEC §6), elsewhere Django's pages."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"error": "There is nothing at this address."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {"error": "Something went wrong on our side. Please try again."}, status=500
+        )
+    return defaults.server_error(request)
+
+
+class ApiMethodNotAllowedMiddleware:
+    """A 405 from require_GET/require_POST under /api/ answered as JSON, like
+    every other API error (Django's own 405 has an empty HTML body)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and _is_api(request) and not _is_json(response):
+            allowed = response.get("Allow", "")
+            return JsonResponse(
+                {"error": f"{request.method} is not allowed here; use {allowed}."},
+                status=405,
+                headers={"Allow": allowed},
+            )
+        return response
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")

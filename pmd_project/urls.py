@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from posts import views as posts_views
+
+from .login import RateLimitedLoginView
+
+urlpatterns = [
+    path("", posts_views.home, name="home"),
+    path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("posts.urls")),
+    path("", include("pmd.urls")),
+]
+
+handler404 = "pmd_project.errors.not_found"
+handler500 = "pmd_project.errors.server_error"

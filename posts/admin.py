@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import Comment, Post, Reaction
+from .public_ids import post_id_from_sqid
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "owner",
+        "kind",
+        "file_format",
+        "created_at",
+        "hidden_by_user",
+        "hidden_by_mod",
+        "deleted_by_user",
+        "reaction_count",
+        "comment_count",
+        "view_count",
+    ]
+    list_filter = ["kind", "hidden_by_user", "hidden_by_mod", "deleted_by_user", "file_format"]
+    search_fields = ["title"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["public_sqid", "description_prefix"]
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """Search by title, or by a post's public sqid (as support gets it from a URL)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        post_id = post_id_from_sqid(search_term.strip())
+        if post_id is not None:
+            results |= queryset.filter(pk=post_id)
+        return results, may_have_duplicates
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "post", "author", "created_at", "hidden_by_mod", "deleted_by_owner"]
+    list_filter = ["hidden_by_mod", "deleted_by_owner"]
+    raw_id_fields = ["post", "author"]
+    show_full_result_count = False
+
+
+@admin.register(Reaction)
+class ReactionAdmin(admin.ModelAdmin):
+    list_display = ["emoji", "post", "user", "created_at"]
+    raw_id_fields = ["post", "user"]
+    show_full_result_count = False

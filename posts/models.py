@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models.functions import Left
+from django.urls import reverse
+
+from .public_ids import post_sqid
+
+
+def vault_storage():
+    # A callable, so the storage (and its location) is looked up at run time
+    # and never frozen into a migration.
+    return storages["vault"]
+
+
+# The rows the PMD works on: artwork posts not deleted by their owner.
+# Playlists are excluded from the PMD everywhere (SPEC §3: the feature is
+# deferred); deleted posts live in "Recently deleted" only. Every sort index
+# below is partial on exactly this condition, so it stays small and matches
+# the PMD's queries.
+LIVE_ARTWORK = models.Q(kind="artwork", deleted_by_user=False)
+
+# Sort keys of the PMD table: URL name -> model field. Each one has a partial
+# index (owner, field, id) so that any page of any sort is an index-only scan.
+SORT_FIELDS = {
+    "uploaded": "created_at",
+    "title": "title",
+    "description": "description_prefix",
+    "frames": "frame_count",
+    "format": "file_format",
+    "size": "file_bytes",
+    "width": "width",
+    "height": "height",
+    "reactions": "reaction_count",
+    "comments": "comment_count",
+    "views": "view_count",
+    "visibility": "hidden_by_user",
+}
+
+
+def _sort_index(key: str, field: str) -> models.Index:
+    return models.Index(
+        fields=["owner", field, "id"],
+        name=f"post_sort_{key}",
+        condition=LIVE_ARTWORK,
+        # PostgreSQL only (ignored elsewhere): lets the visibility and format
+        # filters be answered from the index without visiting the table.
+        include=["hidden_by_user", "hidden_by_mod", "file_format"],
+    )
+
+
+class Post(models.Model):
+    class Kind(models.TextChoices):
+        ARTWORK = "artwork", "Artwork"
+        PLAYLIST = "playlist", "Playlist"
+
+    class Format(models.TextChoices):
+        PNG = "png", "PNG"
+        GIF = "gif", "GIF"
+        WEBP = "webp", "WebP"
+        BMP = "bmp", "BMP"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ARTWORK)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    # Sorting by description uses its start: a B-tree entry cannot hold a long
+    # text, and nobody tells two posts apart by their 65th character.
+    description_prefix = models.GeneratedField(
+        expression=Left("description", 64),
+        output_field=models.CharField(max_length=64),
+        db_persist=True,
+    )
+    # Space-separated, without "#": searchable with a plain LIKE on every database.
+    hashtags = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frame_count = models.PositiveIntegerField(default=1)
+    file_format = models.CharField(max_length=8, choices=Format.choices)
+    file_bytes = models.PositiveBigIntegerField()
+    art = models.FileField(storage=vault_storage, max_length=255)
+    hidden_by_user = models.BooleanField(default=False)
+    hidden_by_mod = models.BooleanField(default=False)
+    deleted_by_user = models.BooleanField(default=False)
+    deleted_by_user_date = models.DateTimeField(null=True, blank=True)
+    # Counters kept on the row (PITFALLS §7): sorting by a COUNT() costs
+    # seconds at 100k posts, a column with an index well under a millisecond.
+    # comment_count counts visible comments only (SPEC §3).
+    reaction_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    view_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            *(_sort_index(key, field) for key, field in SORT_FIELDS.items()),
+            models.Index(
+                fields=["owner", "-created_at", "-id"],
+                name="post_profile",
+                condition=models.Q(
+                    kind="artwork",
+                    deleted_by_user=False,
+                    hidden_by_user=False,
+                    hidden_by_mod=False,
+                ),
+            ),
+            models.Index(
+                fields=["owner", "deleted_by_user_date", "id"],
+                name="post_recently_deleted",
+                condition=models.Q(kind="artwork", deleted_by_user=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(deleted_by_user=False, deleted_by_user_date__isnull=True)
+                | models.Q(deleted_by_user=True, deleted_by_user_date__isnull=False),
+                name="post_deleted_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def public_sqid(self) -> str:
+        return post_sqid(self.pk)
+
+    @property
+    def art_url(self) -> str:
+        return reverse("posts:art", args=[self.public_sqid])
+
+    @property
+    def is_visible(self) -> bool:
+        """Whether the public may see it (SPEC §3)."""
+        return (
+            self.kind == self.Kind.ARTWORK
+            and not self.hidden_by_user
+            and not self.hidden_by_mod
+            and not self.deleted_by_user
+        )
+
+    @property
+    def hashtag_list(self) -> list[str]:
+        return self.hashtags.split()
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        help_text="Empty for an anonymous comment.",
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    hidden_by_mod = models.BooleanField(default=False)
+    deleted_by_owner = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["post", "created_at", "id"], name="comment_post_time")]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+    @property
+    def is_visible(self) -> bool:
+        return not self.hidden_by_mod and not self.deleted_by_owner
+
+
+# The comments that count and are exported (SPEC §3).
+VISIBLE_COMMENT = models.Q(hidden_by_mod=False, deleted_by_owner=False)
+
+
+class Reaction(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
+    emoji = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user", "emoji"], name="reaction_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} on {self.post_id}"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .files import storage_file_response
+from .public_ids import user_sqid
+from .selectors import post_for_art, profile_page, user_by_sqid
+
+ART_CONTENT_TYPES = {
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "bmp": "image/bmp",
+}
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("posts:profile", user_sqid=user_sqid(request.user.pk))
+
+
+@require_GET
+def profile(request: HttpRequest, user_sqid: str) -> HttpResponse:
+    owner = user_by_sqid(sqid=user_sqid)
+    page = profile_page(owner=owner, page_number=request.GET.get("page"))
+    return render(
+        request,
+        "posts/profile.html",
+        {"owner": owner, "page": page, "is_owner": request.user.pk == owner.pk},
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def art(request: HttpRequest, post_sqid: str) -> HttpResponse:
+    post = post_for_art(sqid=post_sqid, viewer=request.user)
+    return storage_file_response(
+        request,
+        storages["vault"],
+        post.art.name,
+        content_type=ART_CONTENT_TYPES[post.file_format],
+        # Private: a post hidden later must not linger in shared caches.
+        cache_control="private, max-age=300",
+    )

@@ -1,0 +1,212 @@
+// The dashboard table: selection (rows, ranges, page, all matching posts),
+// kept in localStorage so it survives paging, sorting, filtering and reloads;
+// and keyboard shortcuts. The table itself is server-rendered and swapped by htmx.
+(() => {
+  "use strict";
+  const root = document.querySelector("[data-pmd]");
+  if (!root) return;
+
+  // One selection per view: posts picked under "Recently deleted" are not
+  // mixed with live ones (they take different actions).
+  const currentView = () => document.getElementById("post-table")?.dataset.view || "live";
+  let view = currentView();
+  const storageKey = () => `pmd:selection:${root.dataset.owner}${view === "live" ? "" : `:${view}`}`;
+  const selection = new Set(load());
+  const listeners = [];
+  let anchorId = null; // the last row toggled: one end of a Shift range
+  let selectingAll = false;
+
+  function load() {
+    try {
+      const ids = JSON.parse(localStorage.getItem(storageKey()));
+      return Array.isArray(ids) ? ids.filter(Number.isInteger) : [];
+    } catch (_) {
+      return [];
+    }
+  }
+  function save() {
+    try {
+      localStorage.setItem(storageKey(), JSON.stringify([...selection]));
+    } catch (_) { /* private mode or full: the selection still works for this page */ }
+  }
+
+  const rows = () => [...document.querySelectorAll("#post-table tbody tr[data-post-id]")];
+  const idOf = (row) => Number(row.dataset.postId);
+  const pageIds = () => rows().map(idOf);
+
+  function render() {
+    const all = rows();
+    let onPage = 0;
+    for (const row of all) {
+      const on = selection.has(idOf(row));
+      onPage += on;
+      row.classList.toggle("is-selected", on);
+      row.setAttribute("aria-selected", String(on));
+      const box = row.querySelector("[data-select-row]");
+      if (box) box.checked = on;
+    }
+    const header = document.querySelector("[data-select-page]");
+    if (header) {
+      header.checked = all.length > 0 && onPage === all.length;
+      header.indeterminate = onPage > 0 && onPage < all.length;
+    }
+    const count = root.querySelector("[data-selected-count]");
+    if (count) count.textContent = selection.size.toLocaleString("en");
+    const badge = (name) => root.querySelector(`[data-select="${name}"]`);
+    badge("page").disabled = all.length === 0 || onPage === all.length;
+    badge("unpage").disabled = onPage === 0;
+    badge("none").disabled = selection.size === 0;
+    badge("all").disabled = selectingAll || Number(document.getElementById("post-table")?.dataset.total || 0) === 0;
+    for (const listener of listeners) listener(selection);
+  }
+
+  function setSelected(ids, on) {
+    for (const id of ids) {
+      if (on) selection.add(id);
+      else selection.delete(id);
+    }
+    save();
+    render();
+  }
+
+  function toggle(row, extend) {
+    const all = rows();
+    const index = all.indexOf(row);
+    const on = !selection.has(idOf(row));
+    const anchor = all.findIndex((r) => idOf(r) === anchorId);
+    if (extend && anchor !== -1 && index !== -1) {
+      const [low, high] = anchor < index ? [anchor, index] : [index, anchor];
+      // The range takes the state the clicked row is switching to, as in mail clients.
+      setSelected(all.slice(low, high + 1).map(idOf), on);
+    } else {
+      setSelected([idOf(row)], on);
+    }
+    anchorId = idOf(row);
+  }
+
+  async function selectAllMatching(button) {
+    const table = document.getElementById("post-table");
+    const progress = root.querySelector("[data-select-progress]");
+    const total = Number(table.dataset.total);
+    const limit = Number(root.dataset.pageLimit) || 512;
+    let cursor = null;
+    let fetched = 0;
+    selectingAll = true;
+    button.disabled = true;
+    progress.hidden = false;
+    progress.textContent = `Selecting… 0 / ${total.toLocaleString("en")}`;
+    try {
+      do {
+        const params = new URLSearchParams(table.dataset.state);
+        params.set("limit", String(limit));
+        if (cursor) params.set("cursor", cursor);
+        const response = await fetch(`${root.dataset.idsUrl}?${params}`, {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        const data = await response.json().catch(() => ({}));
+        if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
+        for (const id of data.ids) selection.add(id);
+        fetched += data.ids.length;
+        cursor = data.next_cursor;
+        progress.textContent = `Selecting… ${fetched.toLocaleString("en")} / ${data.total_count.toLocaleString("en")}`;
+      } while (cursor);
+      save();
+      window.PMD.toast(`Selected all ${fetched.toLocaleString("en")} matching posts.`, "info", 3500);
+    } catch (error) {
+      save();
+      window.PMD.toast(`Could not select all posts: ${error.message}`, "error");
+    } finally {
+      selectingAll = false;
+      progress.hidden = true;
+      render();
+    }
+  }
+
+  root.addEventListener("click", (event) => {
+    const badge = event.target.closest("[data-select]");
+    if (badge) {
+      const which = badge.dataset.select;
+      if (which === "page") setSelected(pageIds(), true);
+      else if (which === "unpage") setSelected(pageIds(), false);
+      else if (which === "none") setSelected([...selection], false);
+      else if (which === "all") selectAllMatching(badge);
+      return;
+    }
+    if (event.target.closest("[data-open-help]")) {
+      document.getElementById("keyboard-help").showModal();
+      return;
+    }
+    const row = event.target.closest("#post-table tbody tr[data-post-id]");
+    // Buttons and links in a row do their own thing; the rest of the row selects.
+    if (!row || event.target.closest("button, a, label")) return;
+    toggle(row, event.shiftKey);
+  });
+  // Shift-click would otherwise also select the text between the clicks.
+  root.addEventListener("mousedown", (event) => {
+    if (event.shiftKey && event.target.closest("#post-table tbody tr")) event.preventDefault();
+  });
+  root.addEventListener("change", (event) => {
+    if (event.target.matches("[data-select-page]")) setSelected(pageIds(), event.target.checked);
+  });
+
+  // Keyboard: j/k move, x toggles, Shift+x extends, / searches, ? helps.
+  function focusedRow() {
+    return document.activeElement?.closest?.("#post-table tbody tr[data-post-id]") || null;
+  }
+  function moveFocus(step) {
+    const all = rows();
+    if (!all.length) return;
+    const current = all.indexOf(focusedRow());
+    const next = current === -1 ? (step > 0 ? 0 : all.length - 1) : Math.min(all.length - 1, Math.max(0, current + step));
+    all[next].focus();
+    all[next].scrollIntoView({ block: "nearest" });
+  }
+  function typing(target) {
+    return target.closest?.("input, textarea, select, [contenteditable='true'], [contenteditable='']");
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    const key = event.key;
+    if (key === "j" || key === "k") {
+      moveFocus(key === "j" ? 1 : -1);
+    } else if (key === "x" || key === "X") {
+      const row = focusedRow();
+      if (!row) return;
+      toggle(row, event.shiftKey);
+    } else if (key === "/") {
+      document.getElementById("table-search")?.focus();
+    } else if (key === "?") {
+      document.getElementById("keyboard-help").showModal();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  // After htmx swaps in a new table: mark its selected rows, refresh the totals.
+  document.body.addEventListener("htmx:afterSettle", () => {
+    const table = document.getElementById("post-table");
+    const total = root.querySelector("[data-total-count]");
+    if (table && total) total.textContent = Number(table.dataset.liveTotal).toLocaleString("en");
+    if (currentView() !== view) {
+      view = currentView();
+      selection.clear();
+      for (const id of load()) selection.add(id);
+    }
+    anchorId = null;
+    render();
+  });
+
+  window.PMD = Object.assign(window.PMD || {}, {
+    selection: {
+      ids: () => [...selection],
+      has: (id) => selection.has(id),
+      add: (ids) => setSelected(ids, true),
+      remove: (ids) => setSelected(ids, false),
+      onChange: (listener) => listeners.push(listener),
+    },
+  });
+  render();
+})();

@@ -1,0 +1,32 @@
+// Site-wide: toasts, and server errors from htmx requests shown as toasts.
+(() => {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function toast(message, kind = "success", timeout = 6000) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const item = document.createElement("div");
+    item.className = `toast toast-${kind}`;
+    item.setAttribute("role", kind === "error" ? "alert" : "status");
+    item.textContent = message;
+    box.append(item);
+    setTimeout(() => item.remove(), timeout);
+  }
+
+  // The server's own message, whether it answered JSON {"error": ...} or text.
+  function serverMessage(xhr) {
+    try {
+      const data = JSON.parse(xhr.responseText);
+      if (data && data.error) return data.error;
+    } catch (_) { /* not JSON */ }
+    if (xhr.status === 0) return "The server could not be reached. Check your connection and try again.";
+    if (xhr.status === 403) return "Your session has expired. Reload the page and log in again.";
+    return `The server answered ${xhr.status}. Please try again.`;
+  }
+
+  document.addEventListener("htmx:responseError", (event) => toast(serverMessage(event.detail.xhr), "error"));
+  document.addEventListener("htmx:sendError", () => toast("The server could not be reached. Check your connection and try again.", "error"));
+
+  window.PMD = Object.assign(window.PMD || {}, { toast });
+})();

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from pmd.events import bdr_changed
+from pmd.models import BatchDownloadRequest
+from posts.public_ids import user_sqid
+from tests.factories import make_post, make_posts
+from tests.live import AsgiServer, session_cookies
+from tests.worker import TEST_QUEUE
+
+RECORD_EVENTS = """
+window.__events = [];
+document.querySelector('[data-live]').addEventListener('htmx:sseMessage', (event) => {
+  if (event.detail.type === 'bdr_update') window.__events.push(JSON.parse(event.detail.data));
+});
+"""
+
+
+def _open(page, owner, base=""):
+    page.goto(f"{base}/u/{user_sqid(owner.pk)}/posts")
+    expect(page.locator("[data-live-text]")).to_have_text("Live")
+    page.evaluate(RECORD_EVENTS)
+
+
+def test_a_request_goes_pending_processing_ready_live_with_a_toast(
+    page, owner, log_in, celery_worker
+):
+    for _ in range(6):
+        make_post(owner, file_format="gif")
+    log_in(page, owner)
+    _open(page, owner)
+    expect(page.locator("[data-requests-left-text]")).to_have_text("8 of 8 requests left today")
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="⬇️ Request download").click()
+    dialog = page.get_by_role("dialog", name="Download 6 artworks")
+    dialog.get_by_label("Include comments").check()
+    dialog.get_by_role("button", name="Request download").click()
+
+    expect(
+        page.locator(".toast").filter(has_text="Download of 6 artworks requested")
+    ).to_be_visible()
+    ready = page.locator(".toast").filter(has_text="Your download of 6 artworks is ready.")
+    expect(ready).to_be_visible(timeout=20_000)
+    row = page.locator("[data-bdr-status]").first
+    expect(row).to_have_attribute("data-bdr-status", "ready")
+    expect(row.get_by_role("link", name="⬇ Download")).to_be_visible()
+    expect(page.locator("[data-requests-left-text]")).to_have_text("7 of 8 requests left today")
+    statuses = [event["status"] for event in page.evaluate("window.__events")]
+    # Every step arrived live, in order, without a reload.
+    assert statuses[0] == "pending"
+    assert "processing" in statuses
+    assert statuses[-1] == "ready"
+    assert statuses.index("processing") < statuses.index("ready")
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_more_than_128_selected_blocks_the_download_and_says_why(page, owner, log_in):
+    make_posts(owner, 130)
+    log_in(page, owner)
+    page.goto(f"/u/{user_sqid(owner.pk)}/posts?size=256")
+    page.get_by_role("button", name="Select page", exact=True).click()
+    expect(page.get_by_role("button", name="⬇️ Request download")).to_be_disabled()
+    expect(page.locator("[data-download-reason]")).to_have_text(
+        "A download takes at most 128 posts; 130 are selected."
+    )
+
+
+def test_the_email_link_highlights_its_request(page, owner, log_in):
+    bdr = BatchDownloadRequest.objects.create(
+        user=owner, post_ids=[1], artwork_count=1, status="failed", error_message="No luck."
+    )
+    log_in(page, owner)
+    page.goto(f"/u/{user_sqid(owner.pk)}/posts?bdr={bdr.pk}")
+    row = page.locator(f"#bdr-{bdr.pk}")
+    expect(row).to_have_class(re.compile("is-highlighted"))
+    expect(row).to_be_focused()
+    expect(row).to_contain_text("No luck.")
+
+
+@pytest.fixture
+def own_server(session_vault, transactional_db):
+    """A web process of this test's own, to restart."""
+    server = AsgiServer(PMD_VAULT_ROOT=str(session_vault), CELERY_TASK_DEFAULT_QUEUE=TEST_QUEUE)
+    yield server.start()
+    server.stop()
+
+
+@pytest.mark.fault
+def test_after_the_web_process_restarts_the_page_reconnects_and_catches_up(
+    browser, owner, own_server, chaos
+):
+    context = browser.new_context(base_url=own_server.url)
+    context.add_cookies(
+        [{"name": k, "value": v, "url": own_server.url} for k, v in session_cookies(owner).items()]
+    )
+    page = context.new_page()
+    try:
+        _open(page, owner)
+        own_server.stop()
+        expect(page.locator("[data-live-text]")).to_have_text("Reconnecting…")
+        # While no web process runs, the worker finishes a request.
+        bdr = BatchDownloadRequest.objects.create(
+            user=owner, post_ids=[1, 2], artwork_count=2, status="processing"
+        )
+        now = timezone.now()
+        bdr.transition("ready", completed_at=now, expires_at=now + timedelta(days=7),
+                       file_path="bdr/x.zip", file_size_bytes=10)  # fmt: skip
+        bdr_changed(bdr)
+        own_server.start()
+        expect(page.locator("[data-live-text]")).to_have_text("Live", timeout=20_000)
+        expect(page.locator(f"#bdr-{bdr.pk}")).to_have_attribute("data-bdr-status", "ready")
+        expect(
+            page.locator(".toast").filter(has_text="Your download of 2 artworks is ready.")
+        ).to_be_visible()
+    finally:
+        context.close()
+    chaos(
+        fault="the web process restarts while a page is open",
+        user_saw="“Reconnecting…”, then “Live” and the ready toast, without a reload",
+        end_state="the page caught up with the change made while the server was down",
+    )

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from posts.models import Post
+from posts.public_ids import user_sqid
+from tests.factories import make_posts
+
+
+@pytest.fixture
+def dashboard(page, owner, log_in):
+    """The owner's dashboard with 100 posts, opened in the browser."""
+    make_posts(owner, 100)
+    log_in(page, owner)
+
+    def open_dashboard(query: str = ""):
+        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
+        expect(page.locator("#post-table")).to_be_visible()
+        return page
+
+    return open_dashboard
+
+
+def selected_count(page) -> str:
+    return page.locator("[data-selected-count]").inner_text()
+
+
+def row_titles(page) -> list[str]:
+    return page.locator("#post-table tbody .col-title .truncate").all_inner_texts()
+
+
+def test_clicking_headers_sorts_both_ways(dashboard, owner):
+    page = dashboard()
+    page.get_by_role("link", name="Size").click()
+    size_header = page.locator("th", has=page.get_by_role("link", name="Size"))
+    expect(size_header).to_have_attribute("aria-sort", "descending")
+    expect(page).to_have_url(re.compile(r"sort=size&dir=desc"))
+    biggest = Post.objects.filter(owner=owner).order_by("-file_bytes", "-id").first()
+    expect(page.locator("#post-table tbody tr").first).to_have_attribute(
+        "data-post-id", str(biggest.pk)
+    )
+    page.get_by_role("link", name="Size").click()
+    expect(size_header).to_have_attribute("aria-sort", "ascending")
+    smallest = Post.objects.filter(owner=owner).order_by("file_bytes", "id").first()
+    expect(page.locator("#post-table tbody tr").first).to_have_attribute(
+        "data-post-id", str(smallest.pk)
+    )
+    # Only the table was swapped: the page itself never reloaded.
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_paging_page_size_and_back_button(dashboard):
+    page = dashboard()
+    expect(page.locator(".table-summary")).to_contain_text("1–32 of 100")
+    page.get_by_role("link", name="Next ›").click()
+    expect(page.locator(".table-summary")).to_contain_text("33–64 of 100")
+    expect(page).to_have_url(re.compile(r"page=2"))
+    page.get_by_role("link", name="Last »").click()
+    expect(page.locator(".table-summary")).to_contain_text("97–100 of 100")
+    page.go_back()
+    expect(page.locator(".table-summary")).to_contain_text("33–64 of 100")
+    page.get_by_label("Per page").select_option("64")
+    expect(page.locator("#post-table tbody tr")).to_have_count(64)
+    page.get_by_label("Go to page").fill("9")
+    page.get_by_role("button", name="Go").click()
+    expect(page.locator(".table-note")).to_have_text("There is no page 9; showing page 2 of 2.")
+
+
+def test_select_page_and_shift_click_range(dashboard):
+    page = dashboard()
+    page.get_by_role("button", name="Select page", exact=True).click()
+    expect(page.locator("[data-selected-count]")).to_have_text("32")
+    expect(page.locator("[data-select-page]")).to_be_checked()
+    page.get_by_role("button", name="Unselect all").click()
+    expect(page.locator("[data-selected-count]")).to_have_text("0")
+    rows = page.locator("#post-table tbody tr")
+    rows.nth(1).locator(".col-format").click()
+    rows.nth(5).locator(".col-uploaded").click(modifiers=["Shift"])
+    expect(page.locator("[data-selected-count]")).to_have_text("5")
+    for index in range(1, 6):
+        expect(rows.nth(index).locator("[data-select-row]")).to_be_checked()
+    expect(rows.nth(0).locator("[data-select-row]")).not_to_be_checked()
+    expect(page.locator("[data-select-page]")).to_have_js_property("indeterminate", True)
+    # The checkbox is labelled with the post's title.
+    title = rows.nth(7).locator(".col-title .truncate").inner_text()
+    page.get_by_role("checkbox", name=title, exact=True).check()
+    expect(page.locator("[data-selected-count]")).to_have_text("6")
+
+
+def test_select_all_with_a_search_selects_every_match_on_all_pages(page, owner, log_in):
+    make_posts(owner, 600, title="Frog sprite")
+    make_posts(owner, 30, title="Castle")
+    log_in(page, owner)
+    page.goto(f"/u/{user_sqid(owner.pk)}/posts")
+    page.get_by_label("Search posts").fill("frog")
+    expect(page.locator(".table-summary")).to_contain_text("of 600 matching")
+    expect(page).to_have_url(re.compile(r"q=frog"))
+    with page.expect_response(lambda r: "/api/pmd/posts/ids" in r.url and "cursor=" in r.url):
+        page.get_by_role("button", name="Select all", exact=True).click()
+    expect(page.locator("[data-selected-count]")).to_have_text("600")
+    stored = page.evaluate(
+        f"JSON.parse(localStorage.getItem('pmd:selection:{user_sqid(owner.pk)}'))"
+    )
+    assert set(stored) == set(Post.objects.filter(title="Frog sprite").values_list("id", flat=True))
+
+
+def test_selection_survives_sorting_paging_and_reload(dashboard):
+    page = dashboard()
+    rows = page.locator("#post-table tbody tr")
+    first_id = rows.first.get_attribute("data-post-id")
+    rows.first.locator(".col-format").click()
+    page.get_by_role("link", name="Next ›").click()
+    expect(page.locator(".table-summary")).to_contain_text("33–64")
+    rows.first.locator(".col-format").click()
+    expect(page.locator("[data-selected-count]")).to_have_text("2")
+    page.get_by_role("link", name="Title").click()
+    expect(page.locator("[data-selected-count]")).to_have_text("2")
+    page.reload()
+    expect(page.locator("[data-selected-count]")).to_have_text("2")
+    page.goto(page.url.split("?")[0])
+    expect(page.locator(f'tr[data-post-id="{first_id}"] [data-select-row]')).to_be_checked()
+
+
+def test_keyboard_shortcuts(dashboard):
+    page = dashboard()
+    page.locator("body").press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    rows = page.locator("#post-table tbody tr")
+    expect(rows.nth(1)).to_be_focused()
+    expect(rows.nth(1).locator("[data-select-row]")).to_be_checked()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("Shift+X")
+    expect(page.locator("[data-selected-count]")).to_have_text("3")
+    page.keyboard.press("k")
+    expect(rows.nth(2)).to_be_focused()
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search posts")).to_be_focused()
+    page.keyboard.type("x")  # typing in a field never triggers a shortcut
+    expect(page.locator("[data-selected-count]")).to_have_text("3")
+    page.get_by_label("Search posts").press("Escape")
+    page.locator("h1").click()
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+
+
+def test_the_table_works_at_375_pixels(dashboard):
+    page = dashboard()
+    page.set_viewport_size({"width": 375, "height": 800})
+    expect(page.locator("th.col-description")).to_be_hidden()
+    expect(page.locator("th.col-title")).to_be_visible()
+    # The page itself never scrolls sideways; the table scrolls inside its box.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_role("button", name="Select page", exact=True).click()
+    expect(page.locator("[data-selected-count]")).to_have_text("32")
+
+
+def test_htmx_works_under_the_content_security_policy(dashboard):
+    page = dashboard()
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.reload()
+    page.get_by_role("link", name="Title").click()
+    expect(page).to_have_url(re.compile(r"sort=title"))
+    expect(page.locator("th.col-title")).to_have_attribute("aria-sort", "ascending")
+    assert violations == []

@@ -1,0 +1,125 @@
+"""Real processes for tests: the ASGI web server (uvicorn) on the test database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+# Redis pub/sub is shared by every database number: this run's event channels
+# carry a prefix of their own.
+EVENT_CHANNEL_PREFIX = f"t{uuid.uuid4().hex[:10]}-"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """A DATABASE_URL for the database pytest-django created for this run."""
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a server or worker that shares this test run's
+    database, Redis and vault."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        DATABASE_URL=test_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        PMD_VAULT_ROOT=str(settings.PMD_VAULT_ROOT),
+        DEBUG="0",
+        SECRET_KEY=settings.SECRET_KEY,
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+        CACHE_KEY_PREFIX=f"pmd-test-{uuid.uuid4().hex}",
+        PMD_EVENT_CHANNEL_PREFIX=EVENT_CHANNEL_PREFIX,
+    )
+    env.update(extra)
+    return env
+
+
+class AsgiServer:
+    """uvicorn serving the project, as `make run` does."""
+
+    def __init__(self, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = process_env(SITE_URL=self.url, CSRF_TRUSTED_ORIGINS=self.url, **env)
+        self.process: subprocess.Popen | None = None
+        self.log_path = Path(settings.PMD_VAULT_ROOT).parent / f"uvicorn-{self.port}.log"
+
+    def start(self) -> AsgiServer:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "pmd_project.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--timeout-graceful-shutdown",
+                "1",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"uvicorn exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                httpx.get(f"{self.url}/accounts/login/", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("uvicorn did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+def session_cookies(user) -> dict[str, str]:
+    """Cookies of a real logged-in session for `user`, for a browser or HTTP client."""
+    client = Client()
+    client.force_login(user)
+    return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}

@@ -1,0 +1,126 @@
+"""The download request admin for support staff (SPEC §10)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin import helpers
+from django.contrib.messages import get_messages
+from django.core import mail
+from django.core.files.storage import storages
+from django.test import Client
+from django.urls import reverse
+
+from pmd import downloads
+from pmd.models import BatchDownloadRequest
+from posts.public_ids import user_sqid
+from tests.factories import make_post
+from tests.pmd.bdr_helpers import make_bdr
+
+Status = BatchDownloadRequest.Status
+CHANGELIST = reverse("admin:pmd_batchdownloadrequest_changelist")
+
+
+@pytest.fixture
+def staff_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def _ready(owner, **fields) -> BatchDownloadRequest:
+    bdr = make_bdr(owner, [make_post(owner)], **fields)
+    downloads.download_request_build(bdr.pk)
+    bdr.refresh_from_db()
+    return bdr
+
+
+def _act(client: Client, action: str, requests) -> list[str]:
+    response = client.post(
+        CHANGELIST,
+        {"action": action, helpers.ACTION_CHECKBOX_NAME: [str(bdr.pk) for bdr in requests]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+class TestChangelist:
+    def test_it_lists_searches_and_filters(self, owner, other, staff_client):
+        mine = _ready(owner)
+        theirs = make_bdr(other, [make_post(other)], status=Status.FAILED)
+        response = staff_client.get(CHANGELIST)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert str(mine.pk) in html and str(theirs.pk) in html
+        for header in ("User", "Status", "Artwork count", "Size", "Created at", "Expires at"):
+            assert header in html
+
+        def found(query: str) -> set[str]:
+            result = staff_client.get(CHANGELIST, query)
+            return {str(bdr.pk) for bdr in result.context["cl"].result_list}
+
+        assert found({"q": "alice"}) == {str(mine.pk)}
+        assert found({"q": "bob@example.com"}) == {str(theirs.pk)}
+        assert found({"q": str(theirs.pk)}) == {str(theirs.pk)}
+        assert found({"status__exact": "ready"}) == {str(mine.pk)}
+
+    def test_the_request_fields_are_read_only_and_link_to_the_users_pmd(self, owner, staff_client):
+        bdr = _ready(owner)
+        response = staff_client.get(reverse("admin:pmd_batchdownloadrequest_change", args=[bdr.pk]))
+        html = response.content.decode()
+        assert response.status_code == 200
+        for field in ("status", "post_ids", "user", "send_email", "expires_at"):
+            assert f'name="{field}"' not in html
+        assert f'href="/u/{user_sqid(owner.pk)}/posts?bdr={bdr.pk}"' in html
+
+    def test_staff_cannot_add_requests(self, staff_client):
+        response = staff_client.get(reverse("admin:pmd_batchdownloadrequest_add"))
+        assert response.status_code == 403
+
+    def test_it_is_for_staff_only(self, owner_client):
+        response = owner_client.get(CHANGELIST)
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+
+
+class TestActions:
+    def test_retry_failed_retries_the_failed_ones_and_says_how_many(self, owner, staff_client):
+        failed = make_bdr(owner, [make_post(owner)], status=Status.FAILED)
+        ready = _ready(owner)
+        messages = _act(staff_client, "retry_failed", [failed, ready])
+        assert messages == ["1 failed request retried."]
+        retry = BatchDownloadRequest.objects.get(retry_of=failed)
+        assert retry.status == Status.PENDING
+        assert BatchDownloadRequest.objects.count() == 3
+
+    def test_retry_failed_reports_what_it_could_not_retry(self, owner, staff_client):
+        failed = make_bdr(owner, [make_post(owner)], status=Status.FAILED)
+        downloads.download_request_retry(bdr=failed)
+        messages = _act(staff_client, "retry_failed", [failed])
+        assert messages[0] == "0 failed requests retried."
+        assert messages[1] == f"Not retried: {failed.pk}: This download has been retried already."
+
+    def test_expire_now_expires_and_deletes_the_file(
+        self, owner, staff_client, django_capture_on_commit_callbacks
+    ):
+        ready = _ready(owner)
+        pending = make_bdr(owner, [make_post(owner)])
+        with django_capture_on_commit_callbacks(execute=True):
+            messages = _act(staff_client, "expire_now", [ready, pending])
+        assert messages == ["1 request expired and its file deleted."]
+        ready.refresh_from_db()
+        assert (ready.status, ready.file_path) == (Status.EXPIRED, "")
+        assert not storages["vault"].exists(downloads.zipbuild.zip_name(ready))
+        pending.refresh_from_db()
+        assert pending.status == Status.PENDING
+
+    def test_resend_email_sends_ready_and_failed_ones(self, owner, staff_client):
+        ready = _ready(owner)
+        failed = make_bdr(owner, [make_post(owner)], status=Status.FAILED, error_message="Oops.")
+        pending = make_bdr(owner, [make_post(owner)])
+        messages = _act(staff_client, "resend_email", [ready, failed, pending])
+        assert messages == ["2 emails sent (ready and failed requests only)."]
+        assert sorted(message.subject for message in mail.outbox) == [
+            "Your download of 1 artwork could not be built",
+            "Your download of 1 artwork is ready",
+        ]
