@@ -186,8 +186,11 @@
   });
 
   // After htmx swaps in a new table: mark its selected rows, refresh the totals.
-  document.body.addEventListener("htmx:afterSettle", () => {
+  // Other swaps (the live download panel, recent activity) leave the table and
+  // its Shift range anchor alone.
+  document.body.addEventListener("htmx:afterSettle", (event) => {
     const table = document.getElementById("post-table");
+    if (!table || !(event.target === table || event.target.contains?.(table))) return;
     const total = root.querySelector("[data-total-count]");
     if (table && total) total.textContent = Number(table.dataset.liveTotal).toLocaleString("en");
     if (currentView() !== view) {

@@ -60,6 +60,30 @@ def test_a_request_goes_pending_processing_ready_live_with_a_toast(
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 
 
+def test_a_burst_of_updates_ends_on_the_last_state_with_its_toast(page, owner, log_in):
+    bdr = BatchDownloadRequest.objects.create(
+        user=owner, post_ids=list(range(1, 9)), artwork_count=8, status="processing",
+        started_at=timezone.now(),
+    )  # fmt: skip
+    log_in(page, owner)
+    _open(page, owner)
+    # Eight progress steps and the ready in a few milliseconds, as a fast
+    # build sends them: the panel refreshes while later events arrive.
+    for done in range(1, 9):
+        BatchDownloadRequest.objects.filter(pk=bdr.pk).update(progress=done)
+        bdr.progress = done
+        bdr_changed(bdr)
+    now = timezone.now()
+    bdr.transition("ready", completed_at=now, expires_at=now + timedelta(days=7),
+                   file_path="bdr/x.zip", file_size_bytes=10)  # fmt: skip
+    bdr_changed(bdr)
+    expect(
+        page.locator(".toast").filter(has_text="Your download of 8 artworks is ready.")
+    ).to_be_visible()
+    expect(page.locator(f"#bdr-{bdr.pk}")).to_have_attribute("data-bdr-status", "ready")
+    assert [event["progress"] for event in page.evaluate("window.__events")][-1] == 8
+
+
 def test_more_than_128_selected_blocks_the_download_and_says_why(page, owner, log_in):
     make_posts(owner, 130)
     log_in(page, owner)

@@ -150,6 +150,20 @@ def test_keyboard_shortcuts(dashboard):
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
 
 
+def test_a_live_panel_refresh_keeps_the_shift_range_anchor(dashboard):
+    page = dashboard()
+    page.locator("body").press("j")
+    page.keyboard.press("x")
+    # A download panel refresh (as on every live update) between two keys.
+    with page.expect_response(lambda response: "/api/pmd/bdr" in response.url):
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('pmd:bdr-changed'))")
+    page.wait_for_timeout(100)  # let htmx settle the swapped panel
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("Shift+X")
+    expect(page.locator("[data-selected-count]")).to_have_text("3")
+
+
 def test_the_table_works_at_375_pixels(dashboard):
     page = dashboard()
     page.set_viewport_size({"width": 375, "height": 800})
