@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from pmd import downloads
 from pmd.models import BatchDownloadRequest
+from posts.public_ids import user_sqid
 from tests.factories import make_post
 from tests.pmd.bdr_helpers import make_bdr
 
@@ -111,7 +112,18 @@ class TestPanel:
         assert html.count('class="bdr-row') == 21
         row = _row(html, oldest)
         assert "is-highlighted" in row and "aria-current" in row
-        assert f"?bdr={oldest.pk}" in html  # the panel keeps it when it refreshes
+
+    def test_the_page_refreshes_the_panel_with_its_highlight(self, client, owner):
+        bdr = make_bdr(owner, [make_post(owner, write_file=False)])
+        client.force_login(owner)
+        html = client.get(f"/u/{user_sqid(owner.pk)}/posts?bdr={bdr.pk}").content.decode()
+        wrapper = re.search(r"<div data-bdr-refresh[^>]*>", html)
+        assert wrapper, "no refreshing wrapper around the panel"
+        assert f'hx-get="/api/pmd/bdr?bdr={bdr.pk}"' in wrapper.group(0)
+        assert "sse:bdr_update" in wrapper.group(0)
+        # The wrapper stays; only what is inside it is replaced.
+        assert 'hx-swap="innerHTML"' in wrapper.group(0)
+        assert html.index("data-bdr-refresh") < html.index('id="bdr-panel"')
 
     def test_a_bad_or_foreign_highlight_is_ignored(self, owner, other):
         theirs = make_bdr(other, [make_post(other, write_file=False)])
