@@ -124,6 +124,7 @@ class TestPanel:
         # The wrapper stays; only what is inside it is replaced.
         assert 'hx-swap="innerHTML"' in wrapper.group(0)
         assert html.index("data-bdr-refresh") < html.index('id="bdr-panel"')
+        assert "{#" not in html and "{%" not in html  # no template syntax shown as text
 
     def test_a_bad_or_foreign_highlight_is_ignored(self, owner, other):
         theirs = make_bdr(other, [make_post(other, write_file=False)])
