@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -121,8 +122,8 @@ def run() -> str:
             f"{POSTS_PER_USER} posts) browse and sort their table, select all, list posts and "
             f"hide/unhide 64 posts, for {SECONDS} s, waiting 0.5–2 s between actions; "
             f"{LISTENERS} SSE listeners stay connected meanwhile. One uvicorn process shares "
-            "the 2 cores with locust, PostgreSQL and Redis, so the times show a saturated "
-            "process (production runs one web process per core). Times in ms.",
+            f"the machine's {os.cpu_count()} cores with locust, PostgreSQL and Redis "
+            "(production runs one web process per core). Times in ms.",
             "",
             "| endpoint | requests | errors | p50 | p95 |",
             "|---|---|---|---|---|",
