@@ -192,7 +192,7 @@
     const table = document.getElementById("post-table");
     if (!table || !(event.target === table || event.target.contains?.(table))) return;
     const total = root.querySelector("[data-total-count]");
-    if (table && total) total.textContent = Number(table.dataset.liveTotal).toLocaleString("en");
+    if (total) total.textContent = Number(table.dataset.liveTotal).toLocaleString("en");
     if (currentView() !== view) {
       view = currentView();
       selection.clear();

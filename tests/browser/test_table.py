@@ -154,10 +154,14 @@ def test_a_live_panel_refresh_keeps_the_shift_range_anchor(dashboard):
     page = dashboard()
     page.locator("body").press("j")
     page.keyboard.press("x")
-    # A download panel refresh (as on every live update) between two keys.
-    with page.expect_response(lambda response: "/api/pmd/bdr" in response.url):
-        page.evaluate("document.body.dispatchEvent(new CustomEvent('pmd:bdr-changed'))")
-    page.wait_for_timeout(100)  # let htmx settle the swapped panel
+    # A download panel refresh (as on every live update) between two keys,
+    # awaited until htmx has settled it.
+    page.evaluate(
+        """() => new Promise((settled) => {
+          document.body.addEventListener("htmx:afterSettle", settled, { once: true });
+          document.body.dispatchEvent(new CustomEvent("pmd:bdr-changed"));
+        })"""
+    )
     page.keyboard.press("j")
     page.keyboard.press("j")
     page.keyboard.press("Shift+X")
