@@ -347,6 +347,15 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# --- Operations (issue 12): health checks (pmd_project/health.py) -----------
+# A load balancer probes over plain HTTP: health answers are never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Budget of each readiness check that waits on the network (Redis, a worker).
+PMD_HEALTH_TIMEOUT_SECONDS = env_int("PMD_HEALTH_TIMEOUT_SECONDS", 2, minimum=1)
+# Beat writes a task's last run to the database right after sending it (not
+# every 3 minutes), so /health/ready can tell a running beat from a dead one.
+CELERY_BEAT_SYNC_EVERY = 1
+# --- end of health checks ----------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 

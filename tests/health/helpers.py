@@ -1,0 +1,27 @@
+"""Shared by the health tests: beat's record in django-celery-beat's tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from pmd_project.health import BEAT_TASK_NAME
+
+
+def beat_task(*, last_run_at: datetime | None) -> PeriodicTask:
+    """The job whose last run /health/ready reads, as the migration creates it
+    (a transactional test before this one may have emptied the tables)."""
+    interval, _ = IntervalSchedule.objects.get_or_create(every=2, period=IntervalSchedule.MINUTES)
+    task, _ = PeriodicTask.objects.get_or_create(
+        name=BEAT_TASK_NAME,
+        defaults={"task": "pmd.tasks.recover_stuck_bdrs", "interval": interval},
+    )
+    PeriodicTask.objects.filter(pk=task.pk).update(last_run_at=last_run_at, enabled=True)
+    task.refresh_from_db()
+    return task
+
+
+def beat_ran_just_now() -> PeriodicTask:
+    return beat_task(last_run_at=timezone.now())
