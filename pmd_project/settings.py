@@ -217,6 +217,19 @@ STORAGES = {
     },
 }
 
+# --- Operations (issue 12): static files in production ---------------------
+# With DEBUG off, `collectstatic` (make run, the web unit, a build step) writes
+# every file under a content-hashed name with a manifest, and WhiteNoise serves
+# those names as immutable for ten years: a browser fetches each version once.
+# PMD_STATIC_MANIFEST=0 serves the source folders instead (no collectstatic).
+if env_str("STATIC_ROOT"):
+    STATIC_ROOT = Path(env_str("STATIC_ROOT")).resolve()
+PMD_STATIC_MANIFEST = env_bool("PMD_STATIC_MANIFEST", not DEBUG)
+if PMD_STATIC_MANIFEST:
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    WHITENOISE_USE_FINDERS = False
+# --- end of static files in production --------------------------------------
+
 # Public ids (SPEC §3). Changing the alphabet changes every public URL.
 SQIDS_ALPHABET = env_str(
     "SQIDS_ALPHABET", "k3G7QAe51FCsPW92uEOyq4Bg6Sp8YzVTmnU0liwDdHXLajZrfxNhobJIRcMvKt"
