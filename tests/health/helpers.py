@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -25,3 +27,11 @@ def beat_task(*, last_run_at: datetime | None) -> PeriodicTask:
 
 def beat_ran_just_now() -> PeriodicTask:
     return beat_task(last_run_at=timezone.now())
+
+
+def get(client: Client, path: str, **kwargs):
+    """client.get(path) on a thread of its own. The health views are async,
+    and browser tests earlier in the session leave Playwright's event loop on
+    the main thread, where Django's test client cannot run an async view."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(client.get, path, **kwargs).result()
