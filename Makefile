@@ -18,14 +18,19 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+# The Procfile runs bare commands (uvicorn, celery) as a platform runs them, so
+# .venv/bin goes first on PATH for honcho. Static files are collected as in a
+# deployment (with DEBUG=0 they are served under hashed names).
 run: $(STAMP)
 	@set -e; \
+	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	REDIS_URL="$$($(PY) manage.py dev_redis)"; export REDIS_URL; \
 	$(PY) manage.py migrate --noinput -v 0; \
+	$(PY) manage.py collectstatic --noinput -v 0; \
 	$(PY) manage.py seed_demo --user "$(DEMO_USER)" --password "$(DEMO_PASSWORD)" \
 	  --email "$(DEMO_EMAIL)" --posts $(DEMO_POSTS); \
 	echo; echo "PMD runs at $(SITE_URL)/  (log in as $(DEMO_USER) / $(DEMO_PASSWORD); Ctrl+C stops)"; echo; \
-	exec $(VENV)/bin/honcho start --port $(PORT)
+	exec honcho start --port $(PORT) web worker beat
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -31,6 +31,9 @@ def configure() -> None:
     os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
     os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
     os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+    # In-process pages use the source static files (no collectstatic); the
+    # uvicorn servers (tests.live.AsgiServer) serve a collected manifest.
+    os.environ.setdefault("PMD_STATIC_MANIFEST", "0")
     os.environ["DJANGO_SETTINGS_MODULE"] = "pmd_project.settings"
     sys.path.insert(0, str(ROOT))
     _create_database(os.environ["DATABASE_URL"])

@@ -217,6 +217,19 @@ STORAGES = {
     },
 }
 
+# --- Operations (issue 12): static files in production ---------------------
+# With DEBUG off, `collectstatic` (make run, the web unit, a build step) writes
+# every file under a content-hashed name with a manifest, and WhiteNoise serves
+# those names as immutable for ten years: a browser fetches each version once.
+# PMD_STATIC_MANIFEST=0 serves the source folders instead (no collectstatic).
+if env_str("STATIC_ROOT"):
+    STATIC_ROOT = Path(env_str("STATIC_ROOT")).resolve()
+PMD_STATIC_MANIFEST = env_bool("PMD_STATIC_MANIFEST", not DEBUG)
+if PMD_STATIC_MANIFEST:
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    WHITENOISE_USE_FINDERS = False
+# --- end of static files in production --------------------------------------
+
 # Public ids (SPEC §3). Changing the alphabet changes every public URL.
 SQIDS_ALPHABET = env_str(
     "SQIDS_ALPHABET", "k3G7QAe51FCsPW92uEOyq4Bg6Sp8YzVTmnU0liwDdHXLajZrfxNhobJIRcMvKt"
@@ -347,6 +360,15 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# --- Operations (issue 12): health checks (pmd_project/health.py) -----------
+# A load balancer probes over plain HTTP: health answers are never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Budget of each readiness check that waits on the network (Redis, a worker).
+PMD_HEALTH_TIMEOUT_SECONDS = env_int("PMD_HEALTH_TIMEOUT_SECONDS", 2, minimum=1)
+# Beat writes a task's last run to the database right after sending it (not
+# every 3 minutes), so /health/ready can tell a running beat from a dead one.
+CELERY_BEAT_SYNC_EVERY = 1
+# --- end of health checks ----------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from posts import views as posts_views
 
+from . import health
 from .login import RateLimitedLoginView
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("", include("posts.urls")),
     path("", include("pmd.urls")),
 ]

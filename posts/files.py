@@ -103,6 +103,7 @@ def storage_file_response(
         # nginx sends the file itself (sendfile, Range) from an `internal`
         # location; the view has already checked who may have it.
         headers["X-Accel-Redirect"] = accel_prefix.rstrip("/") + "/" + name
+        del headers["Accept-Ranges"]  # nginx passes ours on and adds its own
         return HttpResponse(content_type=content_type, headers=headers)
 
     first, last, status = 0, size - 1, 200

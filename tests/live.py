@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -39,6 +43,29 @@ def test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
+@functools.cache
+def collected_static_root() -> str:
+    """A STATIC_ROOT collected once per test run, as a deployment collects it:
+    the servers tests start run with DEBUG off, so they serve hashed names
+    from its manifest."""
+    root = tempfile.mkdtemp(prefix="pmd-static-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": settings.SECRET_KEY,
+            "STATIC_ROOT": root,
+            "PMD_STATIC_MANIFEST": "1",
+        },
+        check=True,
+        timeout=120,
+    )
+    return root
+
+
 def process_env(**extra: str) -> dict[str, str]:
     """The environment of a server or worker that shares this test run's
     database, Redis and vault."""
@@ -68,26 +95,37 @@ class AsgiServer:
     def __init__(self, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = process_env(SITE_URL=self.url, CSRF_TRUSTED_ORIGINS=self.url, **env)
+        self.env = process_env(
+            **{
+                "SITE_URL": self.url,
+                "CSRF_TRUSTED_ORIGINS": self.url,
+                "STATIC_ROOT": collected_static_root(),
+                "PMD_STATIC_MANIFEST": "1",
+                **env,
+            }
+        )
         self.process: subprocess.Popen | None = None
         self.log_path = Path(settings.PMD_VAULT_ROOT).parent / f"uvicorn-{self.port}.log"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "pmd_project.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--timeout-graceful-shutdown",
+            "1",
+            "--no-access-log",
+        ]
 
     def start(self) -> AsgiServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "pmd_project.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--timeout-graceful-shutdown",
-                "1",
-                "--no-access-log",
-            ],
+            self.command(),
             cwd=ROOT,
             env=self.env,
             stdout=log,

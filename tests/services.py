@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 CHROMIUM = os.environ.get("PMD_CHROMIUM", "/usr/bin/chromium")
+NGINX = os.environ.get("PMD_NGINX", "/usr/sbin/nginx")
 
 
 def in_ci() -> bool:
@@ -41,6 +42,13 @@ def require_chromium() -> str:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         missing("Chromium", f"{CHROMIUM} not found (apt-get install chromium)")
     return CHROMIUM
+
+
+def require_nginx() -> str:
+    found = NGINX if os.access(NGINX, os.X_OK) else shutil.which("nginx")
+    if not found:
+        missing("nginx", f"{NGINX} not found (apt-get install nginx)")
+    return found
 
 
 def is_postgresql() -> bool:

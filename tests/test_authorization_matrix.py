@@ -122,6 +122,10 @@ ROWS = [
         matrix(API_401, NOT_FOUND, Expect(201), NOT_FOUND),
     ),
     Row("pmd:api-openapi", "GET", "/api/pmd/openapi.json", each(OK)),
+    # Health: open to everyone (probes have no session); only staff get the
+    # per-check detail (tests/health). No worker runs here, so never ready.
+    Row("health-live", "GET", "/health/live", each(OK)),
+    Row("health-ready", "GET", "/health/ready", each(Expect(503))),
     # The admin: staff only. One row per admin page kind support uses.
     Row("admin:*", "GET", "/admin/", matrix(TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, OK)),
     Row(

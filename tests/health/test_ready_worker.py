@@ -1,0 +1,46 @@
+"""/health/ready with every service running: a real Celery worker on this
+run's queue and beat's record (SPEC §12). A module of its own: the worker
+lives as long as the module."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from django.test import Client
+
+from tests.health.helpers import beat_ran_just_now, get
+
+pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("transactional_db")]
+
+
+def test_staff_see_every_check_pass(celery_worker, staff):
+    beat_ran_just_now()
+    client = Client()
+    client.force_login(staff)
+    response = get(client, "/health/ready")
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "status": "ok",
+        "checks": dict.fromkeys(("database", "redis", "vault", "worker", "beat"), "OK"),
+    }
+
+
+def test_a_probe_through_uvicorn_gets_200_and_only_the_status(celery_worker, bdr_web_server):
+    beat_ran_just_now()
+    response = httpx.get(f"{bdr_web_server.url}/health/ready", timeout=15)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok"}
+
+
+def test_it_turns_unavailable_when_the_worker_stops(celery_worker, staff):
+    beat_ran_just_now()
+    client = Client()
+    client.force_login(staff)
+    assert get(client, "/health/ready").status_code == 200
+    celery_worker.stop()
+    try:
+        body = get(client, "/health/ready").json()
+        assert body["status"] == "unavailable"
+        assert body["checks"]["worker"].startswith("Unavailable")
+    finally:
+        celery_worker.start()
