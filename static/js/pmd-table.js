@@ -247,6 +247,15 @@
     else focusTable();
   }
 
+  // On a phone the header is one row of sort links that scrolls sideways:
+  // bring the one the table is sorted by into view.
+  function showSortedHeader() {
+    const strip = document.querySelector("#post-table thead tr");
+    const sorted = strip?.querySelector('th[aria-sort="ascending"], th[aria-sort="descending"]');
+    if (!strip || !sorted || strip.scrollWidth <= strip.clientWidth) return;
+    strip.scrollLeft = sorted.offsetLeft - strip.offsetLeft - strip.clientWidth / 3;
+  }
+
   // After htmx swaps in a new table: mark its selected rows, refresh the totals,
   // put focus back. Other swaps (the live download panel, recent activity)
   // leave the table and its Shift range anchor alone.
@@ -262,6 +271,7 @@
     }
     anchorId = null;
     render();
+    showSortedHeader();
     refocusAfterSwap(table);
   });
 
@@ -277,4 +287,5 @@
     restoreFocus,
   });
   render();
+  showSortedHeader();
 })();
