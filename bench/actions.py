@@ -157,8 +157,8 @@ def _from_the_page(owner) -> dict[str, float]:
             page = context.new_page()
             page.set_default_timeout(120_000)
             for action, label, done in (
-                ("hide", "🙈 Hide", "hidden"),
-                ("unhide", "👁️ Unhide", "unhidden"),
+                ("hide", "Hide", "hidden"),
+                ("unhide", "Unhide", "unhidden"),
             ):
                 page.goto(f"/u/{user_sqid(owner.pk)}/posts")
                 page.evaluate(
@@ -167,7 +167,7 @@ def _from_the_page(owner) -> dict[str, float]:
                 page.reload()
                 expect(page.locator("[data-selected-count]")).to_have_text(f"{len(ids):,}")
                 started = time.monotonic()
-                page.get_by_role("button", name=label).click()
+                page.get_by_role("button", name=label, exact=True).click()
                 expect(page.locator(".toast").filter(has_text=f"posts {done}")).to_be_visible(
                     timeout=120_000
                 )

@@ -63,6 +63,7 @@
 
   async function run(action, ids, { keepSelection = false } = {}) {
     if (running || !ids.length) return;
+    const opener = document.activeElement;
     running = true;
     updateButtons();
     let done = 0;
@@ -91,6 +92,8 @@
       await refreshTable();
       if (done) document.body.dispatchEvent(new CustomEvent("pmd:acted"));
       updateButtons();
+      // The bulk button that started it is disabled now that nothing is selected.
+      window.PMD.restoreFocus(opener);
     }
     const verb = verbs[action];
     if (failure) {
@@ -117,7 +120,7 @@
       ? `Delete “${title}”?`
       : `Delete ${plural(count)}?`;
     confirmDialog.returnValue = "";
-    confirmDialog.showModal();
+    window.PMD.openDialog(confirmDialog, document.activeElement);
     return new Promise((resolve) => {
       confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "delete"), { once: true });
     });

@@ -67,6 +67,7 @@
     } finally {
       sending = false;
       update();
+      window.PMD.restoreFocus(button);
     }
   }
 
@@ -74,7 +75,7 @@
     const count = window.PMD.selection.ids().length;
     dialog.querySelector("[data-download-title]").textContent = `Download ${plural(count, "artwork")}`;
     dialog.returnValue = "";
-    dialog.showModal();
+    window.PMD.openDialog(dialog, button);
   });
   dialog.addEventListener("close", () => {
     if (dialog.returnValue !== "request") return;

@@ -1,6 +1,7 @@
 // The dashboard table: selection (rows, ranges, page, all matching posts),
 // kept in localStorage so it survives paging, sorting, filtering and reloads;
-// and keyboard shortcuts. The table itself is server-rendered and swapped by htmx.
+// keyboard shortcuts; and where focus goes after a dialog or a swap. The table
+// itself is server-rendered and swapped by htmx.
 (() => {
   "use strict";
   const root = document.querySelector("[data-pmd]");
@@ -52,12 +53,24 @@
     }
     const count = root.querySelector("[data-selected-count]");
     if (count) count.textContent = selection.size.toLocaleString("en");
+    showSelectionBar(selection.size > 0);
     const badge = (name) => root.querySelector(`[data-select="${name}"]`);
     badge("page").disabled = all.length === 0 || onPage === all.length;
     badge("unpage").disabled = onPage === 0;
     badge("none").disabled = selection.size === 0;
     badge("all").disabled = selectingAll || Number(document.getElementById("post-table")?.dataset.total || 0) === 0;
     for (const listener of listeners) listener(selection);
+  }
+
+  // On a phone the bar is fixed to the bottom of the screen while posts are
+  // selected (pmd.css); its slot keeps its height so the cards do not jump.
+  function showSelectionBar(fixed) {
+    const bar = root.querySelector("[data-selection-bar]");
+    const slot = root.querySelector("[data-selection-slot]");
+    if (!bar || !slot || bar.classList.contains("has-selection") === fixed) return;
+    if (fixed) slot.style.minHeight = `${bar.offsetHeight}px`;
+    else slot.style.minHeight = "";
+    bar.classList.toggle("has-selection", fixed);
   }
 
   function setSelected(ids, on) {
@@ -133,8 +146,9 @@
       else if (which === "all") selectAllMatching(badge);
       return;
     }
-    if (event.target.closest("[data-open-help]")) {
-      document.getElementById("keyboard-help").showModal();
+    const help = event.target.closest("[data-open-help]");
+    if (help) {
+      openDialog(document.getElementById("keyboard-help"), help);
       return;
     }
     const row = event.target.closest("#post-table tbody tr[data-post-id]");
@@ -178,16 +192,73 @@
     } else if (key === "/") {
       document.getElementById("table-search")?.focus();
     } else if (key === "?") {
-      document.getElementById("keyboard-help").showModal();
+      openDialog(document.getElementById("keyboard-help"), document.activeElement);
     } else {
       return;
     }
     event.preventDefault();
   });
 
-  // After htmx swaps in a new table: mark its selected rows, refresh the totals.
-  // Other swaps (the live download panel, recent activity) leave the table and
-  // its Shift range anchor alone.
+  // Focus. A control that is gone, disabled or hidden cannot keep it: then it
+  // goes to the table's summary ("1–32 of 100"), or to its empty state.
+  function usable(element) {
+    return Boolean(element?.isConnected && !element.disabled && !element.closest("[hidden], dialog:not([open])")
+      && element.getClientRects().length);
+  }
+  function focusTable() {
+    document.querySelector("#post-table [data-table-focus]")?.focus();
+  }
+  function focusLost() {
+    const active = document.activeElement;
+    return !active || active === document.body || !usable(active);
+  }
+  // Back to `element` (the control that started something) once it is done,
+  // unless the user has since moved focus somewhere else on purpose.
+  function restoreFocus(element) {
+    const active = document.activeElement;
+    if (!focusLost() && active !== element) return;
+    if (usable(element)) element.focus();
+    else focusTable();
+  }
+  // Capture: at the dialog itself this runs before its own "close" listeners,
+  // so focus is back on the opener before they start work that disables it.
+  function openDialog(dialog, opener) {
+    dialog.addEventListener("close", () => restoreFocus(opener), { once: true, capture: true });
+    dialog.showModal();
+  }
+
+  // A swap replaces every control in the table: the one that had focus (or
+  // triggered the swap) is found again in the new table by its id or
+  // data-focus-key, e.g. the sort link just used, or the eye of the row.
+  let focusKey = null;
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const table = document.getElementById("post-table");
+    if (!table || event.detail.target !== table) return;
+    const active = document.activeElement;
+    if (!active || !table.contains(active)) return;
+    focusKey = active.dataset.focusKey ? `[data-focus-key="${active.dataset.focusKey}"]`
+      : active.id ? `#${CSS.escape(active.id)}` : "";
+  });
+  function refocusAfterSwap(table) {
+    if (focusKey === null) return;
+    const target = focusKey ? table.querySelector(focusKey) : null;
+    focusKey = null;
+    if (usable(target)) target.focus();
+    else focusTable();
+  }
+
+  // On a phone the header is one row of sort links that scrolls sideways:
+  // bring the one the table is sorted by into view.
+  function showSortedHeader() {
+    const strip = document.querySelector("#post-table thead tr");
+    const sorted = strip?.querySelector('th[aria-sort="ascending"], th[aria-sort="descending"]');
+    if (!strip || !sorted || strip.scrollWidth <= strip.clientWidth) return;
+    strip.scrollLeft = sorted.offsetLeft - strip.offsetLeft - strip.clientWidth / 3;
+  }
+
+  // After htmx swaps in a new table: mark its selected rows, refresh the totals,
+  // put focus back. Other swaps (the live download panel, recent activity)
+  // leave the table and its Shift range anchor alone.
   document.body.addEventListener("htmx:afterSettle", (event) => {
     const table = document.getElementById("post-table");
     if (!table || !(event.target === table || event.target.contains?.(table))) return;
@@ -200,6 +271,8 @@
     }
     anchorId = null;
     render();
+    showSortedHeader();
+    refocusAfterSwap(table);
   });
 
   window.PMD = Object.assign(window.PMD || {}, {
@@ -210,6 +283,9 @@
       remove: (ids) => setSelected(ids, false),
       onChange: (listener) => listeners.push(listener),
     },
+    openDialog,
+    restoreFocus,
   });
   render();
+  showSortedHeader();
 })();

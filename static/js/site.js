@@ -3,12 +3,14 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // The two live regions are on the page from load (_base.html): screen readers
+  // announce what is added to a region they already know, and often miss a
+  // region that arrives with its first message.
   function toast(message, kind = "success", timeout = 6000) {
-    const box = document.getElementById("toasts");
+    const box = document.getElementById(kind === "error" ? "toast-alerts" : "toasts");
     if (!box) return;
     const item = document.createElement("div");
     item.className = `toast toast-${kind}`;
-    item.setAttribute("role", kind === "error" ? "alert" : "status");
     item.textContent = message;
     box.append(item);
     setTimeout(() => item.remove(), timeout);

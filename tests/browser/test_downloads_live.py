@@ -37,7 +37,7 @@ def test_a_request_goes_pending_processing_ready_live_with_a_toast(
     _open(page, owner)
     expect(page.locator("[data-requests-left-text]")).to_have_text("8 of 8 requests left today")
     page.get_by_role("button", name="Select page", exact=True).click()
-    page.get_by_role("button", name="⬇️ Request download").click()
+    page.get_by_role("button", name="Request download", exact=True).click()
     dialog = page.get_by_role("dialog", name="Download 6 artworks")
     dialog.get_by_label("Include comments").check()
     dialog.get_by_role("button", name="Request download").click()
@@ -49,7 +49,10 @@ def test_a_request_goes_pending_processing_ready_live_with_a_toast(
     expect(ready).to_be_visible(timeout=20_000)
     row = page.locator("[data-bdr-status]").first
     expect(row).to_have_attribute("data-bdr-status", "ready")
-    expect(row.get_by_role("link", name="⬇ Download")).to_be_visible()
+    # The link names its request, not just "Download".
+    expect(
+        row.get_by_role("link", name=re.compile(r"^Download 6 artworks, requested "))
+    ).to_be_visible()
     expect(page.locator("[data-requests-left-text]")).to_have_text("7 of 8 requests left today")
     statuses = [event["status"] for event in page.evaluate("window.__events")]
     # Every step arrived live, in order, without a reload.
@@ -89,7 +92,7 @@ def test_more_than_128_selected_blocks_the_download_and_says_why(page, owner, lo
     log_in(page, owner)
     page.goto(f"/u/{user_sqid(owner.pk)}/posts?size=256")
     page.get_by_role("button", name="Select page", exact=True).click()
-    expect(page.get_by_role("button", name="⬇️ Request download")).to_be_disabled()
+    expect(page.get_by_role("button", name="Request download", exact=True)).to_be_disabled()
     expect(page.locator("[data-download-reason]")).to_have_text(
         "A download takes at most 128 posts; 130 are selected."
     )

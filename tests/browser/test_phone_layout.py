@@ -1,0 +1,108 @@
+"""The phone layout (issue 13, item 2): below 640 px each post is a card, the
+selection bar holds the bottom of the screen while posts are selected, and
+nothing scrolls sideways."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from posts.models import Post
+from posts.public_ids import user_sqid
+from tests.factories import make_posts
+from tests.live import session_cookies
+
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def phone(browser, asgi_server, transactional_db, owner):
+    """The owner's dashboard on a touch screen 375 px wide."""
+    context = browser.new_context(
+        base_url=asgi_server.url, viewport=PHONE, has_touch=True, is_mobile=True
+    )
+    context.set_default_timeout(10_000)
+    context.add_cookies(
+        [
+            {"name": name, "value": value, "url": asgi_server.url}
+            for name, value in session_cookies(owner).items()
+        ]
+    )
+    page = context.new_page()
+
+    def open_dashboard(query: str = ""):
+        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
+        expect(page.locator("#post-table")).to_be_visible()
+        return page
+
+    yield open_dashboard
+    context.close()
+
+
+def scroll_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(phone, owner):
+    make_posts(owner, 10)
+    page = phone()
+    assert scroll_width(page) <= PHONE["width"]
+    cards = page.locator("#post-table tbody tr")
+    # A card: one column, its title readable beside its thumbnail.
+    first = cards.first.bounding_box()
+    assert first["x"] >= 0 and first["x"] + first["width"] <= PHONE["width"]
+    expect(cards.first.locator(".col-title")).to_be_visible()
+    expect(cards.first.locator(".col-description")).to_be_hidden()
+    assert cards.nth(1).bounding_box()["y"] >= first["y"] + first["height"]
+
+    bar = page.locator("[data-selection-bar]")
+    expect(bar).to_have_css("position", "static")
+    chosen = []
+    for index in (0, 2, 5):
+        card = cards.nth(index)
+        chosen.append(card.get_attribute("data-post-id"))
+        title = card.locator(".col-title .truncate").inner_text()
+        card.get_by_role("checkbox", name=f"Select “{title}”", exact=True).tap()
+    expect(bar.locator(".selected-count")).to_have_text("3 selected")
+    expect(bar).to_have_css("position", "fixed")
+    box = bar.bounding_box()
+    assert box["y"] + box["height"] == pytest.approx(PHONE["height"], abs=1)
+    assert box["width"] == pytest.approx(PHONE["width"], abs=1)
+    assert scroll_width(page) <= PHONE["width"]
+
+    bar.get_by_role("button", name="Hide", exact=True).tap()
+    expect(page.get_by_role("status").filter(has_text="3 posts hidden")).to_be_visible()
+    for post_id in chosen:
+        card = page.locator(f'tr[data-post-id="{post_id}"]')
+        expect(card).to_have_class("is-hidden")
+        expect(card.locator(".row-status")).to_have_text("Hidden")
+        expect(card.locator(".row-status")).to_be_visible()
+    others = page.locator("#post-table tbody tr:not(.is-hidden)")
+    expect(others).to_have_count(7)
+    expect(others.locator(".row-status").first).to_have_text("Visible")
+    assert {
+        str(pk) for pk in Post.objects.filter(hidden_by_user=True).values_list("id", flat=True)
+    } == set(chosen)
+    # Nothing is selected any more: the bar is back in the page.
+    expect(bar).to_have_css("position", "static")
+    assert scroll_width(page) <= PHONE["width"]
+
+
+def test_sorting_and_filters_stay_reachable_on_a_phone(phone, owner):
+    make_posts(owner, 20, title="Frog")
+    make_posts(owner, 5, title="Castle")
+    page = phone()
+    title = page.get_by_role("link", name="Title", exact=True)
+    expect(title).to_be_visible()
+    title.tap()
+    expect(page.locator("th.col-title")).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("#post-table tbody .col-title").first).to_have_text("Castle")
+    page.get_by_label("Show").select_option("hidden")
+    expect(page.locator(".empty-state")).to_contain_text("No posts match")
+    page.get_by_label("Show").select_option("all")
+    page.get_by_label("Search posts").fill("frog")
+    expect(page.locator(".table-summary")).to_contain_text("of 20 matching")
+    expect(page).to_have_url(re.compile(r"q=frog"))
+    assert scroll_width(page) <= PHONE["width"]
