@@ -18,8 +18,11 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+# Settings write nothing when imported (a read-only image must start), so the
+# folders of the default SQLite database and of STATIC_ROOT are made here.
 run: $(STAMP)
 	@set -e; \
+	mkdir -p var/static; \
 	REDIS_URL="$$($(PY) manage.py dev_redis)"; export REDIS_URL; \
 	$(PY) manage.py migrate --noinput -v 0; \
 	$(PY) manage.py seed_demo --user "$(DEMO_USER)" --password "$(DEMO_PASSWORD)" \
