@@ -32,6 +32,10 @@ def _comma_separated(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def at_least(minimum: int) -> Range:
+    return Range(min=minimum, error="must be at least {min}, not {input}")
+
+
 DEBUG = env.bool("DEBUG", True)
 
 SECRET_KEY = env.str("SECRET_KEY", "")
@@ -122,8 +126,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", 2),
-        "max_size": env.int("DATABASE_POOL_MAX", 20, validate=Range(min=1)),
-        "timeout": env.int("DATABASE_POOL_TIMEOUT", 10, validate=Range(min=1)),
+        "max_size": env.int("DATABASE_POOL_MAX", 20, validate=at_least(1)),
+        "timeout": env.int("DATABASE_POOL_TIMEOUT", 10, validate=at_least(1)),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for a lock instead of failing.
@@ -197,12 +201,12 @@ SQIDS_ALPHABET = env.str(
 SQIDS_MIN_LENGTH = env.int("SQIDS_MIN_LENGTH", 6)
 
 # Limits (SPEC §4).
-PMD_LIST_LIMIT = env.int("PMD_LIST_LIMIT", 512, validate=Range(min=1))
-PMD_ACTION_LIMIT = env.int("PMD_ACTION_LIMIT", 128, validate=Range(min=1))
-PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=Range(min=1))
+PMD_LIST_LIMIT = env.int("PMD_LIST_LIMIT", 512, validate=at_least(1))
+PMD_ACTION_LIMIT = env.int("PMD_ACTION_LIMIT", 128, validate=at_least(1))
+PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=at_least(1))
 PMD_BDR_DAILY_LIMIT = env.int("PMD_BDR_DAILY_LIMIT", 8)
-PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=Range(min=1))
-PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 7, validate=Range(min=1))
+PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=at_least(1))
+PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 7, validate=at_least(1))
 # Behind nginx: the internal location that maps to the vault (README, "nginx").
 # Set, downloads are answered with X-Accel-Redirect and nginx sends the file.
 PMD_X_ACCEL_REDIRECT_PREFIX = env.str("PMD_X_ACCEL_REDIRECT_PREFIX", "")
@@ -213,7 +217,7 @@ EMAIL_PORT = env.int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10, validate=Range(min=1))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10, validate=at_least(1))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "PMD <noreply@localhost>")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
@@ -227,7 +231,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 3600, validate=Range(min=60))
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 3600, validate=at_least(60))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": 3,
@@ -245,7 +249,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 1800, validate=Range(min=10))
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 1800, validate=at_least(10))
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60 if CELERY_TASK_TIME_LIMIT > 120 else None
 if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below CELERY_VISIBILITY_TIMEOUT")
@@ -260,7 +264,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 # this. A retry waiting for its time is a reserved, unacknowledged message:
 # the wait plus the run must end within the visibility timeout, or Redis
 # delivers it a second time (PITFALLS §2).
-PMD_RETRY_BACKOFF_MAX_SECONDS = env.int("PMD_RETRY_BACKOFF_MAX_SECONDS", 600, validate=Range(min=1))
+PMD_RETRY_BACKOFF_MAX_SECONDS = env.int("PMD_RETRY_BACKOFF_MAX_SECONDS", 600, validate=at_least(1))
 if PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
         "PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT must stay below "
@@ -270,14 +274,14 @@ if PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_T
 # Download requests (SPEC §7): the recovery job re-enqueues a request left
 # pending this long (its enqueue was lost, e.g. Redis was down) ...
 PMD_BDR_PENDING_RECOVERY_SECONDS = env.int(
-    "PMD_BDR_PENDING_RECOVERY_SECONDS", 300, validate=Range(min=30)
+    "PMD_BDR_PENDING_RECOVERY_SECONDS", 300, validate=at_least(30)
 )
 # ... and takes back one processing this long (its worker died). A live build
 # never runs past the task time limit, so this must be longer than it.
 PMD_BDR_PROCESSING_RECOVERY_SECONDS = env.int(
     "PMD_BDR_PROCESSING_RECOVERY_SECONDS",
     CELERY_TASK_TIME_LIMIT + 300,
-    validate=Range(min=60),
+    validate=at_least(60),
 )
 if PMD_BDR_PROCESSING_RECOVERY_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
@@ -286,7 +290,7 @@ if PMD_BDR_PROCESSING_RECOVERY_SECONDS <= CELERY_TASK_TIME_LIMIT:
 # A request still unfinished this long after it was made is failed with a
 # message inviting a retry, so a request that crashes every worker that takes
 # it cannot loop for ever.
-PMD_BDR_GIVE_UP_HOURS = env.int("PMD_BDR_GIVE_UP_HOURS", 24, validate=Range(min=1))
+PMD_BDR_GIVE_UP_HOURS = env.int("PMD_BDR_GIVE_UP_HOURS", 24, validate=at_least(1))
 # Attempts at sending one email before giving up (logged each time).
 PMD_EMAIL_MAX_RETRIES = env.int("PMD_EMAIL_MAX_RETRIES", 6)
 # First wait before a retry, doubled each time. Mail servers are down for
