@@ -18,12 +18,15 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-# The Procfile runs bare commands (uvicorn, celery) as a platform runs them, so
+# Settings write nothing when imported (a read-only image must start), so the
+# folders of the default SQLite database and of STATIC_ROOT are made here. The
+# Procfile runs bare commands (uvicorn, celery) as a platform runs them, so
 # .venv/bin goes first on PATH for honcho. Static files are collected as in a
 # deployment (with DEBUG=0 they are served under hashed names).
 run: $(STAMP)
 	@set -e; \
 	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
+	mkdir -p var/static; \
 	REDIS_URL="$$($(PY) manage.py dev_redis)"; export REDIS_URL; \
 	$(PY) manage.py migrate --noinput -v 0; \
 	$(PY) manage.py collectstatic --noinput -v 0; \

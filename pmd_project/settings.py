@@ -2,74 +2,52 @@
 
 Everything comes from the environment (README, "Settings"), with defaults that
 let `make run` work on a fresh checkout: SQLite and a vault folder under var/.
+Every variable NAME may instead be given as NAME_FILE, a file holding the value.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+from environs import FileAwareEnv
+from marshmallow.validate import Range
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+# environs rather than django-environ: both read NAME_FILE (for secrets), but
+# django-environ turns "eight" into a bare ValueError that does not say which
+# variable is wrong and reads any unknown boolean as False; environs rejects
+# both with 'Environment variable "NAME" invalid: …'. Importing settings writes
+# nothing (a read-only image must start): make run and the test setup create
+# the var/ folders they use.
+env = FileAwareEnv(strip_whitespace=True)
 
 
-def env_str(name: str, default: str = "") -> str:
-    """A string setting; NAME_FILE, when set, names a file holding the value."""
-    file_name = os.environ.get(f"{name}_FILE")
-    if file_name:
-        return Path(file_name).read_text().strip()
-    return os.environ.get(name, default)
+@env.parser_for("csv")
+def _comma_separated(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {raw!r}")
+def at_least(minimum: int) -> Range:
+    return Range(min=minimum, error="must be at least {min}, not {input}")
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
-    return value
+DEBUG = env.bool("DEBUG", True)
 
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", True)
-
-SECRET_KEY = env_str("SECRET_KEY")
+SECRET_KEY = env.str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     # Only ever used for local development (DEBUG on, nothing configured).
     SECRET_KEY = "dev-only-insecure-key-7f3c2a9e1b5d4c8a6e0f2b7d9c1a3e5f8b0d2c4a6e8f0a1b"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
+ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", SITE_URL)
 # JSON under /api/, so the page can show why an action was refused.
 CSRF_FAILURE_VIEW = "pmd.api.csrf_failure"
 
@@ -126,16 +104,17 @@ TEMPLATES = [
 
 # Database: SQLite under var/ unless DATABASE_URL names another one.
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.dj_db_url(
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         # Under ASGI every request runs in its own thread, so persistent
         # connections would pile up (Django docs, "Databases"); health checks
         # make a connection dropped by the server cost nothing but a reconnect.
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
     "DATABASE_POOL", False
 ):
     # Opt-in connection pool (psycopg's, through Django): a request takes a
@@ -146,12 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # without it every request opens a fresh connection and just works.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("DATABASE_POOL_MIN", 2),
-        "max_size": env_int("DATABASE_POOL_MAX", 20, minimum=1),
-        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+        "min_size": env.int("DATABASE_POOL_MIN", 2),
+        "max_size": env.int("DATABASE_POOL_MAX", 20, validate=at_least(1)),
+        "timeout": env.int("DATABASE_POOL_TIMEOUT", 10, validate=at_least(1)),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Web, worker and beat share the file: wait for a lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     # A transaction that reads, then writes, while another process writes gets
@@ -168,17 +146,17 @@ SILENCED_SYSTEM_CHECKS = [
     "models.W040",
 ]
 
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = env.str("REDIS_URL", "redis://127.0.0.1:6379/0")
 _redis = urlparse(REDIS_URL)
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pmd"),
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "pmd"),
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
-    if env_bool("PMD_CACHE_REDIS", True)
+    if env.bool("PMD_CACHE_REDIS", True)
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
@@ -201,13 +179,12 @@ USE_TZ = True
 # so no collectstatic step is needed to run the app.
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
 # The vault holds artwork files and built ZIPs. Both go through the storage
 # API under the "vault" alias, so another storage can be configured later.
-PMD_VAULT_ROOT = Path(env_str("PMD_VAULT_ROOT", str(VAR_DIR / "vault"))).resolve()
+PMD_VAULT_ROOT = env.path("PMD_VAULT_ROOT", VAR_DIR / "vault").resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -222,39 +199,39 @@ STORAGES = {
 # every file under a content-hashed name with a manifest, and WhiteNoise serves
 # those names as immutable for ten years: a browser fetches each version once.
 # PMD_STATIC_MANIFEST=0 serves the source folders instead (no collectstatic).
-if env_str("STATIC_ROOT"):
-    STATIC_ROOT = Path(env_str("STATIC_ROOT")).resolve()
-PMD_STATIC_MANIFEST = env_bool("PMD_STATIC_MANIFEST", not DEBUG)
+if env.str("STATIC_ROOT", ""):
+    STATIC_ROOT = Path(env.str("STATIC_ROOT")).resolve()
+PMD_STATIC_MANIFEST = env.bool("PMD_STATIC_MANIFEST", not DEBUG)
 if PMD_STATIC_MANIFEST:
     STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
     WHITENOISE_USE_FINDERS = False
 # --- end of static files in production --------------------------------------
 
 # Public ids (SPEC §3). Changing the alphabet changes every public URL.
-SQIDS_ALPHABET = env_str(
+SQIDS_ALPHABET = env.str(
     "SQIDS_ALPHABET", "k3G7QAe51FCsPW92uEOyq4Bg6Sp8YzVTmnU0liwDdHXLajZrfxNhobJIRcMvKt"
 )
-SQIDS_MIN_LENGTH = env_int("SQIDS_MIN_LENGTH", 6)
+SQIDS_MIN_LENGTH = env.int("SQIDS_MIN_LENGTH", 6)
 
 # Limits (SPEC §4).
-PMD_LIST_LIMIT = env_int("PMD_LIST_LIMIT", 512, minimum=1)
-PMD_ACTION_LIMIT = env_int("PMD_ACTION_LIMIT", 128, minimum=1)
-PMD_BDR_LIMIT = env_int("PMD_BDR_LIMIT", 128, minimum=1)
-PMD_BDR_DAILY_LIMIT = env_int("PMD_BDR_DAILY_LIMIT", 8)
-PMD_BDR_TTL_DAYS = env_int("PMD_BDR_TTL_DAYS", 7, minimum=1)
-PMD_RESTORE_DAYS = env_int("PMD_RESTORE_DAYS", 7, minimum=1)
+PMD_LIST_LIMIT = env.int("PMD_LIST_LIMIT", 512, validate=at_least(1))
+PMD_ACTION_LIMIT = env.int("PMD_ACTION_LIMIT", 128, validate=at_least(1))
+PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=at_least(1))
+PMD_BDR_DAILY_LIMIT = env.int("PMD_BDR_DAILY_LIMIT", 8)
+PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=at_least(1))
+PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 7, validate=at_least(1))
 # Behind nginx: the internal location that maps to the vault (README, "nginx").
 # Set, downloads are answered with X-Accel-Redirect and nginx sends the file.
-PMD_X_ACCEL_REDIRECT_PREFIX = env_str("PMD_X_ACCEL_REDIRECT_PREFIX")
+PMD_X_ACCEL_REDIRECT_PREFIX = env.str("PMD_X_ACCEL_REDIRECT_PREFIX", "")
 
 # Email (SPEC §2): SMTP when EMAIL_HOST is set, the console otherwise.
-EMAIL_HOST = env_str("EMAIL_HOST")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PMD <noreply@localhost>")
+EMAIL_HOST = env.str("EMAIL_HOST", "")
+EMAIL_PORT = env.int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10, validate=at_least(1))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "PMD <noreply@localhost>")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
@@ -263,11 +240,11 @@ EMAIL_BACKEND = (
 
 # Celery (PITFALLS §2): a task survives a lost worker, never runs past the
 # broker's visibility timeout, and enqueueing never hangs when Redis is down.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 3600, validate=at_least(60))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": 3,
@@ -285,7 +262,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800, minimum=10)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 1800, validate=at_least(10))
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60 if CELERY_TASK_TIME_LIMIT > 120 else None
 if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below CELERY_VISIBILITY_TIMEOUT")
@@ -293,14 +270,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs live only in django-celery-beat's tables, created by the data
 # migration pmd/0003_download_schedules (PITFALLS §3): no CELERY_BEAT_SCHEDULE.
 # Tests and benchmarks give their worker a queue of its own.
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # Tests and one-off scripts may run tasks in-process.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Retries of transient failures wait about 1, 2, 4 ... s, never longer than
 # this. A retry waiting for its time is a reserved, unacknowledged message:
 # the wait plus the run must end within the visibility timeout, or Redis
 # delivers it a second time (PITFALLS §2).
-PMD_RETRY_BACKOFF_MAX_SECONDS = env_int("PMD_RETRY_BACKOFF_MAX_SECONDS", 600, minimum=1)
+PMD_RETRY_BACKOFF_MAX_SECONDS = env.int("PMD_RETRY_BACKOFF_MAX_SECONDS", 600, validate=at_least(1))
 if PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
         "PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT must stay below "
@@ -309,11 +286,15 @@ if PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_T
 
 # Download requests (SPEC §7): the recovery job re-enqueues a request left
 # pending this long (its enqueue was lost, e.g. Redis was down) ...
-PMD_BDR_PENDING_RECOVERY_SECONDS = env_int("PMD_BDR_PENDING_RECOVERY_SECONDS", 300, minimum=30)
+PMD_BDR_PENDING_RECOVERY_SECONDS = env.int(
+    "PMD_BDR_PENDING_RECOVERY_SECONDS", 300, validate=at_least(30)
+)
 # ... and takes back one processing this long (its worker died). A live build
 # never runs past the task time limit, so this must be longer than it.
-PMD_BDR_PROCESSING_RECOVERY_SECONDS = env_int(
-    "PMD_BDR_PROCESSING_RECOVERY_SECONDS", CELERY_TASK_TIME_LIMIT + 300, minimum=60
+PMD_BDR_PROCESSING_RECOVERY_SECONDS = env.int(
+    "PMD_BDR_PROCESSING_RECOVERY_SECONDS",
+    CELERY_TASK_TIME_LIMIT + 300,
+    validate=at_least(60),
 )
 if PMD_BDR_PROCESSING_RECOVERY_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
@@ -322,13 +303,13 @@ if PMD_BDR_PROCESSING_RECOVERY_SECONDS <= CELERY_TASK_TIME_LIMIT:
 # A request still unfinished this long after it was made is failed with a
 # message inviting a retry, so a request that crashes every worker that takes
 # it cannot loop for ever.
-PMD_BDR_GIVE_UP_HOURS = env_int("PMD_BDR_GIVE_UP_HOURS", 24, minimum=1)
+PMD_BDR_GIVE_UP_HOURS = env.int("PMD_BDR_GIVE_UP_HOURS", 24, validate=at_least(1))
 # Attempts at sending one email before giving up (logged each time).
-PMD_EMAIL_MAX_RETRIES = env_int("PMD_EMAIL_MAX_RETRIES", 6)
+PMD_EMAIL_MAX_RETRIES = env.int("PMD_EMAIL_MAX_RETRIES", 6)
 # First wait before a retry, doubled each time. Mail servers are down for
 # minutes rather than seconds; a build's disk or database hiccup for seconds.
-PMD_EMAIL_RETRY_BASE_SECONDS = env_int("PMD_EMAIL_RETRY_BASE_SECONDS", 30)
-PMD_BUILD_RETRY_BASE_SECONDS = env_int("PMD_BUILD_RETRY_BASE_SECONDS", 2)
+PMD_EMAIL_RETRY_BASE_SECONDS = env.int("PMD_EMAIL_RETRY_BASE_SECONDS", 30)
+PMD_BUILD_RETRY_BASE_SECONDS = env.int("PMD_BUILD_RETRY_BASE_SECONDS", 2)
 
 # Live status over SSE (SPEC §9, pmd/live.py): events go through Redis so a
 # worker's update reaches every web process, and are stored in the database
@@ -345,26 +326,26 @@ EVENTSTREAM_STORAGE_CLASS = "pmd.live.ConnectionReleasingStorage"
 EVENTSTREAM_CHANNELMANAGER_CLASS = "pmd.live.UserChannelManager"
 # Redis pub/sub ignores database numbers: deployments (or test runs) sharing
 # one Redis server keep their channels apart with a prefix.
-PMD_EVENT_CHANNEL_PREFIX = env_str("PMD_EVENT_CHANNEL_PREFIX")
+PMD_EVENT_CHANNEL_PREFIX = env.str("PMD_EVENT_CHANNEL_PREFIX", "")
 
 # Production hardening: on whenever DEBUG is off, each switchable for a
 # deployment behind a TLS-terminating proxy.
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL", False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SECURE_PROXY_SSL", False) else None
 )
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # --- Operations (issue 12): health checks (pmd_project/health.py) -----------
 # A load balancer probes over plain HTTP: health answers are never redirected.
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
 # Budget of each readiness check that waits on the network (Redis, a worker).
-PMD_HEALTH_TIMEOUT_SECONDS = env_int("PMD_HEALTH_TIMEOUT_SECONDS", 2, minimum=1)
+PMD_HEALTH_TIMEOUT_SECONDS = env.int("PMD_HEALTH_TIMEOUT_SECONDS", 2, validate=at_least(1))
 # Beat writes a task's last run to the database right after sending it (not
 # every 3 minutes), so /health/ready can tell a running beat from a dead one.
 CELERY_BEAT_SYNC_EVERY = 1
@@ -395,6 +376,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.log_level("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,6 +14,17 @@ from tests.services import is_postgresql, require_redis
 
 # Real Celery workers and SMTP server, and one Celery queue per test run.
 pytest_plugins = ["tests.worker", "tests.chaos"]
+
+
+def pytest_configure(config):
+    # Importing settings writes nothing (a read-only image must start), so the
+    # folders of the SQLite test database and of WhiteNoise's STATIC_ROOT
+    # (missing, it warns on every start without DEBUG) are made here.
+    from django.conf import settings
+
+    test_database = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    for folder in [settings.STATIC_ROOT, *([Path(test_database).parent] if test_database else [])]:
+        Path(folder).mkdir(parents=True, exist_ok=True)
 
 
 def pytest_collection_modifyitems(config, items):

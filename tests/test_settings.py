@@ -1,43 +1,253 @@
 from __future__ import annotations
 
 import os
+import re
+import runpy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
-
-from pmd_project.settings import env_bool, env_int, env_str
+from environs import EnvError
 
 ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = ROOT / "pmd_project" / "settings.py"
 
 
-class TestEnvHelpers:
-    def test_it_reads_booleans(self, monkeypatch):
-        monkeypatch.setenv("PMD_FLAG", "yes")
-        assert env_bool("PMD_FLAG", False) is True
-        monkeypatch.setenv("PMD_FLAG", "0")
-        assert env_bool("PMD_FLAG", True) is False
+def _readme_variables() -> list[str]:
+    section = (ROOT / "README.md").read_text().split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`([A-Z_]+)`", row)]
 
-    def test_it_rejects_a_malformed_boolean(self, monkeypatch):
-        monkeypatch.setenv("PMD_FLAG", "maybe")
-        with pytest.raises(ImproperlyConfigured, match="PMD_FLAG must be a boolean"):
-            env_bool("PMD_FLAG", False)
 
-    def test_it_rejects_a_malformed_or_too_small_integer(self, monkeypatch):
-        monkeypatch.setenv("PMD_NUMBER", "12x")
-        with pytest.raises(ImproperlyConfigured, match="integer"):
-            env_int("PMD_NUMBER", 3)
-        monkeypatch.setenv("PMD_NUMBER", "0")
-        with pytest.raises(ImproperlyConfigured, match="at least 1"):
-            env_int("PMD_NUMBER", 3, minimum=1)
+README_VARIABLES = _readme_variables()
+# Read by the Procfile's shell (uvicorn's --host/--port), never by settings.
+READ_BY_THE_PROCFILE = {"PORT", "HOST", "FORWARDED_ALLOW_IPS", "WORKER_CONCURRENCY"}
+POSTGRES = "postgres://u:p@db.example.com:5432/pmd"
 
-    def test_it_reads_a_secret_from_a_file(self, monkeypatch, tmp_path):
-        secret = tmp_path / "secret"
-        secret.write_text("s3cr3t\n")
-        monkeypatch.setenv("PMD_SECRET_FILE", str(secret))
-        assert env_str("PMD_SECRET") == "s3cr3t"
+# variable -> (other variables it needs, value in its file, where it lands, expected)
+FILE_CASES = {
+    "DEBUG": ({"SECRET_KEY": "k"}, "0", lambda s: s["DEBUG"], False),
+    "SECRET_KEY": ({}, "from-a-file", lambda s: s["SECRET_KEY"], "from-a-file"),
+    "ALLOWED_HOSTS": (
+        {},
+        "a.example, b.example",
+        lambda s: s["ALLOWED_HOSTS"],
+        ["a.example", "b.example"],
+    ),
+    "SITE_URL": ({}, "https://pmd.example/", lambda s: s["SITE_URL"], "https://pmd.example"),
+    "CSRF_TRUSTED_ORIGINS": (
+        {},
+        "https://x.example",
+        lambda s: s["CSRF_TRUSTED_ORIGINS"],
+        ["https://x.example"],
+    ),
+    "DATABASE_URL": ({}, POSTGRES, lambda s: s["DATABASES"]["default"]["HOST"], "db.example.com"),
+    "DATABASE_CONN_MAX_AGE": ({}, "30", lambda s: s["DATABASES"]["default"]["CONN_MAX_AGE"], 30),
+    "DATABASE_POOL": (
+        {"DATABASE_URL": POSTGRES},
+        "1",
+        lambda s: "pool" in s["DATABASES"]["default"].get("OPTIONS", {}),
+        True,
+    ),
+    "DATABASE_POOL_MIN": (
+        {"DATABASE_URL": POSTGRES, "DATABASE_POOL": "1"},
+        "3",
+        lambda s: s["DATABASES"]["default"]["OPTIONS"]["pool"]["min_size"],
+        3,
+    ),
+    "DATABASE_POOL_MAX": (
+        {"DATABASE_URL": POSTGRES, "DATABASE_POOL": "1"},
+        "7",
+        lambda s: s["DATABASES"]["default"]["OPTIONS"]["pool"]["max_size"],
+        7,
+    ),
+    "DATABASE_POOL_TIMEOUT": (
+        {"DATABASE_URL": POSTGRES, "DATABASE_POOL": "1"},
+        "4",
+        lambda s: s["DATABASES"]["default"]["OPTIONS"]["pool"]["timeout"],
+        4,
+    ),
+    "PMD_EVENT_CHANNEL_PREFIX": ({}, "site-b", lambda s: s["PMD_EVENT_CHANNEL_PREFIX"], "site-b"),
+    "REDIS_URL": (
+        {},
+        "redis://cache.example:6380/3",
+        lambda s: (s["CACHES"]["default"]["LOCATION"], s["EVENTSTREAM_REDIS"]["port"]),
+        ("redis://cache.example:6380/3", 6380),
+    ),
+    "PMD_VAULT_ROOT": (
+        {},
+        "/srv/vault",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["location"],
+        "/srv/vault",
+    ),
+    "PMD_LIST_LIMIT": ({}, "256", lambda s: s["PMD_LIST_LIMIT"], 256),
+    "PMD_ACTION_LIMIT": ({}, "64", lambda s: s["PMD_ACTION_LIMIT"], 64),
+    "PMD_BDR_LIMIT": ({}, "32", lambda s: s["PMD_BDR_LIMIT"], 32),
+    "PMD_BDR_DAILY_LIMIT": ({}, "3", lambda s: s["PMD_BDR_DAILY_LIMIT"], 3),
+    "PMD_BDR_TTL_DAYS": ({}, "2", lambda s: s["PMD_BDR_TTL_DAYS"], 2),
+    "PMD_RESTORE_DAYS": ({}, "30", lambda s: s["PMD_RESTORE_DAYS"], 30),
+    "PMD_X_ACCEL_REDIRECT_PREFIX": (
+        {},
+        "/internal/vault/",
+        lambda s: s["PMD_X_ACCEL_REDIRECT_PREFIX"],
+        "/internal/vault/",
+    ),
+    "PMD_BDR_PENDING_RECOVERY_SECONDS": (
+        {},
+        "120",
+        lambda s: s["PMD_BDR_PENDING_RECOVERY_SECONDS"],
+        120,
+    ),
+    "PMD_BDR_PROCESSING_RECOVERY_SECONDS": (
+        {},
+        "4000",
+        lambda s: s["PMD_BDR_PROCESSING_RECOVERY_SECONDS"],
+        4000,
+    ),
+    "PMD_BDR_GIVE_UP_HOURS": ({}, "48", lambda s: s["PMD_BDR_GIVE_UP_HOURS"], 48),
+    "PMD_EMAIL_MAX_RETRIES": ({}, "2", lambda s: s["PMD_EMAIL_MAX_RETRIES"], 2),
+    "PMD_EMAIL_RETRY_BASE_SECONDS": ({}, "5", lambda s: s["PMD_EMAIL_RETRY_BASE_SECONDS"], 5),
+    "PMD_BUILD_RETRY_BASE_SECONDS": ({}, "1", lambda s: s["PMD_BUILD_RETRY_BASE_SECONDS"], 1),
+    "PMD_RETRY_BACKOFF_MAX_SECONDS": ({}, "300", lambda s: s["PMD_RETRY_BACKOFF_MAX_SECONDS"], 300),
+    "CELERY_TASK_DEFAULT_QUEUE": ({}, "builds", lambda s: s["CELERY_TASK_DEFAULT_QUEUE"], "builds"),
+    "SQIDS_ALPHABET": ({}, "abcdefghijklmnop", lambda s: s["SQIDS_ALPHABET"], "abcdefghijklmnop"),
+    "SQIDS_MIN_LENGTH": ({}, "10", lambda s: s["SQIDS_MIN_LENGTH"], 10),
+    "EMAIL_HOST": (
+        {},
+        "smtp.example",
+        lambda s: (s["EMAIL_HOST"], s["EMAIL_BACKEND"]),
+        ("smtp.example", "django.core.mail.backends.smtp.EmailBackend"),
+    ),
+    "EMAIL_PORT": ({}, "587", lambda s: s["EMAIL_PORT"], 587),
+    "EMAIL_HOST_USER": ({}, "mailer", lambda s: s["EMAIL_HOST_USER"], "mailer"),
+    "EMAIL_HOST_PASSWORD": ({}, "p@ss word", lambda s: s["EMAIL_HOST_PASSWORD"], "p@ss word"),
+    "EMAIL_USE_TLS": ({}, "true", lambda s: s["EMAIL_USE_TLS"], True),
+    "EMAIL_TIMEOUT": ({}, "20", lambda s: s["EMAIL_TIMEOUT"], 20),
+    "DEFAULT_FROM_EMAIL": (
+        {},
+        "Pixels <pmd@example.com>",
+        lambda s: s["DEFAULT_FROM_EMAIL"],
+        "Pixels <pmd@example.com>",
+    ),
+    "CELERY_VISIBILITY_TIMEOUT": (
+        {},
+        "7200",
+        lambda s: s["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"],
+        7200,
+    ),
+    "CELERY_TASK_TIME_LIMIT": (
+        {},
+        "900",
+        lambda s: (s["CELERY_TASK_TIME_LIMIT"], s["CELERY_TASK_SOFT_TIME_LIMIT"]),
+        (900, 840),
+    ),
+    "SECURE_SSL_REDIRECT": ({}, "1", lambda s: s["SECURE_SSL_REDIRECT"], True),
+    "SESSION_COOKIE_SECURE": ({}, "1", lambda s: s["SESSION_COOKIE_SECURE"], True),
+    "CSRF_COOKIE_SECURE": ({}, "1", lambda s: s["CSRF_COOKIE_SECURE"], True),
+    "SECURE_HSTS_SECONDS": ({}, "60", lambda s: s["SECURE_HSTS_SECONDS"], 60),
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": (
+        {},
+        "yes",
+        lambda s: s["SECURE_HSTS_INCLUDE_SUBDOMAINS"],
+        True,
+    ),
+    "SECURE_HSTS_PRELOAD": ({}, "on", lambda s: s["SECURE_HSTS_PRELOAD"], True),
+    "SECURE_PROXY_SSL": (
+        {},
+        "1",
+        lambda s: s["SECURE_PROXY_SSL_HEADER"],
+        ("HTTP_X_FORWARDED_PROTO", "https"),
+    ),
+    "LOG_LEVEL": ({}, "WARNING", lambda s: s["LOGGING"]["root"]["level"], 30),
+    "STATIC_ROOT": ({}, "/srv/static", lambda s: str(s["STATIC_ROOT"]), "/srv/static"),
+    "PMD_STATIC_MANIFEST": (
+        {},
+        "1",
+        lambda s: s["STORAGES"]["staticfiles"]["BACKEND"],
+        "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    ),
+    "PMD_HEALTH_TIMEOUT_SECONDS": ({}, "5", lambda s: s["PMD_HEALTH_TIMEOUT_SECONDS"], 5),
+}
+
+
+def _load_settings(path: Path = SETTINGS_FILE) -> dict:
+    """Runs the settings file afresh, as an import would, and returns its names."""
+    return runpy.run_path(str(path))
+
+
+@pytest.fixture
+def clean_environment(monkeypatch):
+    """No variable the settings read is set, nor its NAME_FILE."""
+    for name in list(os.environ):
+        if name.removesuffix("_FILE") in {*README_VARIABLES, *FILE_CASES} or name.startswith(
+            ("PMD_", "DATABASE_", "EMAIL_", "CELERY_", "SECURE_", "SQIDS_", "CACHE_")
+        ):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def test_it_knows_where_every_documented_variable_lands():
+    assert len(README_VARIABLES) > 40
+    assert sorted(set(README_VARIABLES) - READ_BY_THE_PROCFILE) == sorted(FILE_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(FILE_CASES))
+def test_it_reads_every_setting_from_its_file(name, clean_environment, tmp_path):
+    needs, file_value, lands_in, expected = FILE_CASES[name]
+    for other, value in needs.items():
+        clean_environment.setenv(other, value)
+    assert lands_in(_load_settings()) != expected, "the default must differ from the file's value"
+
+    value_file = tmp_path / "value"
+    value_file.write_text(f"{file_value}\n")  # as secrets usually end
+    clean_environment.setenv(f"{name}_FILE", str(value_file))
+    assert lands_in(_load_settings()) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("PMD_BDR_DAILY_LIMIT", "eight", "Not a valid integer"),
+        ("DEBUG", "maybe", "Not a valid boolean"),
+        ("EMAIL_USE_TLS", "", "Not a valid boolean"),
+        ("PMD_LIST_LIMIT", "0", "must be at least 1, not 0"),
+        ("CELERY_VISIBILITY_TIMEOUT", "59", "must be at least 60, not 59"),
+        ("DATABASE_URL", "mysqlx://nowhere", "Not a valid database URL"),
+        ("LOG_LEVEL", "LOUD", "Not a valid log level"),
+    ],
+)
+def test_it_names_the_variable_of_a_malformed_value(name, value, complaint, clean_environment):
+    clean_environment.setenv(name, value)
+    with pytest.raises(EnvError, match=rf'Environment variable "{name}" invalid: .*{complaint}'):
+        _load_settings()
+
+
+def test_it_names_the_variable_of_a_malformed_value_read_from_a_file(clean_environment, tmp_path):
+    (tmp_path / "limit").write_text("eight\n")
+    clean_environment.setenv("PMD_BDR_DAILY_LIMIT_FILE", str(tmp_path / "limit"))
+    with pytest.raises(EnvError, match='"PMD_BDR_DAILY_LIMIT" invalid: Not a valid integer'):
+        _load_settings()
+    clean_environment.setenv("PMD_BDR_DAILY_LIMIT_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="PMD_BDR_DAILY_LIMIT_FILE must be a readable file path"):
+        _load_settings()
+
+
+def test_it_writes_nothing_to_disk_when_imported(clean_environment, tmp_path):
+    # A fresh image: the settings file alone, no var/ folder; the SQLite
+    # database and the vault default to folders under it.
+    image = tmp_path / "image"
+    (image / "pmd_project").mkdir(parents=True)
+    shutil.copy(SETTINGS_FILE, image / "pmd_project" / "settings.py")
+    before = sorted(image.rglob("*"))
+
+    loaded = _load_settings(image / "pmd_project" / "settings.py")
+
+    assert loaded["DATABASES"]["default"]["NAME"] == str(image / "var" / "db.sqlite3")
+    assert loaded["PMD_VAULT_ROOT"] == image / "var" / "vault"
+    assert loaded["STATIC_ROOT"] == image / "var" / "static"
+    assert sorted(image.rglob("*")) == before
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -24,26 +24,33 @@ CHROMIUM_ARGS = [
 ]
 
 
+# pytest-playwright gives browser, context and page, and on failure keeps a
+# trace and a screenshot under test-results/ (pyproject addopts). It launches
+# Debian's Chromium, never a browser build of its own.
 @pytest.fixture(scope="session")
-def browser():
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": require_chromium(),
+        "args": CHROMIUM_ARGS,
+    }
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+
+@pytest.fixture(scope="session")
+def base_url(asgi_server):
+    """Where pages go: the plugin's browser_context_args passes it on."""
+    return asgi_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}}
 
 
 @pytest.fixture
-def page(browser, asgi_server, transactional_db):
-    context = browser.new_context(base_url=asgi_server.url, viewport={"width": 1400, "height": 900})
+def context(context, transactional_db):
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    return context
 
 
 @pytest.fixture

@@ -120,33 +120,28 @@ def own_server(session_vault, transactional_db):
 
 @pytest.mark.fault
 def test_after_the_web_process_restarts_the_page_reconnects_and_catches_up(
-    browser, owner, own_server, chaos
+    page, owner, own_server, chaos
 ):
-    context = browser.new_context(base_url=own_server.url)
-    context.add_cookies(
+    page.context.add_cookies(
         [{"name": k, "value": v, "url": own_server.url} for k, v in session_cookies(owner).items()]
     )
-    page = context.new_page()
-    try:
-        _open(page, owner)
-        own_server.stop()
-        expect(page.locator("[data-live-text]")).to_have_text("Reconnecting…")
-        # While no web process runs, the worker finishes a request.
-        bdr = BatchDownloadRequest.objects.create(
-            user=owner, post_ids=[1, 2], artwork_count=2, status="processing"
-        )
-        now = timezone.now()
-        bdr.transition("ready", completed_at=now, expires_at=now + timedelta(days=7),
-                       file_path="bdr/x.zip", file_size_bytes=10)  # fmt: skip
-        bdr_changed(bdr)
-        own_server.start()
-        expect(page.locator("[data-live-text]")).to_have_text("Live", timeout=20_000)
-        expect(page.locator(f"#bdr-{bdr.pk}")).to_have_attribute("data-bdr-status", "ready")
-        expect(
-            page.locator(".toast").filter(has_text="Your download of 2 artworks is ready.")
-        ).to_be_visible()
-    finally:
-        context.close()
+    _open(page, owner, base=own_server.url)
+    own_server.stop()
+    expect(page.locator("[data-live-text]")).to_have_text("Reconnecting…")
+    # While no web process runs, the worker finishes a request.
+    bdr = BatchDownloadRequest.objects.create(
+        user=owner, post_ids=[1, 2], artwork_count=2, status="processing"
+    )
+    now = timezone.now()
+    bdr.transition("ready", completed_at=now, expires_at=now + timedelta(days=7),
+                   file_path="bdr/x.zip", file_size_bytes=10)  # fmt: skip
+    bdr_changed(bdr)
+    own_server.start()
+    expect(page.locator("[data-live-text]")).to_have_text("Live", timeout=20_000)
+    expect(page.locator(f"#bdr-{bdr.pk}")).to_have_attribute("data-bdr-status", "ready")
+    expect(
+        page.locator(".toast").filter(has_text="Your download of 2 artworks is ready.")
+    ).to_be_visible()
     chaos(
         fault="the web process restarts while a page is open",
         user_saw="“Reconnecting…”, then “Live” and the ready toast, without a reload",

@@ -46,8 +46,10 @@ class TestActivityAdminList:
         assert response.status_code == 200
         assert listed(response) == {entry.pk for entry in entries.values()}
         body = response.content.decode()
-        for column in ("column-user", "column-action", "column-count", "column-created_at"):
+        for column in ("column-user", "column-action", "column-count", "column-created"):
             assert column in body
+        newest = max(entries.values(), key=lambda entry: entry.created_at)
+        assert f'<time datetime="{newest.created_at.isoformat()}" title="' in body
 
     def test_it_filters_by_action(self, staff_client, entries):
         response = staff_client.get(CHANGELIST, {"action__exact": "delete"})

@@ -52,8 +52,13 @@ class TestChangelist:
         assert response.status_code == 200
         html = response.content.decode()
         assert str(mine.pk) in html and str(theirs.pk) in html
-        for header in ("User", "Status", "Artwork count", "Size", "Created at", "Expires at"):
-            assert header in html
+        for header in ("User", "Status", "Artwork count", "Size", "Created", "Expires"):
+            assert f">{header}</a>" in html
+        assert (
+            f'<td class="field-expires"><time datetime="{mine.expires_at.isoformat()}" '
+            f'title="{mine.expires_at.strftime("%Y-%m-%d %H:%M:%S")} UTC">'
+            "6\xa0days, 23\xa0hours from now</time></td>"
+        ) in html
 
         def found(query: str) -> set[str]:
             result = staff_client.get(CHANGELIST, query)

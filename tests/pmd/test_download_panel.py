@@ -68,7 +68,13 @@ class TestPanel:
         assert "1 of 4" in row
         row = _row(html, ready)
         assert f'href="/api/pmd/bdr/{ready.pk}/download"' in row
-        assert "expires in 6\xa0days" in row
+        ready.refresh_from_db()  # the build set expires_at, 7 days ahead
+        assert (
+            '<span class="bdr-expiry muted">expires <time '
+            f'datetime="{ready.expires_at.isoformat()}" '
+            f'title="{ready.expires_at.strftime("%Y-%m-%d %H:%M:%S")} UTC">'
+            "6\xa0days, 23\xa0hours from now</time></span>"
+        ) in row
         row = _row(html, failed)
         assert "Nothing &lt;b&gt;readable&lt;/b&gt;." in row
         assert f'hx-post="/api/pmd/bdr/{failed.pk}/retry"' in row

@@ -6,15 +6,17 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pmd.selectors import matching_posts, table_page
-from pmd.table import ago, human_size
+from pmd.table import TableRow
 from pmd.table_state import TableState
 from posts.models import SORT_FIELDS, Post
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_posts
+from tests.pmd.bdr_helpers import make_bdr
 
 
 def _ids(html: str) -> list[int]:
@@ -219,7 +221,13 @@ class TestTablePage:
             write_file=False,
         )
         body = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts").content.decode()
-        for text in ("1,234", "98,765", "1.2 MB", "Hidden by moderator", 'aria-sort="descending"'):
+        for text in (
+            "1,234",
+            "98,765",
+            '<td class="col-number col-size" title="1,250,000 bytes">1.2\xa0MB</td>',
+            "Hidden by moderator",
+            'aria-sort="descending"',
+        ):
             assert text in body
         assert 'class="is-hidden"' in body
 
@@ -251,11 +259,35 @@ class TestTablePage:
         assert 'href="?sort=title&amp;dir=asc"' in body
 
 
-def test_helpers_format_like_people_read():
-    now = timezone.now()
-    assert ago(now - timedelta(days=3, hours=5), now) == "3 days ago"
-    assert ago(now - timedelta(seconds=5), now) == "just now"
-    assert ago(now - timedelta(hours=1), now) == "1 hour ago"
-    assert human_size(87) == "87 bytes"
-    assert human_size(1_250_000) == "1.2 MB"
-    assert human_size(2048) == "2.0 KB"
+class TestTimesAndSizes:
+    """Django's naturaltime and filesizeformat, the exact UTC time on hover."""
+
+    def test_a_row_reads_like_the_download_panel(self, owner):
+        created = timezone.now() - timedelta(days=3, hours=5)
+        post = make_post(owner, created_at=created, file_bytes=87, write_file=False)
+        row = TableRow(post)
+        assert row.created == (
+            f'<time datetime="{created.isoformat()}" '
+            f'title="{created.strftime("%Y-%m-%d %H:%M:%S")} UTC">3\xa0days, 5\xa0hours ago</time>'
+        )
+        assert row.size == "87\xa0bytes"
+        assert row.deleted == ""
+        post.file_bytes = 2048
+        assert TableRow(post).size == "2.0\xa0KB"
+
+    def test_the_deleted_view_says_when_each_was_deleted(self, owner, owner_client):
+        deleted = timezone.now() - timedelta(hours=2)
+        make_post(owner, deleted_by_user=True, deleted_by_user_date=deleted, write_file=False)
+        body = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts?view=deleted").content.decode()
+        assert (
+            f'<span class="muted">deleted <time datetime="{deleted.isoformat()}" '
+            f'title="{deleted.strftime("%Y-%m-%d %H:%M:%S")} UTC">2\xa0hours ago</time></span>'
+        ) in body
+
+    def test_the_table_and_the_download_panel_show_a_time_alike(self, owner):
+        moment = timezone.now() - timedelta(minutes=5)
+        post = make_post(owner, created_at=moment, write_file=False)
+        bdr = make_bdr(owner, [post], created_at=moment)
+        panel_row = render_to_string("pmd/_download_request_row.html", {"bdr": bdr})
+        assert TableRow(post).created.endswith("5\xa0minutes ago</time>")
+        assert f'<span class="bdr-when muted">{TableRow(post).created}</span>' in panel_row
