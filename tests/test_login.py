@@ -3,6 +3,9 @@ username and client address (issue 11, "Login")."""
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -119,6 +122,34 @@ class TestSiteLogin:
         assert "script-src 'self'" in policy
         assert "'unsafe-eval'" not in policy
         assert "frame-ancestors 'none'" in policy
+
+
+class TestOverUvicorn:
+    """The address counted is the one uvicorn gives Django as REMOTE_ADDR:
+    the peer's, or the X-Forwarded-For address when the peer is a trusted
+    proxy (uvicorn's FORWARDED_ALLOW_IPS, loopback by default)."""
+
+    @staticmethod
+    def _log_in(http: httpx.Client, password: str, forwarded_for: str) -> int:
+        page = http.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = http.post(
+            "/accounts/login/",
+            data={"username": "alice", "password": password, "csrfmiddlewaretoken": token},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+        return response.status_code
+
+    def test_a_trusted_proxys_forwarded_address_is_counted(
+        self, transactional_db, asgi_server, owner
+    ):
+        with httpx.Client(base_url=asgi_server.url, timeout=10) as http:
+            statuses = [self._log_in(http, WRONG, "203.0.113.5") for _ in range(LIMIT)]
+            assert statuses == [200] * (LIMIT - 1) + [429]
+            assert self._log_in(http, PASSWORD, "203.0.113.5") == 429
+        assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
+        with httpx.Client(base_url=asgi_server.url, timeout=10) as http:
+            assert self._log_in(http, PASSWORD, "203.0.113.6") == 302
 
 
 class TestAdminLogin:
