@@ -389,7 +389,7 @@ class SessionChecks:
 
     def __init__(self) -> None:
         self._gathering: dict[tuple[str, int], asyncio.Future[bool]] = {}
-        self.checks_run = 0
+        self._running: set[asyncio.Task] = set()  # the loop keeps only weak references
 
     async def logs_in(self, session_key: str, user_id: int) -> bool:
         key = (session_key, user_id)
@@ -397,14 +397,15 @@ class SessionChecks:
         if answer is None:
             answer = asyncio.get_running_loop().create_future()
             self._gathering[key] = answer
-            asyncio.ensure_future(self._check(key, answer))
+            task = asyncio.ensure_future(self._check(key, answer))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         # Shielded: one caller going away must not cancel the others' answer.
         return await asyncio.shield(answer)
 
     async def _check(self, key: tuple[str, int], answer: asyncio.Future[bool]) -> None:
         await asyncio.sleep(self.GATHER)
         del self._gathering[key]  # later callers get a check of their own
-        self.checks_run += 1
         try:
             result = await asyncio.get_running_loop().run_in_executor(
                 _check_thread, _session_logs_in_on_kept_connection, *key
@@ -430,7 +431,6 @@ class GuardedStream:
         self.session_key = session_key
         self.user_id = user_id
         self.slot = slot
-        self.ended_by_session = False
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._forward()
@@ -443,9 +443,8 @@ class GuardedStream:
             async for chunk in self.events:
                 # The first chunk (stream-open, replay) follows the
                 # authentication of this very request; every later one waits
-                # for an answer given after it arrived.
+                # for a check started after it arrived.
                 if not first and not await session_checks.logs_in(self.session_key, self.user_id):
-                    self.ended_by_session = True
                     logger.info("stream of user %s ended: session gone", self.user_id)
                     return
                 first = False
@@ -460,7 +459,9 @@ class GuardedStream:
         self.slot.release()
 
 
-def open_stream(request: HttpRequest, resume_after: int | None, slot: StreamSlot):
+def open_stream(
+    request: HttpRequest, resume_after: int | None, slot: StreamSlot
+) -> StreamingHttpResponse:
     """The response streaming the caller's `bdr_update` events from
     `resume_after` (None: from now). The channel, the user and the id come
     from the server; nothing else of the request reaches django-eventstream."""
