@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.http import QueryDict
@@ -13,6 +14,13 @@ from django.http import QueryDict
 from pmd import live
 from pmd.api import ApiError
 from pmd.live import SessionChecks, parse_last_event_id, parse_stream_query
+
+
+def _run(scenario):
+    """asyncio.run(scenario()) in a thread of its own: the main thread may be
+    inside Playwright's event loop (browser tests of the same session)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
 
 
 @pytest.mark.parametrize(
@@ -91,7 +99,7 @@ class TestSessionChecks:
             other = await asyncio.gather(checks.logs_in("t", 1), checks.logs_in("s", 2))
             return together, later, other
 
-        together, later, other = asyncio.run(scenario())
+        together, later, other = _run(scenario)
         assert together == [True] * 10 and later is True and other == [True, True]
         # One for the ten, one for the one who asked after it started, one each for the others.
         assert calls == [("s", 1), ("s", 1), ("t", 1), ("s", 2)]
@@ -114,5 +122,5 @@ class TestSessionChecks:
             second = await checks.logs_in("s", 1)
             return await first, second
 
-        assert asyncio.run(scenario()) == (True, False)
+        assert _run(scenario) == (True, False)
         assert len(started) == 2
