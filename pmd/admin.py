@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.db import connections
 from django.db.models import QuerySet, TextField
@@ -159,21 +161,25 @@ class BatchDownloadRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend the ready / failed email", permissions=["change"])
     def resend_email(self, request: HttpRequest, queryset: QuerySet) -> None:
-        # Sent here rather than queued, so the message says what happened.
+        # Sent here rather than queued, so the message says what happened;
+        # only while it still holds (pmd.emails.email_skip_reason).
         sent = 0
-        for bdr in queryset.filter(status__in=[Status.READY, Status.FAILED]):
-            kind = "ready" if bdr.status == Status.READY else "failed"
-            sent += emails.send_download_email(bdr.pk, kind, raise_errors=False)
+        skipped: Counter[str] = Counter()
+        for pk, status in queryset.values_list("pk", "status"):
+            kind = "failed" if status == Status.FAILED else "ready"
+            outcome = emails.send_download_email(pk, kind, raise_errors=False)
+            if outcome == emails.SENT:
+                sent += 1
+            else:
+                skipped[outcome] += 1
         self.message_user(
             request,
-            ngettext(
-                "%(count)d email sent (ready and failed requests only).",
-                "%(count)d emails sent (ready and failed requests only).",
-                sent,
-            )
-            % {"count": sent},
+            ngettext("%(count)d email sent.", "%(count)d emails sent.", sent) % {"count": sent},
             messages.SUCCESS if sent else messages.WARNING,
         )
+        if skipped:
+            reasons = "; ".join(f"{reason} ({count})" for reason, count in skipped.most_common())
+            self.message_user(request, f"{skipped.total()} not sent: {reasons}.", messages.WARNING)
 
 
 def entries_touching_post(queryset: QuerySet[ActivityEntry], post_id: int) -> QuerySet:

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 Status = BatchDownloadRequest.Status
 KINDS = ("ready", "failed")
+SENT = "sent"
+SEND_FAILED = "sending failed (see the log)"
 
 
 def download_link(bdr: BatchDownloadRequest) -> str:
@@ -30,9 +32,35 @@ def download_link(bdr: BatchDownloadRequest) -> str:
     return f"{settings.SITE_URL}{path}?bdr={bdr.pk}"
 
 
-def send_download_email(bdr_id: uuid.UUID | str, kind: str, *, raise_errors: bool = True) -> bool:
-    """Send the `kind` ("ready" or "failed") email of a request; False when
-    there is nothing to say (the request moved on, or its user has no email).
+def email_skip_reason(bdr: BatchDownloadRequest | None, kind: str) -> str | None:
+    """Why the `kind` email of `bdr` must not go out now, or None.
+
+    An email is sent only while what it says still holds (SPEC §8): a ready
+    email only while the download can be fetched (a ready request past
+    `expires_at` answers 410 even before cleanup marks it expired); a failed
+    email only while the request is failed and has not been retried (the
+    retry has news of its own).
+    """
+    if bdr is None:
+        return "the request is gone"
+    if kind == "ready":
+        if bdr.status == Status.EXPIRED or (bdr.status == Status.READY and not bdr.is_downloadable):
+            return "the download has expired"
+        if bdr.status != Status.READY:
+            return f"the request is {bdr.status}"
+    else:
+        if bdr.status != Status.FAILED:
+            return f"the request is {bdr.status}"
+        if BatchDownloadRequest.objects.filter(retry_of=bdr).exists():
+            return "the request was retried"
+    if not bdr.user.email:
+        return "the user has no email address"
+    return None
+
+
+def send_download_email(bdr_id: uuid.UUID | str, kind: str, *, raise_errors: bool = True) -> str:
+    """Send the `kind` ("ready" or "failed") email of a request: SENT, or why
+    it was not sent (`email_skip_reason`, or SEND_FAILED).
 
     Sending errors propagate (the task retries them) unless `raise_errors`
     is off, when they are logged.
@@ -40,15 +68,10 @@ def send_download_email(bdr_id: uuid.UUID | str, kind: str, *, raise_errors: boo
     if kind not in KINDS:
         raise ValueError(f"unknown download email {kind!r}")
     bdr = BatchDownloadRequest.objects.select_related("user").filter(pk=bdr_id).first()
-    expected = Status.READY if kind == "ready" else Status.FAILED
-    if bdr is None or bdr.status != expected:
-        # A ready email for a download that expired meanwhile would link to a
-        # 410; a failed one that was retried has news of its own.
-        logger.info("bdr %s: no %s email, it is %s", bdr_id, kind, bdr.status if bdr else "gone")
-        return False
-    if not bdr.user.email:
-        logger.info("bdr %s: no %s email, user %s has no address", bdr.pk, kind, bdr.user_id)
-        return False
+    reason = email_skip_reason(bdr, kind)
+    if reason is not None:
+        logger.info("bdr %s: no %s email: %s", bdr_id, kind, reason)
+        return reason
     context = {
         "bdr": bdr,
         "handle": bdr.user.get_username(),
@@ -64,9 +87,9 @@ def send_download_email(bdr_id: uuid.UUID | str, kind: str, *, raise_errors: boo
         if raise_errors:
             raise
         logger.exception("bdr %s: could not send the %s email", bdr.pk, kind)
-        return False
+        return SEND_FAILED
     logger.info("bdr %s: %s email sent", bdr.pk, kind)
-    return True
+    return SENT
 
 
 def _message(name: str, to: str, context: dict[str, Any]) -> EmailMultiAlternatives:

@@ -8,11 +8,11 @@ below the broker's visibility timeout (settings.PMD_RETRY_BACKOFF_MAX_SECONDS).
 from __future__ import annotations
 
 import logging
-import random
 import smtplib
 from dataclasses import asdict
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -21,18 +21,19 @@ from pmd import downloads, emails
 logger = logging.getLogger(__name__)
 
 BUILD_MAX_RETRIES = 5
-
-
-def backoff_seconds(retries: int, *, base: float) -> float:
-    """base, 2*base, 4*base ... capped, with jitter so retries do not come in waves."""
-    ceiling = min(base * 2**retries, settings.PMD_RETRY_BACKOFF_MAX_SECONDS)
-    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - not for security
+# What a mail server or a database hiccup raises; worth another try later.
+EMAIL_SEND_ERRORS = (smtplib.SMTPException, OSError, DatabaseError)
 
 
 @shared_task(bind=True, name="pmd.tasks.process_bdr_job")
 def process_bdr_job(self, bdr_id: str, lease: str | None = None) -> str:
     """Build the ZIP of a download request (SPEC §7). A second run of a request
     that is ready, failed or being built by another live run does nothing."""
+    # Not Celery's autoretry_for, as send_bdr_email uses: a retry must carry
+    # the lease it holds on the request to the next attempt (retry kwargs
+    # autoretry cannot set), and the last failure must give up through
+    # download_request_give_up so the request becomes failed, not stuck in
+    # processing. The wait is Celery's own back-off all the same.
     try:
         return downloads.download_request_build(bdr_id, lease=lease)
     except downloads.TransientBuildError as error:
@@ -44,8 +45,11 @@ def process_bdr_job(self, bdr_id: str, lease: str | None = None) -> str:
         raise self.retry(
             args=[bdr_id],
             kwargs={"lease": error.lease},
-            countdown=backoff_seconds(
-                self.request.retries, base=settings.PMD_BUILD_RETRY_BASE_SECONDS
+            countdown=get_exponential_backoff_interval(
+                factor=settings.PMD_BUILD_RETRY_BASE_SECONDS,
+                retries=self.request.retries,
+                maximum=settings.PMD_RETRY_BACKOFF_MAX_SECONDS,
+                full_jitter=True,
             ),
             max_retries=BUILD_MAX_RETRIES,
             exc=error,
@@ -69,28 +73,37 @@ def recover_stuck_bdrs() -> dict[str, int]:
     return result
 
 
-@shared_task(bind=True, name="pmd.tasks.send_bdr_email", soft_time_limit=120, time_limit=180)
+@shared_task(
+    bind=True,
+    name="pmd.tasks.send_bdr_email",
+    soft_time_limit=120,
+    time_limit=180,
+    # Celery's own retries (PITFALLS §2): up to base, 2*base, 4*base ... s
+    # apart (full jitter), never longer than the cap that keeps a waiting
+    # retry inside the broker's visibility timeout.
+    autoretry_for=EMAIL_SEND_ERRORS,
+    retry_backoff=settings.PMD_EMAIL_RETRY_BASE_SECONDS,
+    retry_backoff_max=settings.PMD_RETRY_BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=settings.PMD_EMAIL_MAX_RETRIES,
+    # Used only when the base is 0 (no back-off): retry at once.
+    default_retry_delay=settings.PMD_EMAIL_RETRY_BASE_SECONDS,
+)
 def send_bdr_email(self, bdr_id: str, kind: str) -> str:
-    """Send the "ready" or "failed" email of a request. A failure to send is
-    logged and retried; it never changes the request."""
+    """Send the "ready" or "failed" email of a request while it still holds
+    (pmd.emails). A failure to send is logged each time and retried; it
+    never changes the request."""
     try:
-        sent = emails.send_download_email(bdr_id, kind)
-    except (smtplib.SMTPException, OSError, DatabaseError) as error:
-        attempt = self.request.retries + 1
-        limit = settings.PMD_EMAIL_MAX_RETRIES
-        if self.request.retries >= limit:
+        return emails.send_download_email(bdr_id, kind)
+    except EMAIL_SEND_ERRORS as error:
+        attempt, attempts = self.request.retries + 1, self.max_retries + 1
+        if attempt >= attempts:
             logger.error(
                 "bdr %s: %s email not sent after %s attempts: %s", bdr_id, kind, attempt, error
             )
-            return "gave up"
-        logger.warning(
-            "bdr %s: %s email attempt %s failed, will retry: %s", bdr_id, kind, attempt, error
-        )
-        raise self.retry(
-            countdown=backoff_seconds(
-                self.request.retries, base=settings.PMD_EMAIL_RETRY_BASE_SECONDS
-            ),
-            max_retries=limit,
-            exc=error,
-        ) from error
-    return "sent" if sent else "not sent"
+        else:
+            logger.warning(
+                "bdr %s: %s email attempt %s failed, will retry (%s attempts at most): %s",
+                bdr_id, kind, attempt, attempts, error,
+            )  # fmt: skip
+        raise

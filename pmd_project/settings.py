@@ -7,6 +7,7 @@ Every variable NAME may instead be given as NAME_FILE, a file holding the value.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_celery_beat",
     "django_eventstream",
+    "axes",
     "posts",
     "pmd",
 ]
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pmd_project.errors.ApiMethodNotAllowedMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "pmd_project.urls"
@@ -379,3 +382,39 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.log_level("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# ---------------------------------------------------------------------------
+# Guards (issue 11): log-in limits and live streams.
+# ---------------------------------------------------------------------------
+
+# Log-in limits (django-axes). Every log-in goes through authenticate(), so
+# the site's page and the admin's share one count per (username, address);
+# usernames are counted as Django's form logs in with them (NFKC, case
+# folded: pmd_project/login_limits.py). The client address is REMOTE_ADDR:
+# uvicorn sets it from X-Forwarded-For only for connections from
+# FORWARDED_ALLOW_IPS (README, "Behind a proxy").
+# Counted in the database (not the cache): logging in needs the database
+# anyway, so a Redis outage does not stop anyone logging in, and staff see
+# and clear lock-outs in the admin ("Access attempts").
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    # Sessions name the backend that logged them in: ModelBackend, as before.
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("PMD_LOGIN_FAILURE_LIMIT", 10, validate=at_least(1))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.int("PMD_LOGIN_COOLOFF_MINUTES", 15, validate=at_least(1))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "pmd_project.login_limits.lockout_username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lock-out write nothing: a flood neither grows the table nor
+# keeps the account locked for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No row per successful log-in (a table that would only grow).
+AXES_DISABLE_ACCESS_LOG = True
+
+# Live streams (pmd/live.py): open streams per user, counted across web processes.
+PMD_SSE_MAX_STREAMS_PER_USER = env.int("PMD_SSE_MAX_STREAMS_PER_USER", 10, validate=at_least(1))

@@ -7,11 +7,10 @@ from django.urls import include, path
 from posts import views as posts_views
 
 from . import health
-from .login import RateLimitedLoginView
 
 urlpatterns = [
     path("", posts_views.home, name="home"),
-    path("accounts/login/", RateLimitedLoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("health/live", health.live, name="health-live"),

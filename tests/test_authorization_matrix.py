@@ -95,6 +95,19 @@ ROWS = [
         {"action": "hide", "post_ids": ["{visible_id}"]},
     ),
     Row("pmd:api-bdr-sse", "GET", "/api/pmd/bdr/sse", matrix(API_401, OK, OK, OK)),
+    # Only the page's own parameter; django-eventstream's are refused (issue 11 item 5).
+    *(
+        Row("pmd:api-bdr-sse", "GET", f"/api/pmd/bdr/sse?{query}", matrix(API_401, *[REFUSED] * 3))
+        for query in (
+            "es-meta=x",
+            "recover=true",
+            "channel=user-{owner_id}",
+            "channels=user-{owner_id}",
+            "link=next",
+            "lastEventId=abc",
+            "lastEventId=user-{owner_id}:x",
+        )
+    ),
     Row("pmd:api-bdr-list", "GET", "/api/pmd/bdr", matrix(API_401, OWN_DATA, OK, OWN_DATA)),
     Row(
         "pmd:api-bdr-list",
@@ -192,6 +205,7 @@ def world(db, owner, other, staff):
         "owner": owner,
         "ids": {
             "owner_sqid": user_sqid(owner.pk),
+            "owner_id": owner.pk,
             "visible_sqid": visible.public_sqid,
             "hidden_sqid": hidden.public_sqid,
             "visible_id": visible.pk,
@@ -207,7 +221,10 @@ def world(db, owner, other, staff):
 def _client(persona: str, world) -> Client:
     client = Client()
     if persona != "anonymous":
-        assert client.login(username=world["users"][persona].username, password=PASSWORD)
+        # Through the log-in page, as a person does (django-axes needs the
+        # request, which Client.login() does not give).
+        credentials = {"username": world["users"][persona].username, "password": PASSWORD}
+        assert client.post("/accounts/login/", credentials).status_code == 302
     return client
 
 
@@ -262,3 +279,20 @@ def test_each_url_answers_each_persona_as_specified(row, persona, world):
         assert set(response.json()) == {"error"}
     if getattr(response, "streaming", False):
         response.close()
+
+
+@pytest.mark.parametrize("login_path", ["/accounts/login/", "/admin/login/"])
+@pytest.mark.parametrize("persona", ["other", "owner", "staff"])
+def test_guessing_a_password_is_stopped_on_every_login_page(login_path, persona, world):
+    """Brute force (issue 11 item 6): ten wrong passwords, then the right one does not log in."""
+    username = world["users"][persona].username
+    client = Client()
+    statuses = [
+        client.post(login_path, {"username": username, "password": f"guess-{n}"}).status_code
+        for n in range(10)
+    ]
+    assert statuses == [200] * 9 + [429]
+    response = client.post(login_path, {"username": username, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302

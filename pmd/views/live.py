@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
-from django_eventstream.views import events
 
-from pmd.api import json_error
-from pmd.live import release_connection
+from pmd import live
+from pmd.api import ApiError, json_error
 
 
 @require_GET
@@ -13,8 +13,22 @@ def bdr_events(request: HttpRequest) -> HttpResponse:
     """GET /api/pmd/bdr/sse: the caller's `bdr_update` events, as a stream."""
     if not request.user.is_authenticated:
         return json_error("Log in to receive live updates.", 401)
-    response = events(request)
+    try:
+        resume_after = live.parse_stream_query(
+            request.GET, request.headers.get("Last-Event-ID"), live.user_channel(request.user.pk)
+        )
+    except ApiError as error:
+        return json_error(error.message, error.status)
+    slot = live.stream_slots.acquire(request.user.pk)
+    if slot is None:
+        limit = settings.PMD_SSE_MAX_STREAMS_PER_USER
+        return json_error(
+            f"Live updates are open in too many tabs (at most {limit}). "
+            "Close one and reload this page.",
+            429,
+        )
+    response = live.open_stream(request, resume_after, slot)
     # The user is known now; an open stream must not keep a database
     # connection for the hours a tab may stay open.
-    release_connection()
+    live.release_connection()
     return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin import helpers
 from django.contrib.messages import get_messages
@@ -9,6 +11,7 @@ from django.core import mail
 from django.core.files.storage import storages
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from pmd import downloads
 from pmd.models import BatchDownloadRequest
@@ -124,8 +127,41 @@ class TestActions:
         failed = make_bdr(owner, [make_post(owner)], status=Status.FAILED, error_message="Oops.")
         pending = make_bdr(owner, [make_post(owner)])
         messages = _act(staff_client, "resend_email", [ready, failed, pending])
-        assert messages == ["2 emails sent (ready and failed requests only)."]
+        assert messages == ["2 emails sent.", "1 not sent: the request is pending (1)."]
         assert sorted(message.subject for message in mail.outbox) == [
             "Your download of 1 artwork could not be built",
             "Your download of 1 artwork is ready",
         ]
+
+    def test_resend_email_skips_what_no_longer_holds_and_says_why(self, owner, staff_client):
+        """Issue 11 item 9: a ready request past expires_at (before cleanup ran)
+        and a failed one already retried get no email."""
+        ready = _ready(owner)
+        stale = _ready(owner)
+        BatchDownloadRequest.objects.filter(pk=stale.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
+        posts = [make_post(owner)]
+        retried = make_bdr(owner, posts, status=Status.FAILED, error_message="Oops.")
+        make_bdr(owner, posts, retry_of=retried)
+        expired = make_bdr(owner, posts, status=Status.EXPIRED)
+        mail.outbox.clear()
+
+        messages = _act(staff_client, "resend_email", [ready, stale, retried, expired])
+
+        assert messages == [
+            "1 email sent.",
+            "3 not sent: the download has expired (2); the request was retried (1).",
+        ]
+        assert [message.subject for message in mail.outbox] == [
+            "Your download of 1 artwork is ready"
+        ]
+        assert str(ready.pk) in mail.outbox[0].body
+        stale.refresh_from_db()
+        assert stale.status == Status.READY  # the action only reports; cleanup expires it
+
+    def test_resend_email_says_so_when_none_was_sent(self, owner, staff_client):
+        pending = make_bdr(owner, [make_post(owner)])
+        messages = _act(staff_client, "resend_email", [pending])
+        assert messages == ["0 emails sent.", "1 not sent: the request is pending (1)."]
+        assert mail.outbox == []
