@@ -4,6 +4,7 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
 from tests.live import session_cookies
 from tests.services import require_chromium
@@ -11,6 +12,11 @@ from tests.services import require_chromium
 # Playwright's sync API keeps an event loop on this thread; the ORM calls the
 # tests make between browser steps are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Steps and assertions wait alike: an assertion that follows a long step (300
+# rows re-rendered after three requests) gets as long as the step had.
+BROWSER_TIMEOUT_MS = 10_000
+expect.set_options(timeout=BROWSER_TIMEOUT_MS)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,7 +55,7 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def context(context, transactional_db):
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     return context
 
 
