@@ -6,7 +6,6 @@ Anonymous callers get 401 (never a redirect); every error is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,19 +13,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf
 
+from pmd_project import inputs
+from pmd_project.inputs import BadInput, digits
+
 LOGIN_REQUIRED = "Log in to use the PMD API."
 
-# A batch of 128 ids with options is well under 8 KB; anything near this is not ours.
-MAX_BODY_BYTES = 64 * 1024
-
-
-class ApiError(Exception):
-    """Raised anywhere below an @api_view to answer `{"error": message}` with `status`."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+# The name the services raise; one error for every refused input (pmd_project.inputs).
+ApiError = BadInput
 
 
 def json_error(message: str, status: int) -> JsonResponse:
@@ -49,50 +42,18 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def read_json_object(request: HttpRequest) -> dict[str, Any]:
-    """The request body as a JSON object, or ApiError."""
-    length = request.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+    length = digits(request.headers.get("Content-Length", ""))
+    if length and length > inputs.MAX_BODY_BYTES:
         raise ApiError("The request body is too large.", 413)
-    body = request.body
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError("The request body is too large.", 413)
-    try:
-        data = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError("The request body must be JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiError("The request body must be a JSON object.")
-    return data
+    return inputs.json_object(request.body)
 
 
 def parse_post_ids(value: Any, *, limit: int) -> list[int]:
-    """A non-empty list of at most `limit` distinct post ids, order kept, or ApiError.
-
-    Duplicates count once. Booleans, floats, strings and numbers outside a
-    64-bit id are refused rather than coerced.
-    """
-    if not isinstance(value, list):
-        raise ApiError("post_ids must be a list of post ids.")
-    if not value:
-        raise ApiError("Select at least one post.")
-    ids: list[int] = []
-    seen: set[int] = set()
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item < 2**63:
-            raise ApiError(f"post_ids must hold post ids (positive integers); {item!r} is not one.")
-        if item not in seen:
-            seen.add(item)
-            ids.append(item)
-    if len(ids) > limit:
-        raise ApiError(f"At most {limit} posts per request; this one has {len(ids)}.")
-    return ids
+    return inputs.post_ids(value, limit=limit)
 
 
 def parse_bool(data: dict[str, Any], name: str, *, default: bool = False) -> bool:
-    value = data.get(name, default)
-    if not isinstance(value, bool):
-        raise ApiError(f"{name} must be true or false.")
-    return value
+    return inputs.flag(data.get(name, default), name=name)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -4,9 +4,10 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from pmd.api import ApiError, api_view
-from pmd.selectors import BadCursor, posts_newest_first
+from pmd.api import api_view
+from pmd.selectors import posts_newest_first
 from pmd.table_state import TableState
+from pmd_project.inputs import whole_number
 from posts.models import Post
 
 
@@ -31,21 +32,14 @@ def post_item(post: Post) -> dict:
     }
 
 
-def _limit(request: HttpRequest) -> int:
-    raw = request.GET.get("limit", str(settings.PMD_LIST_LIMIT))
-    maximum = settings.PMD_LIST_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ApiError(f"limit must be a whole number from 1 to {maximum}.")
-    return int(raw)
-
-
 def _page(request: HttpRequest, **kwargs):
-    try:
-        return posts_newest_first(
-            owner=request.user, limit=_limit(request), cursor=request.GET.get("cursor"), **kwargs
-        )
-    except BadCursor:
-        raise ApiError("The cursor is not valid; start again without one.") from None
+    maximum = settings.PMD_LIST_LIMIT
+    limit = whole_number(
+        request.GET.get("limit", str(maximum)), name="limit", minimum=1, maximum=maximum
+    )
+    return posts_newest_first(
+        owner=request.user, limit=limit, cursor=request.GET.get("cursor"), **kwargs
+    )
 
 
 @require_GET
