@@ -25,8 +25,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 class ApiMethodNotAllowedMiddleware:
-    """A 405 from require_GET/require_POST under /api/ answered as JSON, like
-    every other API error (Django's own 405 has an empty HTML body)."""
+    """A 405 under /api/ (from ninja or require_GET) answered as JSON, like
+    every other API error (Django's and ninja's own 405 are not JSON)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -34,7 +34,8 @@ class ApiMethodNotAllowedMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 405 and _is_api(request) and not _is_json(response):
-            allowed = response.get("Allow", "")
+            # Sorted: ninja lists the methods from a set, in no fixed order.
+            allowed = ", ".join(sorted(response.get("Allow", "").replace(",", " ").split()))
             return JsonResponse(
                 {"error": f"{request.method} is not allowed here; use {allowed}."},
                 status=405,
