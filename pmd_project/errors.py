@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from urllib.parse import unquote_plus
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views import defaults
 
 
@@ -46,3 +48,21 @@ class ApiMethodNotAllowedMiddleware:
 
 def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
+
+
+class RefuseNulMiddleware:
+    """A query string holding a NUL character is refused with a 400 before any
+    view sees it: nothing means NUL, and PostgreSQL refuses it in text, so a
+    search or an admin filter would otherwise answer 500 (issue 11)."""
+
+    MESSAGE = "The address holds a NUL character; remove it and try again."
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
+            if _is_api(request):
+                return JsonResponse({"error": self.MESSAGE}, status=400)
+            return HttpResponseBadRequest(self.MESSAGE, content_type="text/plain")
+        return self.get_response(request)

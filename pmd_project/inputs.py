@@ -22,8 +22,8 @@ ID_LIMIT = 2**63
 # A batch of 128 ids with options is well under 8 KB; anything near this is not ours.
 MAX_BODY_BYTES = 64 * 1024
 
-# Characters PostgreSQL refuses in text (NUL) and other control characters,
-# which no search means.
+# Control characters no search means (a NUL never gets this far: see
+# pmd_project.errors.RefuseNulMiddleware).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 
@@ -54,9 +54,8 @@ def whole_number(text: str, *, name: str, minimum: int, maximum: int) -> int:
 
 
 def search_text(text: str, *, max_length: int) -> str:
-    """Search words as typed, without the control characters no search means
-    (NUL among them, which PostgreSQL refuses in text), whitespace collapsed,
-    at most `max_length` characters."""
+    """Search words as typed, without control characters, whitespace
+    collapsed, at most `max_length` characters."""
     return " ".join(_CONTROL.sub(" ", text[: max_length * 4]).split())[:max_length]
 
 

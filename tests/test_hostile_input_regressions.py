@@ -103,10 +103,41 @@ def test_a_cursor_whose_date_overflows_in_utc_is_400(owner, owner_client, moment
 
 
 @pytest.mark.parametrize("search", ["\x00", "frog\x00", "\x00\x01\x1f"])
-def test_search_text_with_nul_bytes_is_searched_without_them(owner, owner_client, search):
-    make_posts(owner, 2, title="frog")
+def test_a_nul_byte_in_a_query_is_a_clear_400(owner, owner_client, staff, search):
     page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts", {"q": search})
-    assert page.status_code == 200
+    assert page.status_code == 400
+    assert b"NUL character" in page.content
     ids = owner_client.get("/api/pmd/posts/ids", {"q": search})
-    assert ids.status_code == 200
+    assert ids.status_code == 400
+    assert ids.json() == {"error": "The address holds a NUL character; remove it and try again."}
+    admin = Client()
+    admin.force_login(staff)
+    assert admin.get("/admin/posts/post/", {"kind__exact": search}).status_code == 400
+
+
+def test_other_control_characters_are_searched_without_them(owner, owner_client):
+    make_posts(owner, 2, title="frog")
+    assert owner_client.get(f"/u/{user_sqid(owner.pk)}/posts", {"q": "fr\x01og"}).status_code == 200
+    ids = owner_client.get("/api/pmd/posts/ids", {"q": "\x1ffrog\x7f"})
     assert ids.json()["total_count"] == 2
+
+
+class TestTheAdminFoundByFuzzing:
+    """Two more the URL fuzzing (tests/test_url_fuzz.py) found on main."""
+
+    def test_the_add_post_page_opens(self, staff):
+        client = Client()
+        client.force_login(staff)
+        assert client.get("/admin/posts/post/add/").status_code == 200
+
+    @pytest.mark.parametrize("year", ["9999", "99999999999", "9" * 30])
+    @pytest.mark.parametrize(
+        "path",
+        ["/admin/posts/post/", "/admin/pmd/activityentry/", "/admin/pmd/batchdownloadrequest/"],
+    )
+    def test_a_date_hierarchy_year_out_of_range_is_a_wrong_filter(self, staff, path, year):
+        client = Client()
+        client.force_login(staff)
+        response = client.get(path, {"created_at__year": year})
+        assert response.status_code == 302
+        assert response["Location"].endswith("?e=1")
