@@ -7,8 +7,17 @@ from typing import Annotated, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Query, Schema
-from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from pmd.api import Count, Strict, api, errors
 from pmd.selectors import posts_newest_first
@@ -23,6 +32,15 @@ IsoTime = Annotated[
     PlainSerializer(datetime.isoformat, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+
+# art_url is the page's one reverse() of this URL with each sqid put in: per
+# post, reverse() was a third of the request (bench: 512 posts).
+SQID_SLOT = "__sqid__"
+
+
+def _art_url(sqid: str, info: ValidationInfo) -> str:
+    return info.context["art_url"].replace(SQID_SLOT, sqid)
 
 
 class PostItem(Strict):
@@ -40,7 +58,7 @@ class PostItem(Strict):
     frame_count: Count
     file_format: Literal["png", "gif", "webp", "bmp"]
     file_bytes: Count
-    art_url: str
+    art_url: Annotated[str, Field(validation_alias="public_sqid"), AfterValidator(_art_url)]
     hidden_by_user: bool
     reaction_count: Count
     comment_count: Count
@@ -82,7 +100,10 @@ class Filters(Schema):
 def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
     """The caller's artwork posts, newest first (created_at, then id), by cursor."""
     found = posts_newest_first(owner=request.user, limit=page.limit, cursor=page.cursor)
-    return PostList(items=found.items, next_cursor=found.next_cursor, total_count=found.total_count)
+    return PostList.model_validate(
+        {"items": found.items, "next_cursor": found.next_cursor, "total_count": found.total_count},
+        context={"art_url": reverse("posts:art", args=[SQID_SLOT])},
+    )
 
 
 @api.get("/posts/ids", response={200: PostIds, **errors(400, 401)}, url_name="api-post-ids")
