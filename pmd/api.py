@@ -22,6 +22,7 @@ from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from pmd.actions import ActionRefused
 from pmd_project import inputs
 from pmd_project.inputs import BadInput
 
@@ -160,24 +161,14 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     return json_error(error.message, error.status_code)
 
 
-@api.exception_handler(AuthenticationError)
-def _anonymous(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
-    return json_error(LOGIN_REQUIRED, 401)
-
-
-@api.exception_handler(_CsrfRefused)
-def _csrf_refused(request: HttpRequest, error: _CsrfRefused) -> HttpResponse:
-    return error.response
-
-
-@api.exception_handler(RequestDataTooBig)
-def _too_big(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
-    return json_error("The request body is too large.", 413)
-
-
-@api.exception_handler(Http404)
-def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
-    return json_error("There is nothing at this address.", 404)
+api.add_exception_handler(_CsrfRefused, lambda request, error: error.response)
+api.add_exception_handler(ActionRefused, lambda request, error: json_error(error.message, 400))
+for _error, _status, _text in (
+    (AuthenticationError, 401, LOGIN_REQUIRED),
+    (RequestDataTooBig, 413, "The request body is too large."),
+    (Http404, 404, "There is nothing at this address."),
+):
+    api.add_exception_handler(_error, lambda request, error, s=_status, t=_text: json_error(t, s))
 
 
 @api.exception_handler(ValidationError)

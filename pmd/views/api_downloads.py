@@ -20,17 +20,7 @@ from pydantic import WithJsonSchema
 
 from pmd import downloads
 from pmd.access import get_owned_download_request
-from pmd.api import (
-    ApiError,
-    Count,
-    Flag,
-    Request,
-    Strict,
-    api,
-    errors,
-    json_error,
-    post_id_list,
-)
+from pmd.api import ApiError, Count, Flag, Request, Strict, api, errors, json_error, post_id_list
 from pmd.models import BatchDownloadRequest
 from posts.files import storage_file_response
 
@@ -108,13 +98,11 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | 
         response["Retry-After"] = str(int((refused.resets_at - timezone.now()).total_seconds()))
         return response
     left = downloads.requests_left_today(request.user)
+    item = downloads.bdr_item(bdr)
     return Status(
         201,
         BdrCreated(
-            id=str(bdr.pk),
-            status=bdr.status,
-            artwork_count=bdr.artwork_count,
-            created_at=downloads.iso(bdr.created_at),
+            **{name: item[name] for name in ("id", "status", "artwork_count", "created_at")},
             message=downloads.download_request_created_message(bdr, requests_left=left),
             requests_left=left,
         ),

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Schema
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    ValidationInfo,
-    WithJsonSchema,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from pmd.api import Count, Strict, api, errors
 from pmd.selectors import posts_newest_first
@@ -39,14 +31,12 @@ IsoTime = Annotated[
 SQID_SLOT = "__sqid__"
 
 
-def _art_url(sqid: str, info: ValidationInfo) -> str:
+def _art_url(sqid: str, info: Any) -> str:
     return info.context["art_url"].replace(SQID_SLOT, sqid)
 
 
-class PostItem(Strict):
+class PostItem(Strict, from_attributes=True):
     """A post as SPEC §6 lists it, read straight from the model's attributes."""
-
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
     id: int
     public_sqid: str
