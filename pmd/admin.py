@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
+from posts.admin import DateHierarchyGuard
 from posts.public_ids import post_id_from_sqid, post_sqid, user_sqid
 
 from . import downloads, emails
@@ -31,7 +32,7 @@ def time_column(field: str):
 
 
 @admin.register(BatchDownloadRequest)
-class BatchDownloadRequestAdmin(admin.ModelAdmin):
+class BatchDownloadRequestAdmin(DateHierarchyGuard):
     """Download requests for support staff (SPEC §10). Statuses change only
     through the actions, which use the same services as the site."""
 
@@ -200,7 +201,7 @@ def entries_touching_post_by_text(queryset: QuerySet[ActivityEntry], post_id: in
 
 
 @admin.register(ActivityEntry)
-class ActivityEntryAdmin(admin.ModelAdmin):
+class ActivityEntryAdmin(DateHierarchyGuard):
     """The batch action audit trail, for support ("where did my posts go?").
     Read-only: an audit trail that staff could edit would prove nothing."""
 

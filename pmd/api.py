@@ -1,98 +1,191 @@
-"""The JSON API's conventions (SPEC §6), in one place.
+"""The JSON API (SPEC §6) on django-ninja, and its conventions in one place.
 
-Anonymous callers get 401 (never a redirect); every error is
-`{"error": "<message for a person>"}`; bad input never raises a 5xx.
+Requests and responses are typed schemas; the OpenAPI description served at
+/api/pmd/openapi.json is generated from them. Anonymous callers get 401
+(never a redirect); every error is `{"error": "<message for a person>"}`;
+bad input is a 400 (never ninja's 422) and never a 5xx. The operations live
+in pmd/views/api_*.py and register themselves on `api`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from typing import Annotated, Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.security import SessionAuth
+from ninja.utils import check_csrf
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+from pmd.actions import ActionRefused
+from pmd_project import inputs
+from pmd_project.inputs import BadInput
 
 LOGIN_REQUIRED = "Log in to use the PMD API."
+CSRF_REFUSED = (
+    "The request's security token (CSRF) is missing or out of date; reload the page and try again."
+)
 
-# A batch of 128 ids with options is well under 8 KB; anything near this is not ours.
-MAX_BODY_BYTES = 64 * 1024
-
-
-class ApiError(Exception):
-    """Raised anywhere below an @api_view to answer `{"error": message}` with `status`."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+# The name the services raise; one error for every refused input (pmd_project.inputs).
+ApiError = BadInput
 
 
 def json_error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Session-authenticated JSON endpoint: 401 for anonymous, ApiError -> JSON."""
+class Strict(BaseModel):
+    """A request or response body: no property beyond those declared, so the
+    published description is exactly what the code takes and gives."""
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return json_error(LOGIN_REQUIRED, 401)
-        try:
-            return view(request, *args, **kwargs)
-        except ApiError as error:
-            return json_error(error.message, error.status)
-
-    return wrapped
+    model_config = ConfigDict(extra="forbid")
 
 
-def read_json_object(request: HttpRequest) -> dict[str, Any]:
-    """The request body as a JSON object, or ApiError."""
-    length = request.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise ApiError("The request body is too large.", 413)
-    body = request.body
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError("The request body is too large.", 413)
-    try:
-        data = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError("The request body must be JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiError("The request body must be a JSON object.")
-    return data
+class Request(Strict):
+    @model_validator(mode="before")
+    @classmethod
+    def _check_missing_fields_too(cls, data: Any) -> Any:
+        # A missing required field goes through its parser as None, so the
+        # error says what to send ("post_ids must be a list of post ids.").
+        if not isinstance(data, dict):
+            return data
+        missing = {name: None for name, field in cls.model_fields.items() if field.is_required()}
+        return missing | data
 
 
-def parse_post_ids(value: Any, *, limit: int) -> list[int]:
-    """A non-empty list of at most `limit` distinct post ids, order kept, or ApiError.
-
-    Duplicates count once. Booleans, floats, strings and numbers outside a
-    64-bit id are refused rather than coerced.
-    """
-    if not isinstance(value, list):
-        raise ApiError("post_ids must be a list of post ids.")
-    if not value:
-        raise ApiError("Select at least one post.")
-    ids: list[int] = []
-    seen: set[int] = set()
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item < 2**63:
-            raise ApiError(f"post_ids must hold post ids (positive integers); {item!r} is not one.")
-        if item not in seen:
-            seen.add(item)
-            ids.append(item)
-    if len(ids) > limit:
-        raise ApiError(f"At most {limit} posts per request; this one has {len(ids)}.")
-    return ids
+def post_id_list(limit_setting: str) -> Any:
+    """A body field holding distinct post ids, at most settings.<limit_setting>
+    of them: parsed by pmd_project.inputs, described as it parses."""
+    limit = getattr(settings, limit_setting)
+    return Annotated[
+        list[int],
+        BeforeValidator(
+            lambda value: inputs.post_ids(value, limit=getattr(settings, limit_setting))
+        ),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"type": "integer", "format": "int64", "minimum": 1},
+                "minItems": 1,
+                "maxItems": limit,
+                "description": f"At most {limit} distinct ids; duplicates count once.",
+            }
+        ),
+    ]
 
 
-def parse_bool(data: dict[str, Any], name: str, *, default: bool = False) -> bool:
-    value = data.get(name, default)
-    if not isinstance(value, bool):
-        raise ApiError(f"{name} must be true or false.")
-    return value
+Count = Annotated[int, Field(ge=0)]
+
+# true or false, nothing a JSON parser could coerce ("yes", 1, null).
+Flag = Annotated[
+    bool, BeforeValidator(lambda value, info: inputs.flag(value, name=info.field_name))
+]
+
+
+class Error(Strict):
+    error: str = Field(min_length=1)
+
+
+def errors(*statuses: int) -> dict[tuple[int, ...], type[Error]]:
+    """Response declarations for the error statuses an operation can give."""
+    return {statuses: Error}
+
+
+class _CsrfRefused(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+class DjangoSession(SessionAuth):
+    """Django's session; unsafe methods also pass Django's own CSRF check
+    (X-CSRFToken), whose refusal is csrf_failure's JSON below."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        refusal = check_csrf(request)
+        if refusal is not None:
+            raise _CsrfRefused(refusal)
+        return request.COOKIES.get(self.param_name)
+
+
+class JsonObjectParser(Parser):
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return inputs.json_object(request.body)
+
+
+class PmdApi(NinjaAPI):
+    def get_content_type(self) -> str:
+        return "application/json"  # as Django's JsonResponse, without a charset
+
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        return operation.view_func.__name__
+
+
+api = PmdApi(
+    title="Post Management Dashboard API",
+    version="1.0",
+    description=(
+        "Session-authenticated JSON API of the PMD. Unsafe methods need the CSRF token "
+        'in an X-CSRFToken header. Every error body is {"error": <message>}.'
+    ),
+    auth=DjangoSession(),
+    parser=JsonObjectParser(),
+    urls_namespace="pmd",
+    openapi_url=None,  # served by pmd.views.openapi at the URL it always had
+    docs_url=None,
+)
+
+
+def complete_api() -> PmdApi:
+    """`api` with every operation: they register themselves when their module
+    is imported, and the URLs and the description must not miss one."""
+    from pmd.views import api_actions, api_downloads, api_posts  # noqa: F401
+
+    return api
+
+
+@api.exception_handler(BadInput)
+def _bad_input(request: HttpRequest, error: BadInput) -> HttpResponse:
+    return json_error(error.message, error.status)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # ninja wraps what the body parser raises; say what was really wrong.
+    if isinstance(error.__cause__, BadInput):
+        return _bad_input(request, error.__cause__)
+    return json_error(error.message, error.status_code)
+
+
+api.add_exception_handler(_CsrfRefused, lambda request, error: error.response)
+api.add_exception_handler(ActionRefused, lambda request, error: json_error(error.message, 400))
+for _error, _status, _text in (
+    (AuthenticationError, 401, LOGIN_REQUIRED),
+    (RequestDataTooBig, 413, "The request body is too large."),
+    (Http404, 404, "There is nothing at this address."),
+):
+    api.add_exception_handler(_error, lambda request, error, s=_status, t=_text: json_error(t, s))
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """What schema validation refused, as a 400 a person can read (SPEC §6:
+    bad input is a 400, not ninja's 422)."""
+    first = error.errors[0]
+    where = first["loc"][0]
+    # Body errors sit under the operation's body argument; leave it out.
+    field = ".".join(str(part) for part in first["loc"][2 if where == "body" else 1 :])
+    if not field:
+        message = "The request body must be a JSON object."
+    elif first["type"] == "extra_forbidden":
+        message = f"Unknown field {field!r}; leave it out."
+    else:
+        message = f"{field}: {first['msg']}."
+    return json_error(message, 400)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -101,11 +194,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if not request.path.startswith("/api/"):
         return csrf.csrf_failure(request, reason)
     if not request.user.is_authenticated:
-        # The check runs before the view; without a session there is nothing
-        # to forge, and the caller needs to hear "log in" (SPEC §6: 401).
+        # Without a session there is nothing to forge, and the caller needs
+        # to hear "log in" (SPEC §6: 401).
         return json_error(LOGIN_REQUIRED, 401)
-    return json_error(
-        "The request's security token (CSRF) is missing or out of date; "
-        "reload the page and try again.",
-        403,
-    )
+    return json_error(CSRF_REFUSED, 403)

@@ -8,11 +8,12 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from pmd_project.inputs import ID_LIMIT, BadInput
 from posts.models import LIVE_ARTWORK, SORT_FIELDS, Post
 
 from .actions import recently_deleted_posts
@@ -135,8 +136,7 @@ def table_page(*, owner: AbstractBaseUser, state: TableState) -> TablePage:
 # --- The JSON list (SPEC §6): keyset pagination over (created_at, id) ----------
 
 
-class BadCursor(ValueError):
-    pass
+BAD_CURSOR = "The cursor is not valid; start again without one."
 
 
 def encode_cursor(post: Post) -> str:
@@ -145,19 +145,19 @@ def encode_cursor(post: Post) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (created_at in UTC, id) a cursor holds, or BadInput."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, post_id = json.loads(raw)
         created_at = datetime.fromisoformat(created)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
-    if (
-        created_at.tzinfo is None
-        or isinstance(post_id, bool)
-        or not isinstance(post_id, int)
-        or not 0 < post_id < 2**63
-    ):
-        raise BadCursor(cursor)
+        if created_at.tzinfo is None:
+            raise ValueError(created)
+        # A date near year 1 or 9999 may not survive the move to UTC.
+        created_at = created_at.astimezone(UTC)
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
+        raise BadInput(BAD_CURSOR) from None
+    if isinstance(post_id, bool) or not isinstance(post_id, int) or not 0 < post_id < ID_LIMIT:
+        raise BadInput(BAD_CURSOR)
     return created_at, post_id
 
 
@@ -178,7 +178,7 @@ def posts_newest_first(
 ) -> KeysetPage:
     """A page of the owner's live artworks, newest first (created_at, then id,
     descending), after `cursor`. Walking the cursors visits every post exactly
-    once, however many share one created_at. Raises BadCursor."""
+    once, however many share one created_at. Raises BadInput for a bad cursor."""
     state = state or TableState()
     posts = matching_posts(owner=owner, state=state).order_by("-created_at", "-id")
     if cursor:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import QueryDict
 
+from pmd_project.inputs import digits, search_text
 from posts.models import SORT_FIELDS, Post
 
 PAGE_SIZES = (16, 32, 64, 128, 256, 512)
@@ -65,20 +66,16 @@ class TableState:
         direction = query.get("dir", "desc" if sort == DEFAULT_SORT else "asc")
         if direction not in ("asc", "desc"):
             direction = "desc"
-        try:
-            size = int(query.get("size", DEFAULT_PAGE_SIZE))
-        except ValueError:
-            size = DEFAULT_PAGE_SIZE
+        size = digits(query.get("size", str(DEFAULT_PAGE_SIZE)))
         if size not in PAGE_SIZES:
             notes.append(f"Page size must be one of {', '.join(map(str, PAGE_SIZES))}.")
             size = DEFAULT_PAGE_SIZE
         size = min(size, settings.PMD_LIST_LIMIT)
-        try:
-            page = int(query.get("page", 1))
-        except ValueError:
+        page = digits(query.get("page", "1"))
+        if page is None:
             notes.append("That page number is not a number; showing page 1.")
             page = 1
-        search = " ".join(query.get("q", "").split())[:MAX_SEARCH_LENGTH]
+        search = search_text(query.get("q", ""), max_length=MAX_SEARCH_LENGTH)
         visibility = query.get("visibility", "all")
         if visibility not in VISIBILITIES:
             visibility = "all"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -8,8 +9,21 @@ from .models import Comment, Post, Reaction
 from .public_ids import post_id_from_sqid
 
 
+class DateHierarchyGuard(admin.ModelAdmin):
+    """Django 5.2 reads date_hierarchy's ?created_at__year= with int() and
+    catches only ValueError: a year past 2**31 overflows, a year of 9999 has
+    no next year, and the admin answers 500 (Django ticket #37357, fixed after
+    5.2). Both are answered as the admin answers any wrong filter."""
+
+    def get_changelist_instance(self, request: HttpRequest):
+        try:
+            return super().get_changelist_instance(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(DateHierarchyGuard):
     list_display = [
         "title",
         "owner",
@@ -30,6 +44,10 @@ class PostAdmin(admin.ModelAdmin):
     readonly_fields = ["public_sqid", "description_prefix"]
     show_full_result_count = False
     date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None):
+        # A post being added has no id yet, so no sqid to show.
+        return self.readonly_fields if obj else ["description_prefix"]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         """Search by title, or by a post's public sqid (as support gets it from a URL)."""

@@ -9,7 +9,6 @@ Range requests (RFC 9110 §14) let an interrupted download resume.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import IO
 
@@ -20,30 +19,9 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, quote_etag
 
+from pmd_project.inputs import BadInput, byte_range
+
 CHUNK_SIZE = 256 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
-    """(first, last) for a single satisfiable range; None to send everything;
-    "unsatisfiable" for a range outside the file."""
-    match = _RANGE.match(header.strip())
-    if not match:
-        # Malformed or multi-range: RFC 9110 lets a server ignore Range.
-        return None
-    start, end = match.groups()
-    if not start and not end:
-        return None
-    if not start:
-        suffix = int(end)
-        if suffix == 0:
-            return "unsatisfiable"
-        return max(size - suffix, 0), size - 1
-    first = int(start)
-    last = min(int(end), size - 1) if end else size - 1
-    if first >= size or (end and int(end) < first):
-        return "unsatisfiable"
-    return first, last
 
 
 def _sync_chunks(handle: IO[bytes], remaining: int) -> Iterator[bytes]:
@@ -110,8 +88,9 @@ def storage_file_response(
     range_header = request.headers.get("Range")
     if_range = request.headers.get("If-Range")
     if range_header and size and (not if_range or if_range == etag):
-        parsed = _parse_range(range_header, size)
-        if parsed == "unsatisfiable":
+        try:
+            parsed = byte_range(range_header, size)
+        except BadInput:
             return HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}", **headers})
         if parsed is not None:
             first, last = parsed

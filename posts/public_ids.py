@@ -12,6 +12,8 @@ from functools import cache, lru_cache
 from django.conf import settings
 from sqids import Sqids
 
+from pmd_project.inputs import ID_LIMIT
+
 
 @cache
 def _user_coder() -> Sqids:
@@ -25,10 +27,12 @@ def _post_coder() -> Sqids:
 
 
 def _decode(coder: Sqids, sqid: str) -> int | None:
+    """The id `sqid` stands for, or None ("not found"): empty, too long, not
+    canonical, or beyond any database id (such a number cannot be encoded back)."""
     if not sqid or len(sqid) > 32:
         return None
     numbers = coder.decode(sqid)
-    if len(numbers) != 1 or coder.encode(numbers) != sqid:
+    if len(numbers) != 1 or not 0 < numbers[0] < ID_LIMIT or coder.encode(numbers) != sqid:
         return None
     return numbers[0]
 

@@ -4,31 +4,39 @@ share one set of rules, messages and audit entries."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
+from dataclasses import asdict
+from typing import Annotated, Literal
 
-from pmd.actions import ActionRefused, bulk_action, post_action_run
-from pmd.api import ApiError, api_view, parse_post_ids, read_json_object
+from django.http import HttpRequest
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from pmd.actions import ACTIONS, bulk_action, post_action_run
+from pmd.api import Request, Strict, api, errors, post_id_list
+
+ACTION_NAMES = {"type": "string", "enum": list(ACTIONS)}
+# The registry's own check and messages ("Unknown action 'x'; use one of …").
+ActionName = Annotated[
+    str, BeforeValidator(lambda value: bulk_action(value).name), WithJsonSchema(ACTION_NAMES)
+]
 
 
-@require_POST
-@api_view
-def post_action(request: HttpRequest) -> JsonResponse:
-    """`{action, post_ids}` -> `{success, action, affected_count, requested_count, message}`."""
-    data = read_json_object(request)
-    try:
-        action = bulk_action(data.get("action"))
-        post_ids = parse_post_ids(data.get("post_ids"), limit=settings.PMD_ACTION_LIMIT)
-        result = post_action_run(user=request.user, action_name=action.name, post_ids=post_ids)
-    except ActionRefused as refusal:
-        raise ApiError(refusal.message) from None
-    return JsonResponse(
-        {
-            "success": True,
-            "action": result.action,
-            "affected_count": result.affected_count,
-            "requested_count": result.requested_count,
-            "message": result.message,
-        }
-    )
+class ActionRequest(Request):
+    action: ActionName
+    post_ids: post_id_list("PMD_ACTION_LIMIT")  # type: ignore[valid-type]
+
+
+class ActionResult(Strict):
+    success: Literal[True]
+    action: Annotated[str, WithJsonSchema(ACTION_NAMES)]
+    affected_count: Annotated[int, Field(ge=0)]
+    requested_count: Annotated[int, Field(ge=1)]
+    message: str
+
+
+@api.post(
+    "/action", response={200: ActionResult, **errors(400, 401, 403, 413)}, url_name="api-action"
+)
+def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
+    """Hide, unhide, delete or restore up to PMD_ACTION_LIMIT of the caller's posts."""
+    result = post_action_run(user=request.user, action_name=body.action, post_ids=body.post_ids)
+    return ActionResult(success=True, **asdict(result))

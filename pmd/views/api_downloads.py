@@ -7,78 +7,127 @@ swap it in place.
 
 from __future__ import annotations
 
-from django.conf import settings
+from typing import Annotated, Literal
+
 from django.core.files.storage import storages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from ninja.decorators import decorate_view
+from ninja.responses import Status
+from pydantic import WithJsonSchema
 
 from pmd import downloads
 from pmd.access import get_owned_download_request
-from pmd.api import ApiError, api_view, json_error, parse_bool, parse_post_ids, read_json_object
+from pmd.api import ApiError, Count, Flag, Request, Strict, api, errors, json_error, post_id_list
 from pmd.models import BatchDownloadRequest
 from posts.files import storage_file_response
 
-Status = BatchDownloadRequest.Status
-FLAGS = ("include_comments", "include_reactions", "send_email")
+BdrStatus = BatchDownloadRequest.Status
+Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Uuid = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
 
 
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
-@api_view
-def download_requests(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        return _create(request)
+class BdrItem(Strict):
+    id: Uuid
+    status: Literal["pending", "processing", "ready", "failed", "expired"]
+    artwork_count: Count
+    progress: Count
+    created_at: Time
+    started_at: Time | None
+    completed_at: Time | None
+    expires_at: Time | None
+    error_message: str
+    download_url: str | None
+
+
+class BdrList(Strict):
+    items: list[BdrItem]
+
+
+class BdrRequest(Request):
+    post_ids: post_id_list("PMD_BDR_LIMIT")  # type: ignore[valid-type]
+    include_comments: Flag = False
+    include_reactions: Flag = False
+    send_email: Flag = False
+
+
+class BdrCreated(Strict):
+    id: Uuid
+    status: Literal["pending"]
+    artwork_count: Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1})]
+    created_at: Time
+    message: str
+    requests_left: Count
+
+
+class BdrRetried(BdrItem):
+    message: str
+
+
+@api.get("/bdr", response={200: BdrList, **errors(401)}, url_name="api-bdr-list")
+@decorate_view(vary_on_headers("HX-Request"))
+def download_requests(request: HttpRequest) -> BdrList | HttpResponse:
+    """The caller's 20 newest download requests."""
     if request.htmx:
         return _panel(request)
-    items = [downloads.bdr_item(bdr) for bdr in downloads.download_requests_recent(request.user)]
-    return JsonResponse({"items": items})
+    recent = downloads.download_requests_recent(request.user)
+    return BdrList(items=[downloads.bdr_item(bdr) for bdr in recent])
 
 
-def _create(request: HttpRequest) -> HttpResponse:
-    data = read_json_object(request)
-    post_ids = parse_post_ids(data.get("post_ids"), limit=settings.PMD_BDR_LIMIT)
-    flags = {name: parse_bool(data, name) for name in FLAGS}
+@api.post(
+    "/bdr",
+    response={201: BdrCreated, **errors(400, 401, 403, 413, 429)},
+    url_name="api-bdr-list",
+)
+@decorate_view(vary_on_headers("HX-Request"))
+def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | HttpResponse:
+    """Request a ZIP of up to PMD_BDR_LIMIT artworks; 429 when today's are used up."""
     try:
-        bdr = downloads.download_request_create(user=request.user, post_ids=post_ids, **flags)
+        bdr = downloads.download_request_create(
+            user=request.user,
+            post_ids=body.post_ids,
+            include_comments=body.include_comments,
+            include_reactions=body.include_reactions,
+            send_email=body.send_email,
+        )
     except downloads.DailyLimitReached as refused:
         response = json_error(refused.message, refused.status)
         response["Retry-After"] = str(int((refused.resets_at - timezone.now()).total_seconds()))
         return response
     left = downloads.requests_left_today(request.user)
-    body = {
-        "id": str(bdr.pk),
-        "status": bdr.status,
-        "artwork_count": bdr.artwork_count,
-        "created_at": downloads.iso(bdr.created_at),
-        "message": downloads.download_request_created_message(bdr, requests_left=left),
-        "requests_left": left,
-    }
-    return JsonResponse(body, status=201)
+    item = downloads.bdr_item(bdr)
+    return Status(
+        201,
+        BdrCreated(
+            **{name: item[name] for name in ("id", "status", "artwork_count", "created_at")},
+            message=downloads.download_request_created_message(bdr, requests_left=left),
+            requests_left=left,
+        ),
+    )
 
 
-@require_http_methods(["GET"])
-@vary_on_headers("HX-Request")
-@api_view
-def download_request_detail(request: HttpRequest, pk: str) -> HttpResponse:
+@api.get("/bdr/{pk}", response={200: BdrItem, **errors(401, 404)}, url_name="api-bdr-detail")
+@decorate_view(vary_on_headers("HX-Request"))
+def download_request_detail(request: HttpRequest, pk: str) -> BdrItem | HttpResponse:
+    # `pk` is text: a malformed id is a 404 like an unknown one (pmd.access).
     bdr = get_owned_download_request(request, pk)
     if request.htmx:
         return render(request, "pmd/_download_request_row.html", {"bdr": bdr})
-    return JsonResponse(downloads.bdr_item(bdr))
+    return BdrItem(**downloads.bdr_item(bdr))
 
 
-@require_http_methods(["GET", "HEAD"])
-@api_view
 def download_request_file(request: HttpRequest, pk: str) -> HttpResponse:
+    """The ZIP, resumable with Range, or handed to nginx (X-Accel-Redirect)."""
     bdr = get_owned_download_request(request, pk)
     status = downloads.display_status(bdr)
-    if status == Status.EXPIRED:
+    if status == BdrStatus.EXPIRED:
         raise ApiError("This download has expired. Request a new one from the dashboard.", 410)
-    if status == Status.FAILED:
+    if status == BdrStatus.FAILED:
         raise ApiError(f"This download failed: {bdr.error_message}", 409)
-    if status != Status.READY:
+    if status != BdrStatus.READY:
         raise ApiError("This download is not ready yet.", 409)
     try:
         return storage_file_response(
@@ -92,15 +141,30 @@ def download_request_file(request: HttpRequest, pk: str) -> HttpResponse:
         raise ApiError("This download is no longer available. Request a new one.", 410) from None
 
 
-@require_POST
-@api_view
-def download_request_retry(request: HttpRequest, pk: str) -> HttpResponse:
+api.get(
+    "/bdr/{pk}/download",
+    response={200: None, 206: None, 304: None, 416: None, **errors(401, 404, 409, 410)},
+    url_name="api-bdr-download",
+    openapi_extra={"responses": {200: {"content": ZIP}, 206: {"content": ZIP}}},
+)(download_request_file)
+api.api_operation(
+    ["HEAD"], "/bdr/{pk}/download", url_name="api-bdr-download", include_in_schema=False
+)(download_request_file)
+
+
+@api.post(
+    "/bdr/{pk}/retry",
+    response={201: BdrRetried, **errors(401, 403, 404, 409)},
+    url_name="api-bdr-retry",
+)
+def download_request_retry(request: HttpRequest, pk: str) -> Status | HttpResponse:
+    """A new request for the posts of a failed one; it does not use up another of today's."""
     retry = downloads.download_request_retry(bdr=get_owned_download_request(request, pk))
     if request.htmx:
         return _panel(request)
     left = downloads.requests_left_today(request.user)
     message = downloads.download_request_created_message(retry, requests_left=left)
-    return JsonResponse({**downloads.bdr_item(retry), "message": message}, status=201)
+    return Status(201, BdrRetried(**downloads.bdr_item(retry), message=message))
 
 
 def _panel(request: HttpRequest) -> HttpResponse:

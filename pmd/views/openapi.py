@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from pmd.openapi import openapi_document
+from pmd.api import complete_api
 
 
 @require_GET
 def openapi_json(request: HttpRequest) -> JsonResponse:
-    """GET /api/pmd/openapi.json: the API's description (public, like any API doc)."""
-    return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})
+    """GET /api/pmd/openapi.json: the API's description, generated from its
+    schemas (public, like any API doc). The event stream is described in the
+    README: a stream that never ends is not something a schema tester can call."""
+    document = complete_api().get_openapi_schema(path_prefix="/api/pmd")
+    document["servers"] = [{"url": settings.SITE_URL}]
+    return JsonResponse(document, json_dumps_params={"ensure_ascii": False})
