@@ -114,6 +114,9 @@ def test_no_generated_request_is_answered_with_a_5xx(world):
     path_values = ids + ["Zz9Qx7Wv3Ku5Ty1", "9" * 5000, "99999999999", "²", "١٢", "\x00", "-1"]
     failures = []
     for route in ROUTES:
+        # Readiness answers 503 while no worker or beat runs here: the state
+        # of the services, whatever the input.
+        allowed = {503} if route.startswith("health/ready") else set()
 
         @given(
             path=st.from_regex(_or_one_of(route, path_values), fullmatch=True, alphabet=TEXT),
@@ -131,7 +134,11 @@ def test_no_generated_request_is_answered_with_a_5xx(world):
             response = clients[persona].get(url, query)
             if getattr(response, "streaming", False):
                 response.close()
-            assert response.status_code < 500, (persona, url, query)
+            assert response.status_code < 500 or response.status_code in allowed, (  # noqa: B023
+                persona,
+                url,
+                query,
+            )
 
         try:
             request()
