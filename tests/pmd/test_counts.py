@@ -19,6 +19,7 @@ from pmd.selectors import matching_posts
 from pmd.table_state import TableState
 from posts.models import Post
 from posts.public_ids import user_sqid
+from tests.admin_forms import admin_post_form
 from tests.factories import make_comment, make_post, make_posts, make_reaction
 from tests.services import require_redis
 
@@ -137,44 +138,9 @@ def _deleted(post: Post) -> None:
     post.deleted_by_user, post.deleted_by_user_date = True, timezone.now()
 
 
-def _admin_post_form(post: Post, **changes) -> dict:
-    """The admin's change form of `post` as a browser submits it, with `changes`."""
-    post.refresh_from_db()
-    for name, value in changes.items():
-        setattr(post, name, value)
-    data = {
-        "owner": str(post.owner_id),
-        "kind": post.kind,
-        "title": post.title,
-        "description": post.description,
-        "hashtags": post.hashtags,
-        "created_at_0": post.created_at.strftime("%Y-%m-%d"),
-        "created_at_1": post.created_at.strftime("%H:%M:%S"),
-        "width": post.width,
-        "height": post.height,
-        "frame_count": post.frame_count,
-        "file_format": post.file_format,
-        "file_bytes": post.file_bytes,
-        "deleted_by_user_date_0": "",
-        "deleted_by_user_date_1": "",
-        # Read-only now; sent as an older admin form would, and ignored.
-        "reaction_count": post.reaction_count,
-        "comment_count": post.comment_count,
-        "view_count": post.view_count,
-        "_save": "Save",
-    }
-    for flag in ("hidden_by_user", "hidden_by_mod", "deleted_by_user"):
-        if getattr(post, flag):
-            data[flag] = "on"
-    if post.deleted_by_user_date:
-        data["deleted_by_user_date_0"] = post.deleted_by_user_date.strftime("%Y-%m-%d")
-        data["deleted_by_user_date_1"] = post.deleted_by_user_date.strftime("%H:%M:%S")
-    return data
-
-
 def _admin_change(client: Client, post: Post, **changes) -> None:
     url = f"/admin/posts/post/{post.pk}/change/"
-    response = client.post(url, _admin_post_form(post, **changes))
+    response = client.post(url, admin_post_form(post, **changes))
     assert response.status_code == 302, response.content.decode()[:3000]
 
 
