@@ -14,7 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pmd.counts import cached_count, cached_counts
+from pmd import counts
+from pmd.counts import cached_count
 from pmd.selectors import matching_posts
 from pmd.table_state import TableState
 from posts.models import Post
@@ -87,9 +88,9 @@ class TestCachedCount:
 
     def test_one_version_read_serves_every_count(self, redis_cache, owner):
         computes = {"a": lambda: 1, "b": lambda: 2, "c": lambda: 3}
-        assert cached_counts(owner.pk, computes) == {"a": 1, "b": 2, "c": 3}
+        assert counts.cached_counts(owner.pk, computes) == {"a": 1, "b": 2, "c": 3}
         with CaptureQueriesContext(connection) as captured:
-            assert cached_counts(owner.pk, computes) == {"a": 1, "b": 2, "c": 3}
+            assert counts.cached_counts(owner.pk, computes) == {"a": 1, "b": 2, "c": 3}
         assert len(captured.captured_queries) == 1
 
     def test_it_still_counts_when_the_cache_is_down(self, settings, owner):
@@ -249,7 +250,7 @@ class TestTotalsAfterAnyWrite:
         owner_client.force_login(owner)  # seed_demo sets the password again
 
         after = {query: _shown(owner_client, owner, query) for query in STATES}
-        assert after != before, "the write changed nothing"
+        assert after != before, "the dashboard shows no change"
         assert after == {query: _true(owner, query) for query in STATES}
         assert _shown(other_client, other, "") == _true(other, "")
 
