@@ -37,10 +37,12 @@ TRIGGERS = (
 
 
 def missing_triggers() -> list[str]:
-    """The triggers of migration 0003 the database does not have (empty when all are there)."""
+    """The triggers of migration 0003 the database lacks or has disabled (empty when all run)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+            )
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         present = {row[0] for row in cursor.fetchall()}

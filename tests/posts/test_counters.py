@@ -377,6 +377,13 @@ class TestRecount:
         with pytest.raises(CommandError, match="--batch must be at least 1"):
             _recount("--batch", "0")
 
+    @pytest.mark.postgresql_only
+    def test_it_warns_when_a_trigger_is_off(self, db):
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE posts_comment DISABLE TRIGGER posts_comment_count_insert")
+        output = _recount()
+        assert "Counter triggers missing: posts_comment_count_insert." in output
+
     def test_its_queries_do_not_grow_with_the_posts(self, owner):
         # Set-based: a batch costs the same few statements for 5 or 200 posts.
         statements = []
