@@ -11,11 +11,12 @@ from bench.harness import RESULTS, configure
 
 def main(names: list[str]) -> None:
     configure()
-    from bench import actions, downloads, live, load, table
+    from bench import actions, counters, downloads, live, load, table
 
     sections = {
         "table": table.run,
         "actions": actions.run,
+        "counters": counters.run,
         "downloads": downloads.run,
         "live": live.run,
         "load": load.run,

@@ -105,8 +105,9 @@ def run() -> str:
         f"1.5x of the first (worst here: {max(balance):.2f}x {mark(max(balance) <= 1.5)}); "
         f"faster than the admin everywhere (worst ratio {max(ratios):.2f} "
         f"{mark(max(ratios) < 1)}).",
-        "- Queries per request: session, user, one for the page's rows (the total count is "
-        "cached per owner and filter, invalidated when the owner's posts change).",
+        "- Queries per request: session, user, the owner's posts version, one for the page's "
+        "rows (the counts are cached per owner and filter under that version, which database "
+        "triggers bump whenever the owner's posts change; issue 11).",
         "",
         "### `GET /api/pmd/posts?limit=512`",
         "",

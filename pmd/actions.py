@@ -22,7 +22,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from pmd.counts import owner_posts_changed
 from pmd.models import ActivityEntry
 from posts.models import Post
 
@@ -395,9 +394,6 @@ def post_action_run(
         ActivityEntry.objects.create(
             user=user, action=action.name, post_ids=post_ids, count=counts.changed
         )
-        if counts.changed:
-            owner_id = user.pk
-            transaction.on_commit(lambda: owner_posts_changed(owner_id))
     return ActionResult(
         action=action.name,
         requested_count=counts.requested,

@@ -1,51 +1,61 @@
 """Cached post counts for the dashboard.
 
-Counting 100,000 rows on every page view costs a scan per page (issue 3); the
-count of a given filter is kept in the cache under a per-owner version that
-every write to the owner's posts bumps, so a count is never stale after a
-change made through the PMD. Cache trouble (Redis down) only costs speed.
+Counting 100,000 rows costs milliseconds on every page view (issue 3), so a
+count is kept in the cache under a key that holds the owner's posts version.
+Database triggers bump that version in the same transaction as any insert,
+delete or change of the owner's posts, whoever writes them (the PMD, the
+admin, other code's queryset update() or delete(), raw SQL; posts migration
+0003). A cached count therefore never outlives a change, and nothing has to
+remember to forget it (issue 11, item 7). Reading the version is one
+primary-key lookup per request, however many counts it serves. Cache trouble
+(Redis down) only costs speed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.core.cache import cache
 
+from posts.models import OwnerPostsVersion
+
 logger = logging.getLogger(__name__)
 
+# Keys are versioned, so this never keeps a stale count alive; it only bounds
+# the memory of counts nobody asks for any more.
 COUNT_TTL_SECONDS = 600
 
 
-def _version_key(owner_id: int) -> str:
-    return f"pmd:counts-version:{owner_id}"
+def owner_posts_version(owner_id: int) -> int:
+    """The owner's posts version (0 until their posts first change)."""
+    versions = OwnerPostsVersion.objects.filter(owner_id=owner_id).values_list("version", flat=True)
+    return next(iter(versions), 0)
 
 
-def owner_posts_changed(owner_id: int) -> None:
-    """Forget every cached count of this owner's posts. Call after commit."""
+def cached_counts(owner_id: int, computes: Mapping[str, Callable[[], int]]) -> dict[str, int]:
+    """{key: compute()} for each key, each remembered until the owner's posts change."""
+    version = owner_posts_version(owner_id)
+    cache_keys = {key: f"pmd:count:{owner_id}:{version}:{key}" for key in computes}
     try:
-        cache.incr(_version_key(owner_id))
-    except ValueError:
-        # No version yet: nothing cached to forget.
-        pass
+        found = cache.get_many(list(cache_keys.values()))
     except Exception:  # noqa: BLE001 - the cache is an optimisation
-        logger.warning("could not invalidate cached counts of owner %s", owner_id, exc_info=True)
+        logger.warning("count cache unavailable", exc_info=True)
+        found = None
+    counts, computed = {}, {}
+    for key, compute in computes.items():
+        value = found.get(cache_keys[key]) if found is not None else None
+        if value is None:
+            value = computed[cache_keys[key]] = compute()
+        counts[key] = value
+    if computed and found is not None:
+        try:
+            cache.set_many(computed, COUNT_TTL_SECONDS)
+        except Exception:  # noqa: BLE001
+            logger.warning("count cache unavailable", exc_info=True)
+    return counts
 
 
 def cached_count(owner_id: int, key: str, compute: Callable[[], int]) -> int:
     """compute(), remembered until the owner's posts change."""
-    try:
-        version = cache.get_or_set(_version_key(owner_id), 1, timeout=None)
-        cache_key = f"pmd:count:{owner_id}:{version}:{key}"
-        value = cache.get(cache_key)
-    except Exception:  # noqa: BLE001 - the cache is an optimisation
-        logger.warning("count cache unavailable", exc_info=True)
-        return compute()
-    if value is None:
-        value = compute()
-        try:
-            cache.set(cache_key, value, COUNT_TTL_SECONDS)
-        except Exception:  # noqa: BLE001
-            logger.warning("count cache unavailable", exc_info=True)
-    return value
+    return cached_counts(owner_id, {key: compute})[key]

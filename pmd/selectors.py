@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ from pmd_project.inputs import ID_LIMIT, BadInput
 from posts.models import LIVE_ARTWORK, SORT_FIELDS, Post
 
 from .actions import recently_deleted_posts
-from .counts import cached_count
+from .counts import cached_counts
 from .table_state import TableState
 
 # What a table row shows; everything else stays in the database.
@@ -58,13 +59,31 @@ def matching_posts(*, owner: AbstractBaseUser, state: TableState) -> QuerySet[Po
     return posts
 
 
+def matching_counts(*, owner: AbstractBaseUser, states: Sequence[TableState]) -> list[int]:
+    """How many posts each state's search and filters match, in order.
+
+    Counts are cached under the owner's posts version (pmd/counts.py), read
+    once for all of them: one query, however many states.
+    """
+    keys: list[str | None] = []
+    computes = {}
+    for state in states:
+        if state.view == "deleted":
+            # Small, and its window moves with the clock: not worth caching.
+            keys.append(None)
+            continue
+        key = hashlib.blake2b(state.filter_key.encode(), digest_size=12).hexdigest()
+        keys.append(key)
+        computes[key] = matching_posts(owner=owner, state=state).count
+    cached = cached_counts(owner.pk, computes) if computes else {}
+    return [
+        cached[key] if key else matching_posts(owner=owner, state=state).count()
+        for key, state in zip(keys, states, strict=True)
+    ]
+
+
 def matching_count(*, owner: AbstractBaseUser, state: TableState) -> int:
-    posts = matching_posts(owner=owner, state=state)
-    if state.view == "deleted":
-        # Small, and its window moves with the clock: not worth caching.
-        return posts.count()
-    key = hashlib.blake2b(state.filter_key.encode(), digest_size=12).hexdigest()
-    return cached_count(owner.pk, key, posts.count)
+    return matching_counts(owner=owner, states=[state])[0]
 
 
 def _ordering(sort: str, direction: str) -> list[str]:
@@ -100,7 +119,9 @@ class TablePage:
         return self.number < self.num_pages
 
 
-def table_page(*, owner: AbstractBaseUser, state: TableState) -> TablePage:
+def table_page(
+    *, owner: AbstractBaseUser, state: TableState, total: int | None = None
+) -> TablePage:
     """One page of the table, costing the same on the first and the last page.
 
     Two measures keep deep pages cheap at 100,000 posts (PITFALLS §7):
@@ -108,8 +129,11 @@ def table_page(*, owner: AbstractBaseUser, state: TableState) -> TablePage:
       sort's (owner, column, id) index, and only those rows are read;
     - past the middle, the scan runs from the other end of the index, so the
       last page skips as few entries as the first.
+
+    `total` is matching_count() of `state`, when the caller has it already.
     """
-    total = matching_count(owner=owner, state=state)
+    if total is None:
+        total = matching_count(owner=owner, state=state)
     num_pages = max(1, math.ceil(total / state.size))
     number = min(max(state.page, 1), num_pages)
     clamped_from = state.page if number != state.page else None

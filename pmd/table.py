@@ -10,7 +10,7 @@ from django.template.defaultfilters import filesizeformat
 
 from posts.models import Post
 
-from .selectors import TablePage, matching_count, table_page
+from .selectors import TablePage, matching_counts, table_page
 from .table_state import COLUMNS, FORMATS, PAGE_SIZES, TableState
 from .templatetags.pmd_format import time_tag
 
@@ -86,7 +86,9 @@ def _pager(state: TableState, page: TablePage) -> dict[str, str | None]:
 
 
 def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
-    page = table_page(owner=owner, state=state)
+    # Both counts at once: they share one read of the owner's posts version.
+    total, live_total = matching_counts(owner=owner, states=[state, TableState()])
+    page = table_page(owner=owner, state=state, total=total)
     notes = list(state.notes)
     if page.clamped_from is not None:
         notes.append(
@@ -99,7 +101,7 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         "headers": _headers(state),
         "pager": _pager(state, page),
         "notes": notes,
-        "live_total": matching_count(owner=owner, state=TableState()),
+        "live_total": live_total,
         "page_sizes": PAGE_SIZES,
         "formats": FORMATS,
         "state_query": state.query_string(page=page.number),

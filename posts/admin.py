@@ -41,7 +41,8 @@ class PostAdmin(DateHierarchyGuard):
     search_fields = ["title"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["public_sqid", "description_prefix"]
+    # The database keeps the counters (posts migration 0003): not for editing.
+    readonly_fields = ["public_sqid", "description_prefix", "reaction_count", "comment_count"]
     show_full_result_count = False
     date_hierarchy = "created_at"
 

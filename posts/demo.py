@@ -196,11 +196,9 @@ def _social_for(rng, posts: list[Post], fans, now):
     reactions: list[Reaction] = []
     fans_by_id = {fan.pk: fan for fan in fans}
     for post in posts:
-        visible = 0
         for _ in range(rng.choice((0, 0, 1, 1, 2, 3, 5))):
             hidden = rng.random() < 0.1
             deleted = not hidden and rng.random() < 0.08
-            visible += not (hidden or deleted)
             comments.append(
                 Comment(
                     post=post,
@@ -223,8 +221,6 @@ def _social_for(rng, posts: list[Post], fans, now):
                     created_at=post.created_at + timedelta(minutes=rng.randint(1, 50000)),
                 )
             )
-        post.comment_count = visible
-        post.reaction_count = len(pairs)
     return comments, reactions
 
 
@@ -250,8 +246,9 @@ def seed_posts(
     while done < missing:
         count = min(BATCH_SIZE, missing - done)
         posts = _build_batch(rng, owner, owner_sqid, pool, fans, count, now, playlists)
-        # Counters are set before the insert, so each batch is three bulk
-        # inserts and nothing else.
+        # Three bulk inserts; the database's triggers set comment_count and
+        # reaction_count as the comments and reactions go in (posts migration
+        # 0003), one UPDATE per insert statement.
         comments, reactions = _social_for(rng, posts, fans, now)
         with transaction.atomic():
             Post.objects.bulk_create(posts)

@@ -40,6 +40,10 @@ SORT_FIELDS = {
 }
 
 
+# Kept exact by database triggers (migration 0003), never written by Python.
+DATABASE_COUNTERS = ("comment_count", "reaction_count")
+
+
 def _sort_index(key: str, field: str) -> models.Index:
     return models.Index(
         fields=["owner", field, "id"],
@@ -90,7 +94,9 @@ class Post(models.Model):
     deleted_by_user_date = models.DateTimeField(null=True, blank=True)
     # Counters kept on the row (PITFALLS §7): sorting by a COUNT() costs
     # seconds at 100k posts, a column with an index well under a millisecond.
-    # comment_count counts visible comments only (SPEC §3).
+    # comment_count counts visible comments only (SPEC §3). Database triggers
+    # keep both exact whoever writes comments and reactions (migration 0003);
+    # nothing in Python writes them. `manage.py recount` repairs drift.
     reaction_count = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)
     view_count = models.PositiveIntegerField(default=0)
@@ -124,6 +130,25 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, **kwargs) -> None:
+        # save() of a post read a moment ago (the admin's change form, any
+        # other code) would write back the counts it read then, undoing a
+        # comment or reaction that came in since: an update leaves the
+        # database's counters alone.
+        if (
+            not self._state.adding
+            and kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+        ):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and not field.generated
+                and field.name not in DATABASE_COUNTERS
+            ]
+        super().save(**kwargs)
 
     @property
     def public_sqid(self) -> str:
@@ -193,3 +218,23 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} on {self.post_id}"
+
+
+class OwnerPostsVersion(models.Model):
+    """A number that changes whenever any of an owner's posts is inserted,
+    deleted or changed in anything but its counters.
+
+    Database triggers bump it (migration 0003), in the writer's own
+    transaction, whoever writes: the PMD, the admin, a queryset update() or
+    delete(), raw SQL. Cached post counts include it in their key, so a count
+    can never outlive a change (pmd/counts.py). Counter updates leave it
+    alone: a new comment does not change how many posts a filter matches.
+    No foreign key: the row may outlive its user, and a user's deletion
+    (whose posts' triggers write here) must never trip over it.
+    """
+
+    owner_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"posts of user {self.owner_id}: version {self.version}"
