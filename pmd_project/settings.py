@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from environs import FileAwareEnv
 from marshmallow.validate import Range
+from redis.connection import SSLConnection
+from redis.connection import parse_url as parse_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -151,7 +152,26 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 
 REDIS_URL = env.str("REDIS_URL", "redis://127.0.0.1:6379/0")
-_redis = urlparse(REDIS_URL)
+
+
+def redis_client_options(url: str) -> dict:
+    """REDIS_URL as keyword arguments that both redis.Redis (django-eventstream
+    publishing) and redis.asyncio.Redis (the SSE relay) accept: parsed by
+    redis-py itself, so rediss://, ACL users and unix sockets work as they do
+    for the cache and the broker."""
+    try:
+        options = parse_redis_url(url)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"REDIS_URL is not a Redis URL: {error}") from None
+    # A connection class is specific to the sync or the asyncio client; the
+    # flags below mean the same to both.
+    connection_class = options.pop("connection_class", None)
+    if connection_class is not None and issubclass(connection_class, SSLConnection):
+        options["ssl"] = True
+    if "path" in options:
+        options["unix_socket_path"] = options.pop("path")
+    return options
+
 
 CACHES = {
     "default": {
@@ -319,10 +339,7 @@ PMD_BUILD_RETRY_BASE_SECONDS = env.int("PMD_BUILD_RETRY_BASE_SECONDS", 2)
 # worker's update reaches every web process, and are stored in the database
 # so a client that reconnects gets what it missed.
 EVENTSTREAM_REDIS = {
-    "host": _redis.hostname or "127.0.0.1",
-    "port": _redis.port or 6379,
-    "db": int((_redis.path or "/0").lstrip("/") or 0),
-    "password": _redis.password,
+    **redis_client_options(REDIS_URL),
     "socket_connect_timeout": 2,
     "socket_timeout": 10,
 }

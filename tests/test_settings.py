@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from environs import EnvError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,3 +291,28 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
     result = _manage("check", env={"DEBUG": "0"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://127.0.0.1:6379/1", {"host": "127.0.0.1", "port": 6379, "db": 1}),
+        (
+            "rediss://relay:s3cret@cache.example:6380/3",
+            {"host": "cache.example", "port": 6380, "db": 3, "username": "relay",
+             "password": "s3cret", "ssl": True},
+        ),
+        ("unix:///run/redis.sock?db=2", {"unix_socket_path": "/run/redis.sock", "db": 2}),
+    ],
+)  # fmt: skip
+def test_the_sse_relay_reads_redis_url_as_redis_py_does(url, expected, clean_environment):
+    clean_environment.setenv("REDIS_URL", url)
+    options = _load_settings()["EVENTSTREAM_REDIS"]
+    assert {key: options[key] for key in expected} == expected
+    assert "connection_class" not in options
+
+
+def test_a_redis_url_that_is_not_one_names_the_variable(clean_environment):
+    clean_environment.setenv("REDIS_URL", "http://cache.example:6379")
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        _load_settings()

@@ -146,28 +146,36 @@ def test_open_streams_hold_no_database_connection(asgi_server, owner):
             client.close()
 
 
+def _private_redis(port: int, *extra: str) -> subprocess.Popen:
+    """A redis-server of this test's own on `port` (extra: its options)."""
+    server_binary = shutil.which("redis-server")
+    if not server_binary:
+        missing("redis-server", "not installed (needed for a private Redis)")
+    process = subprocess.Popen(
+        [server_binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", *extra],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(50):
+        try:
+            redis.Redis(port=port).ping()
+            return process
+        except redis.AuthenticationError:
+            return process  # up, and asking who we are
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("private redis-server did not start")
+
+
 def test_live_delivery_comes_back_after_redis_restarts(owner, session_vault, monkeypatch):
     """The web process's Redis listener reconnects by itself, and events
     published while Redis was down arrive once it is back."""
-    server_binary = shutil.which("redis-server")
-    if not server_binary:
-        missing("redis-server", "not installed (needed to restart a private Redis)")
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
 
     def start_redis():
-        process = subprocess.Popen(
-            [server_binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(50):
-            try:
-                redis.Redis.from_url(url).ping()
-                return process
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("private redis-server did not start")
+        return _private_redis(port)
 
     redis_process = start_redis()
     server = AsgiServer(REDIS_URL=url, PMD_VAULT_ROOT=str(session_vault)).start()
@@ -191,6 +199,35 @@ def test_live_delivery_comes_back_after_redis_restarts(owner, session_vault, mon
         assert client.next_event(timeout=15, event=BDR_UPDATE).json() == {"n": "after restart"}
         publish(owner.pk, BDR_UPDATE, {"n": "live again"})
         assert client.next_event(timeout=5, event=BDR_UPDATE).json() == {"n": "live again"}
+    finally:
+        if client:
+            client.close()
+        server.stop()
+        redis_process.terminate()
+        redis_process.wait(10)
+
+
+def test_the_relay_logs_in_as_the_acl_user_of_redis_url(owner, session_vault, monkeypatch):
+    """REDIS_URL is read by redis-py for the SSE relay too (issue 12 item 4):
+    with the default user switched off, only its ACL user gets events through."""
+    port = free_port()
+    url = f"redis://pmd-relay:relay-secret@127.0.0.1:{port}/0"
+    redis_process = _private_redis(
+        port, "--user", "default", "off", "--user", "pmd-relay", "on", ">relay-secret",
+        "~*", "&*", "+@all",
+    )  # fmt: skip
+    server = AsgiServer(REDIS_URL=url, PMD_VAULT_ROOT=str(session_vault)).start()
+    client = None
+    try:
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=port).ping()
+        import django_eventstream.eventstream as eventstream
+
+        monkeypatch.setattr(eventstream, "redis_client", redis.Redis.from_url(url))
+        client = _stream(server, owner)
+        assert client.status == 200
+        publish(owner.pk, BDR_UPDATE, {"n": "through the acl user"})
+        assert client.next_event(event=BDR_UPDATE).json() == {"n": "through the acl user"}
     finally:
         if client:
             client.close()
