@@ -31,6 +31,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.nodeid.split("::")[0]:
             item.add_marker(pytest.mark.browser)
+    # Browser tests last: Playwright's sync API leaves an event loop on the
+    # main thread, where Django's test client can no longer call async views.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.fixture(autouse=True)
