@@ -14,6 +14,16 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import csrf
 
+from pmd.errors import (
+    Conflict,
+    DailyLimitReached,
+    DomainError,
+    Gone,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
+
 LOGIN_REQUIRED = "Log in to use the PMD API."
 
 # A batch of 128 ids with options is well under 8 KB; anything near this is not ours.
@@ -29,12 +39,32 @@ class ApiError(Exception):
         self.status = status
 
 
+# The status code of each refusal the rules raise (pmd.errors): the one place
+# the HTTP edge decides it. A kind not listed is a 400.
+STATUS_FOR: dict[type[DomainError], int] = {
+    Invalid: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    DailyLimitReached: 429,
+    Unavailable: 503,
+}
+
+
+def status_for(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_FOR:
+            return STATUS_FOR[kind]
+    return 400
+
+
 def json_error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
 def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Session-authenticated JSON endpoint: 401 for anonymous, ApiError -> JSON."""
+    """Session-authenticated JSON endpoint: 401 for anonymous, ApiError and
+    the rules' DomainError -> JSON."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -44,6 +74,8 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return view(request, *args, **kwargs)
         except ApiError as error:
             return json_error(error.message, error.status)
+        except DomainError as error:
+            return json_error(error.message, status_for(error))
 
     return wrapped
 

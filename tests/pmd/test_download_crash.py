@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from pmd import downloads, zipbuild
+from pmd import downloads
+from pmd.downloads import cleanup, storage
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_user
@@ -62,7 +63,7 @@ def test_a_build_whose_worker_is_killed_is_taken_back_and_finished(
             "processing",
         )
         folder = Path(storages["vault"].path(f"bdr/{user_sqid(owner.pk)}"))
-        _wait(lambda: any(folder.glob(f".{bdr.pk}.*{zipbuild.TEMP_SUFFIX}")), "writing")
+        _wait(lambda: any(folder.glob(f".{bdr.pk}.*{storage.TEMP_SUFFIX}")), "writing")
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(timeout=10)
     finally:
@@ -70,8 +71,8 @@ def test_a_build_whose_worker_is_killed_is_taken_back_and_finished(
 
     bdr.refresh_from_db()
     assert bdr.status == Status.PROCESSING
-    assert not storages["vault"].exists(zipbuild.zip_name(bdr))  # nothing half-built published
-    [crashed_temp] = folder.glob(f".{bdr.pk}.*{zipbuild.TEMP_SUFFIX}")
+    assert not storages["vault"].exists(storage.zip_name(bdr))  # nothing half-built published
+    [crashed_temp] = folder.glob(f".{bdr.pk}.*{storage.TEMP_SUFFIX}")
 
     # Time passes: the dead worker's request is now older than the threshold.
     stuck.unlink()
@@ -83,7 +84,7 @@ def test_a_build_whose_worker_is_killed_is_taken_back_and_finished(
 
     second = CeleryWorker(queue=celery_test_queue, log_dir=log_dir, **env).start()
     try:
-        assert downloads.downloads_recover().taken_back == 1
+        assert cleanup.downloads_recover().taken_back == 1
         _wait(lambda: BatchDownloadRequest.objects.get(pk=bdr.pk).status == Status.READY, "ready")
     finally:
         second.stop()
@@ -92,7 +93,7 @@ def test_a_build_whose_worker_is_killed_is_taken_back_and_finished(
     assert bdr.artwork_count == 3
     assert open_zip(bdr).testzip() is None
     # The crashed build's temporary file goes with the next cleanup.
-    assert downloads.downloads_cleanup().temp_files_deleted == 1
+    assert cleanup.downloads_cleanup().temp_files_deleted == 1
     assert not crashed_temp.exists()
     chaos(
         fault="the worker is killed (SIGKILL) in the middle of a ZIP",
