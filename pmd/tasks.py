@@ -12,17 +12,27 @@ import smtplib
 from dataclasses import asdict
 
 from celery import shared_task
+from celery.signals import worker_ready
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
-from pmd.downloads import build, cleanup, emails
+from pmd.downloads import build, cleanup, emails, storage
 
 logger = logging.getLogger(__name__)
 
 BUILD_MAX_RETRIES = 5
 # What a mail server or a database hiccup raises; worth another try later.
 EMAIL_SEND_ERRORS = (smtplib.SMTPException, OSError, DatabaseError)
+
+
+@worker_ready.connect
+def sweep_scratch_at_start(**kwargs) -> None:
+    """Scratch files of builds that crashed with this worker's last run (each
+    build sweeps too, pmd.downloads.build)."""
+    deleted = storage.sweep_scratch(older_than_seconds=settings.PMD_BDR_LEASE_SECONDS)
+    if deleted:
+        logger.warning("deleted %s scratch files of crashed builds", deleted)
 
 
 @shared_task(bind=True, name="pmd.tasks.process_bdr_job")

@@ -11,6 +11,7 @@ BatchDownloadRequest.transition and is announced after commit
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime, timedelta
 from functools import partial
@@ -69,8 +70,8 @@ def download_request_claim(
     and the final publish happen only while it still matches, so two runs of
     one request (a redelivery, a recovery) never both publish. A processing
     request is taken over only by the run holding its lease (a retry of the
-    same run) or once it is older than PMD_BDR_PROCESSING_RECOVERY_SECONDS
-    (its worker died: a live run never outlasts the task time limit).
+    same run) or once its heartbeat is older than PMD_BDR_LEASE_SECONDS (its
+    worker died or hangs: a live run beats every half second).
     """
     bdr = BatchDownloadRequest.objects.filter(pk=bdr_id).first()
     if bdr is None:
@@ -78,7 +79,7 @@ def download_request_claim(
     now = timezone.now()
     if bdr.status == Status.PENDING:
         try:
-            bdr.transition(Status.PROCESSING, started_at=now, progress=0)
+            bdr.transition(Status.PROCESSING, started_at=now, heartbeat_at=now, progress=0)
         except InvalidTransition:
             return None
         announce_after_commit(bdr)
@@ -86,19 +87,24 @@ def download_request_claim(
     if bdr.status != Status.PROCESSING or bdr.started_at is None:
         return None
     held = parse_datetime(lease) if lease else None
-    stale = bdr.started_at < now - timedelta(seconds=settings.PMD_BDR_PROCESSING_RECOVERY_SECONDS)
-    if held != bdr.started_at and not stale:
+    if held != bdr.started_at and not lease_expired(bdr, now=now):
         return None
     # Not a status change: the compare-and-swap on started_at hands the
     # request to exactly one run.
     taken = BatchDownloadRequest.objects.filter(
         pk=bdr.pk, status=Status.PROCESSING, started_at=bdr.started_at
-    ).update(started_at=now, progress=0)
+    ).update(started_at=now, heartbeat_at=now, progress=0)
     if taken != 1:
         return None
-    bdr.started_at, bdr.progress = now, 0
+    bdr.started_at, bdr.heartbeat_at, bdr.progress = now, now, 0
     announce_after_commit(bdr)
     return bdr, now
+
+
+def lease_expired(bdr: BatchDownloadRequest, *, now: datetime) -> bool:
+    """Whether the run building `bdr` has gone quiet for PMD_BDR_LEASE_SECONDS."""
+    last = bdr.heartbeat_at or bdr.started_at
+    return last is None or last < now - timedelta(seconds=settings.PMD_BDR_LEASE_SECONDS)
 
 
 def download_request_build(bdr_id: uuid.UUID | str, *, lease: str | None = None) -> str:
@@ -130,7 +136,9 @@ def download_request_build(bdr_id: uuid.UUID | str, *, lease: str | None = None)
         return fail(bdr, token, NOTHING_READABLE.format(what=what))
     except SoftTimeLimitExceeded:
         return fail(bdr, token, TOO_SLOW)
-    except (OSError, DatabaseError) as error:
+    except (OSError, DatabaseError, *storage.STORE_ERRORS) as error:
+        # A full disk, the database or the object store (refusing, down,
+        # unreachable): all may pass, so the task retries with back-off.
         logger.warning("bdr %s: transient build failure: %s", bdr.pk, error)
         raise TransientBuildError(token.isoformat()) from error
     except Exception:
@@ -148,12 +156,19 @@ def build_and_stage(
 ) -> tuple[zipbuild.BuildResult, storage.Staged]:
     """Write the ZIP of `bdr` for the run holding lease `token`, ready to
     publish; nothing of it is left behind when this raises."""
+    # What builds that crashed on this worker left in its scratch folder
+    # (their requests are taken over elsewhere): each build sweeps, so a
+    # worker's disk never fills up with them.
+    storage.sweep_scratch(older_than_seconds=settings.PMD_BDR_LEASE_SECONDS)
     scratch: Path = storage.scratch_file(bdr)
     try:
         result = zipbuild.build_zip(
             bdr, handle=handle, progress=partial(_save_progress, bdr, token), output=scratch
         )
-        return result, storage.stage(bdr, scratch, size=result.size)
+        staged = storage.stage(
+            bdr, scratch, size=result.size, token=token, heartbeat=_Heartbeat(bdr, token)
+        )
+        return result, staged
     except BaseException:
         scratch.unlink(missing_ok=True)
         raise
@@ -171,13 +186,33 @@ def download_request_give_up(bdr_id: uuid.UUID | str, *, lease: str | None, mess
 
 
 def _save_progress(bdr: BatchDownloadRequest, token: datetime, done: int) -> None:
+    """Save `done` and renew the lease (the heartbeat), while the run with
+    lease `token` holds the request; LeaseLost if it no longer does. Called
+    every half second, also when `done` has not moved (a long file); only a
+    move is announced."""
+    now = timezone.now()
     saved = BatchDownloadRequest.objects.filter(
         pk=bdr.pk, status=Status.PROCESSING, started_at=token
-    ).update(progress=done)
+    ).update(progress=done, heartbeat_at=now)
     if saved != 1:
         raise LeaseLost
-    bdr.progress = done
-    announce_after_commit(bdr)
+    bdr.heartbeat_at = now
+    if bdr.progress != done:
+        bdr.progress = done
+        announce_after_commit(bdr)
+
+
+class _Heartbeat:
+    """Renews the lease at most every PROGRESS_EVERY_SECONDS while the ZIP uploads."""
+
+    def __init__(self, bdr: BatchDownloadRequest, token: datetime) -> None:
+        self.bdr, self.token = bdr, token
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        if time.monotonic() - self.last >= zipbuild.PROGRESS_EVERY_SECONDS:
+            _save_progress(self.bdr, self.token, self.bdr.progress)
+            self.last = time.monotonic()
 
 
 def _holding(bdr: BatchDownloadRequest, token: datetime | None) -> BatchDownloadRequest | None:

@@ -8,8 +8,6 @@ them their status codes.
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -137,16 +135,22 @@ def download_request_expire(*, bdr: BatchDownloadRequest) -> bool:
         current = BatchDownloadRequest.objects.select_for_update().filter(pk=bdr.pk).first()
         if current is None or current.status != Status.READY:
             return False
-        name = current.file_path
         now = timezone.now()
-        current.transition(
-            Status.EXPIRED,
-            file_path="",
-            expires_at=min(current.expires_at or now, now),
-        )
+        current.transition(Status.EXPIRED, expires_at=min(current.expires_at or now, now))
         announce_after_commit(current)
-        if name:
-            # After commit: should the delete fail, the row is still right and
-            # the orphan sweep of downloads_cleanup removes the file later.
-            transaction.on_commit(partial(storage.delete, name), robust=True)
+        if current.file_path:
+            # After commit, and file_path is cleared only once the file is
+            # gone: should the delete fail (the store is down), the row still
+            # names it and downloads_cleanup deletes it on its next run.
+            transaction.on_commit(lambda: download_file_delete(bdr=current), robust=True)
     return True
+
+
+def download_file_delete(*, bdr: BatchDownloadRequest) -> None:
+    """Delete the file of the expired request `bdr` (and, in a bucket, what
+    crashed runs of it left), then clear its file_path."""
+    storage.delete_download(bdr.file_path)
+    BatchDownloadRequest.objects.filter(
+        pk=bdr.pk, status=Status.EXPIRED, file_path=bdr.file_path
+    ).update(file_path="")
+    bdr.file_path = ""

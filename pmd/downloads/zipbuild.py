@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import time
 import zipfile
 from collections import defaultdict
@@ -30,10 +29,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import storages
 from django.db.models import Count
 from django.utils import timezone
 
+from pmd.downloads import storage
 from pmd.downloads.serialize import iso
 from posts.models import VISIBLE_COMMENT, Comment, Post, Reaction
 from posts.public_ids import post_sqid
@@ -76,6 +75,28 @@ class _EntryFailed(Exception):
         self.reason = reason
 
 
+class _Progress:
+    """Calls `report(done)` at most every PROGRESS_EVERY_SECONDS, and at once when asked."""
+
+    def __init__(self, report: Callable[[int], None]) -> None:
+        self.report = report
+        self.done = 0
+        self.last = time.monotonic()
+
+    def tick(self, done: int | None = None) -> None:
+        if done is not None:
+            self.done = done
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_SECONDS:
+            self.report(self.done)
+            self.last = now
+
+    def now(self, done: int) -> None:
+        self.done = done
+        self.report(done)
+        self.last = time.monotonic()
+
+
 @dataclass
 class BuildResult:
     size: int
@@ -90,8 +111,10 @@ def build_zip(
 
     `handle` is the owner's username; `progress(done)` is called every
     PROGRESS_EVERY_SECONDS or so with the number of requested artworks dealt
-    with. Raises NothingToBuild when no artwork could be read, and OSError
-    when the ZIP itself cannot be written.
+    with, also while one long file is copied (when `done` does not move: it
+    is the build's heartbeat). Raises NothingToBuild when no artwork could be
+    read, OSError when the ZIP itself cannot be written, and the store's
+    errors (pmd.downloads.storage.STORE_ERRORS) when it does not answer.
     """
     posts = {
         post.pk: post
@@ -124,29 +147,28 @@ def _write(
     progress: Callable[[int], None],
     output: Path,
 ) -> BuildResult:
-    storage = storages["vault"]
     shipped: list[Post] = []
     missing: list[dict[str, str]] = []
     buffer = bytearray(COPY_BUFFER_BYTES)
+    reporter = _Progress(progress)
     with (
         open(output, "wb") as raw,
         zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED) as archive,
     ):
-        last_report = time.monotonic()
         total = len(bdr.post_ids)
         for done, post_id in enumerate(bdr.post_ids, start=1):
             post = posts.get(post_id)
             reason = _unavailable(post, post_id, skipped)
             if reason is None:
-                reason = _add_artwork(archive, storage, post, sqids[post_id], buffer)
+                reason = _add_artwork(archive, post, sqids[post_id], buffer, reporter)
             if reason is None:
                 shipped.append(post)
             else:
                 missing.append({"sqid": sqids[post_id], "reason": reason})
-            now = time.monotonic()
-            if done == total or now - last_report >= PROGRESS_EVERY_SECONDS:
-                progress(done)
-                last_report = now
+            if done == total:
+                reporter.now(done)
+            else:
+                reporter.tick(done)
         if not shipped:
             raise NothingToBuild(missing)
         generated_at = iso(timezone.now())
@@ -154,7 +176,7 @@ def _write(
             archive, "metadata.json", _metadata(generated_at, handle, shipped, sqids, missing)
         )
         if bdr.include_comments:
-            _add_comments(archive, generated_at, shipped, sqids)
+            _add_comments(archive, generated_at, shipped, sqids, reporter)
         if bdr.include_reactions:
             _add_json(archive, "reactions.json", _reactions(generated_at, shipped, sqids))
     return BuildResult(output.stat().st_size, shipped, missing)
@@ -173,20 +195,18 @@ def _unavailable(post: Post | None, post_id: int, skipped: dict[int, str]) -> st
 
 
 def _add_artwork(
-    archive: zipfile.ZipFile, storage: Any, post: Post, sqid: str, buffer: bytearray
+    archive: zipfile.ZipFile, post: Post, sqid: str, buffer: bytearray, reporter: _Progress
 ) -> str | None:
     """Copy the artwork into the ZIP; a reason when it cannot be read."""
     try:
-        source = storage.open(post.art.name, "rb")
+        source, size = storage.open_for_reading(post.art.name)
     except FileNotFoundError:
         return "The artwork file is missing."
     except (OSError, SuspiciousFileOperation, ValueError):
         return "The artwork file could not be read."
     view = memoryview(buffer)
     with source:
-        try:
-            size = os.fstat(source.fileno()).st_size
-        except (OSError, AttributeError, io.UnsupportedOperation):
+        if size < 0:
             size = post.file_bytes
         info = _entry(_artwork_name(sqid, post), post.created_at)
         info.file_size = size
@@ -199,6 +219,7 @@ def _add_artwork(
                 if not count:
                     break
                 entry.write(view[:count])
+                reporter.tick()
     return None
 
 
@@ -262,7 +283,11 @@ def _metadata(
 
 
 def _add_comments(
-    archive: zipfile.ZipFile, generated_at: str | None, shipped: list[Post], sqids: dict[int, str]
+    archive: zipfile.ZipFile,
+    generated_at: str | None,
+    shipped: list[Post],
+    sqids: dict[int, str],
+    reporter: _Progress,
 ) -> None:
     """comments.json, in the order of the request, written as it is read."""
     visible = Comment.objects.filter(VISIBLE_COMMENT)
@@ -291,6 +316,7 @@ def _add_comments(
                 _write_comments(text, rows)
                 text.write("]")
                 index += 1
+                reporter.tick()
         text.write("\n  }\n}\n")
 
 

@@ -251,16 +251,21 @@ class TestBuild:
         assert _files_of(bdr) == [f"{bdr.pk}.zip"]
 
     def test_it_leaves_a_request_another_live_run_is_building(self, owner):
-        started = timezone.now() - timedelta(minutes=5)
-        bdr = make_bdr(owner, [make_post(owner)], status=Status.PROCESSING, started_at=started)
+        # Started long ago, but its heartbeat is fresh: the run is alive.
+        started = timezone.now() - timedelta(minutes=50)
+        bdr = make_bdr(
+            owner,
+            [make_post(owner)],
+            status=Status.PROCESSING,
+            started_at=started,
+            heartbeat_at=timezone.now() - timedelta(seconds=5),
+        )
         assert build.download_request_build(bdr.pk) == "skipped"
         bdr.refresh_from_db()
         assert (bdr.status, bdr.started_at) == (Status.PROCESSING, started)
 
     def test_it_takes_over_a_request_whose_worker_died(self, owner, settings):
-        long_ago = timezone.now() - timedelta(
-            seconds=settings.PMD_BDR_PROCESSING_RECOVERY_SECONDS + 60
-        )
+        long_ago = timezone.now() - timedelta(seconds=settings.PMD_BDR_LEASE_SECONDS + 60)
         bdr = make_bdr(
             owner, [make_post(owner)], status=Status.PROCESSING, started_at=long_ago, progress=1
         )
@@ -272,9 +277,8 @@ class TestBuild:
         bdr = make_bdr(owner, [make_post(owner)])
         first, first_lease = build.download_request_claim(bdr.pk)
         # Its worker looks dead: a recovery run takes the request over.
-        BatchDownloadRequest.objects.filter(pk=bdr.pk).update(
-            started_at=first_lease - timedelta(seconds=settings.PMD_BDR_PROCESSING_RECOVERY_SECONDS)
-        )
+        quiet = first_lease - timedelta(seconds=settings.PMD_BDR_LEASE_SECONDS)
+        BatchDownloadRequest.objects.filter(pk=bdr.pk).update(started_at=quiet, heartbeat_at=quiet)
         assert build.download_request_claim(bdr.pk) is not None
         # The first run finishes its ZIP late: it must not publish it.
         with pytest.raises(build.LeaseLost):

@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.core.files.storage import storages
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from pmd import downloads
 from pmd.downloads import build, cleanup, storage
@@ -93,7 +93,7 @@ class TestCleanup:
         not_ours = folder / "notes.zip"
         for path in (stale_temp, live_temp, old_orphan, new_orphan, not_ours):
             path.write_bytes(b"PK")
-        _age(stale_temp, settings.PMD_BDR_PROCESSING_RECOVERY_SECONDS + 10)
+        _age(stale_temp, settings.PMD_BDR_LEASE_SECONDS + 10)
         _age(old_orphan, cleanup.ORPHAN_GRACE_SECONDS + 10)
         _age(not_ours, cleanup.ORPHAN_GRACE_SECONDS + 10)
         _age(Path(storages["vault"].path(bdr.file_path)), cleanup.ORPHAN_GRACE_SECONDS + 10)
@@ -135,13 +135,22 @@ class TestRecovery:
 
     def test_it_takes_back_a_request_whose_worker_died(self, owner, settings, empty_test_queue):
         require_redis()
-        died = timezone.now() - timedelta(seconds=settings.PMD_BDR_PROCESSING_RECOVERY_SECONDS + 1)
-        stuck = make_bdr(owner, [make_post(owner)], status=Status.PROCESSING, started_at=died)
+        # Its last heartbeat is a lease old; the other one's build started an
+        # hour ago, longer than any lease, but it still beats.
+        died = timezone.now() - timedelta(seconds=settings.PMD_BDR_LEASE_SECONDS + 1)
+        stuck = make_bdr(
+            owner,
+            [make_post(owner)],
+            status=Status.PROCESSING,
+            started_at=died - timedelta(minutes=5),
+            heartbeat_at=died,
+        )
         make_bdr(
             owner,
             [make_post(owner)],
             status=Status.PROCESSING,
-            started_at=timezone.now() - timedelta(minutes=1),
+            started_at=timezone.now() - timedelta(hours=1),
+            heartbeat_at=timezone.now() - timedelta(seconds=1),
         )
 
         assert cleanup.downloads_recover() == cleanup.RecoveryResult(taken_back=1)
@@ -182,10 +191,11 @@ class TestSchedules:
             1,
             "days",
         )
+        # Every 30 seconds since migration 0005 (the heartbeat lease, issue 12).
         assert (recovery.task, recovery.interval.every, recovery.interval.period) == (
             "pmd.tasks.recover_stuck_bdrs",
-            2,
-            "minutes",
+            30,
+            "seconds",
         )
         assert cleanup.enabled and recovery.enabled
         # Staff change the schedule in the admin; migrating again keeps it.
@@ -194,6 +204,24 @@ class TestSchedules:
         self.migration.create_schedules(apps, None)
         assert PeriodicTask.objects.get(name=cleanup.name).enabled is False
         assert PeriodicTask.objects.filter(task__startswith="pmd.tasks.").count() == 2
+
+    def test_the_recovery_moves_to_30_seconds_unless_staff_changed_it(self, db):
+        speedup = importlib.import_module("pmd.migrations.0005_recover_every_30_seconds")
+        recovery = PeriodicTask.objects.get(name="pmd: recover stuck downloads")
+        two_minutes, _ = IntervalSchedule.objects.get_or_create(every=2, period="minutes")
+        five_minutes, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
+
+        recovery.interval = two_minutes
+        recovery.save()
+        speedup.every_30_seconds(apps, None)
+        recovery.refresh_from_db()
+        assert (recovery.interval.every, recovery.interval.period) == (30, "seconds")
+
+        recovery.interval = five_minutes  # a staff edit
+        recovery.save()
+        speedup.every_30_seconds(apps, None)
+        recovery.refresh_from_db()
+        assert (recovery.interval.every, recovery.interval.period) == (5, "minutes")
 
     def test_the_tasks_they_name_exist(self):
         from pmd_project.celery import app
