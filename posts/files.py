@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import IO
+from typing import IO, Any
 
 from asgiref.sync import sync_to_async
-from boto3.exceptions import S3UploadFailedError
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.handlers.asgi import ASGIRequest
@@ -35,13 +35,8 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.utils.http import content_disposition_header, http_date, quote_etag
-from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
-
-# What talking to the object store can raise: refused (403), down (503),
-# unreachable, or an upload that failed part-way. All may pass.
-STORE_ERRORS = (BotoCoreError, ClientError, S3UploadFailedError)
 
 CHUNK_SIZE = 256 * 1024
 STORE_UNAVAILABLE = "The file store is not answering right now. Please try again in a minute."
@@ -49,8 +44,43 @@ _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
 def is_object_store(storage: Storage) -> bool:
-    """Whether `storage` is an S3-compatible bucket (django-storages)."""
-    return isinstance(storage, S3Storage)
+    """Whether `storage` is an S3-compatible bucket (django-storages). A
+    process with a local vault never imports boto3 (tens of MB) for it."""
+    s3 = sys.modules.get("storages.backends.s3")
+    return s3 is not None and isinstance(storage, s3.S3Storage)
+
+
+def store_errors() -> tuple[type[Exception], ...]:
+    """What talking to the object store can raise: refused (403), down (503),
+    unreachable, or an upload that failed part-way. All may pass."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError, S3UploadFailedError)
+
+
+_clients: dict[tuple, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def store_client(storage: Any) -> Any:
+    """One boto3 S3 client per store for the whole process. django-storages
+    makes one per thread, and under ASGI every request runs on a thread of
+    its own: a client per request costs milliseconds and megabytes. boto3's
+    clients are thread-safe (its resources are not)."""
+    key = (storage.bucket_name, storage.endpoint_url, storage.region_name, storage.access_key)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = storage.connection.meta.client
+    return client
+
+
+def object_key(storage: Any, name: str) -> str:
+    """The bucket key of vault name `name` (under the prefix of PMD_VAULT_URL)."""
+    from storages.utils import clean_name, safe_join
+
+    return safe_join(storage.location, clean_name(name))
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -185,7 +215,7 @@ def storage_file_response(
 
 def _presigned_redirect(
     request: HttpRequest,
-    storage: S3Storage,
+    storage: Any,
     name: str,
     *,
     content_type: str,
@@ -195,25 +225,34 @@ def _presigned_redirect(
     """302 to a short-lived presigned URL of the object; Http404 when it is
     gone, 503 (JSON, Retry-After) when the store does not answer: a store
     that refuses or is down never turns into a 500."""
+    from botocore.exceptions import ClientError
+
+    client = store_client(storage)
+    where = {"Bucket": storage.bucket_name, "Key": object_key(storage, name)}
+    expire = settings.PMD_VAULT_URL_EXPIRE_SECONDS
     try:
         # One HEAD: a vanished file is a 404 (or the download's 410) here,
         # not an XML error page from the store.
-        if not storage.exists(name):
-            raise Http404("This file is no longer available.")
-        expire = settings.PMD_VAULT_URL_EXPIRE_SECONDS
+        try:
+            client.head_object(**where)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+                raise
+            raise Http404("This file is no longer available.") from None
         parameters = {"ResponseContentType": content_type, "ResponseCacheControl": cache_control}
         if attachment_name:
             parameters["ResponseContentDisposition"] = content_disposition_header(
                 True, attachment_name
             )
         # The signature covers the method: a HEAD gets a URL for HEAD.
-        url = storage.url(
-            name,
-            parameters=parameters,
-            expire=expire,
-            http_method="HEAD" if request.method == "HEAD" else "GET",
+        head = request.method == "HEAD"
+        url = client.generate_presigned_url(
+            "head_object" if head else "get_object",
+            Params={**where, **parameters},
+            ExpiresIn=expire,
+            HttpMethod="HEAD" if head else "GET",
         )
-    except STORE_ERRORS:
+    except store_errors():
         logger.warning("object store error answering %s", name, exc_info=True)
         return JsonResponse({"error": STORE_UNAVAILABLE}, status=503, headers={"Retry-After": "30"})
     response = HttpResponseRedirect(url)

@@ -63,7 +63,7 @@ def downloads_cleanup(*, now: datetime | None = None) -> CleanupResult:
     for bdr in list(undeleted.only("pk", "file_path", "status")):
         try:
             download_file_delete(bdr=bdr)
-        except storage.STORE_ERRORS:
+        except storage.store_errors():
             logger.warning("could not delete %s; next cleanup will", bdr.file_path, exc_info=True)
             continue
         result.files_deleted += 1

@@ -40,13 +40,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 
 from pmd.models import BatchDownloadRequest
-from posts.files import STORE_ERRORS, is_object_store
+from posts.files import is_object_store, object_key, store_client, store_errors
 from posts.public_ids import user_sqid
 
 logger = logging.getLogger(__name__)
@@ -57,9 +57,9 @@ _RUN_KEY = re.compile(rf"({DOWNLOADS_DIR}/[0-9A-Za-z]+/[0-9a-f-]{{36}}/)[0-9A-Za
 # Temporary files of builds in progress: hidden, and recognisable by cleanup.
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".zip.tmp"
-# Parts of a multipart upload: 16 MiB each, 4 at a time (64 MiB of buffers
-# at most; a 2.7 GB ZIP is about 170 parts, far below S3's 10,000).
-UPLOAD_PART_BYTES = 16 * 1024 * 1024
+# Parts of a multipart upload: 8 MiB each, 4 at a time (32 MiB of buffers
+# at most; a 2.7 GB ZIP is about 330 parts, far below S3's 10,000).
+UPLOAD_PART_BYTES = 8 * 1024 * 1024
 UPLOAD_CONCURRENCY = 4
 
 
@@ -156,8 +156,7 @@ def upload(path: Path, name: str, *, heartbeat: Callable[[], None] = lambda: Non
         max_concurrency=UPLOAD_CONCURRENCY,
         use_threads=True,
     )
-    client = storage.connection.meta.client
-    with TransferManager(client, config) as manager:
+    with TransferManager(store_client(storage), config) as manager:
         future = manager.upload(
             str(path),
             storage.bucket_name,
@@ -177,13 +176,6 @@ def upload(path: Path, name: str, *, heartbeat: Callable[[], None] = lambda: Non
         future.result()
 
 
-def object_key(storage: Any, name: str) -> str:
-    """The bucket key of vault name `name` (under the prefix of PMD_VAULT_URL)."""
-    from storages.utils import clean_name, safe_join
-
-    return safe_join(storage.location, clean_name(name))
-
-
 def open_for_reading(name: str) -> tuple[IO[bytes], int]:
     """The vault file `name`, open for reading from the start, and its size.
     FileNotFoundError when there is no such file. A bucket's object is
@@ -199,7 +191,7 @@ def open_for_reading(name: str) -> tuple[IO[bytes], int]:
     from botocore.exceptions import ClientError
 
     try:
-        answer = storage.connection.meta.client.get_object(
+        answer = store_client(storage).get_object(
             Bucket=storage.bucket_name, Key=object_key(storage, name)
         )
     except ClientError as error:
@@ -227,7 +219,7 @@ def discard(staged: Staged) -> None:
         return
     try:
         delete(staged.name)
-    except STORE_ERRORS:
+    except store_errors():
         # Nothing points at it: the bucket's lifecycle rule for bdr/ (README)
         # removes it in time.
         logger.warning("could not delete the unpublished %s", staged.name, exc_info=True)

@@ -114,7 +114,7 @@ def build_zip(
     with, also while one long file is copied (when `done` does not move: it
     is the build's heartbeat). Raises NothingToBuild when no artwork could be
     read, OSError when the ZIP itself cannot be written, and the store's
-    errors (pmd.downloads.storage.STORE_ERRORS) when it does not answer.
+    errors (pmd.downloads.storage.store_errors()) when it does not answer.
     """
     posts = {
         post.pk: post
