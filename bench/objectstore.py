@@ -321,4 +321,4 @@ def run() -> str:
     )
 
 
-UPLOAD_DESCRIPTION = "8 MiB parts, 4 at a time"
+UPLOAD_DESCRIPTION = "8 MiB parts, 2 at a time"

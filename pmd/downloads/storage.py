@@ -57,10 +57,10 @@ _RUN_KEY = re.compile(rf"({DOWNLOADS_DIR}/[0-9A-Za-z]+/[0-9a-f-]{{36}}/)[0-9A-Za
 # Temporary files of builds in progress: hidden, and recognisable by cleanup.
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".zip.tmp"
-# Parts of a multipart upload: 8 MiB each, 4 at a time (32 MiB of buffers
+# Parts of a multipart upload: 8 MiB each, 2 at a time (16 MiB of buffers
 # at most; a 2.7 GB ZIP is about 330 parts, far below S3's 10,000).
 UPLOAD_PART_BYTES = 8 * 1024 * 1024
-UPLOAD_CONCURRENCY = 4
+UPLOAD_CONCURRENCY = 2
 
 
 def vault() -> Storage:

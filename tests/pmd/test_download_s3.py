@@ -23,6 +23,7 @@ from pmd.downloads import build, cleanup, storage
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import BUILD_MAX_RETRIES, process_bdr_job
 from posts.files import STORE_UNAVAILABLE
+from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_user
 from tests.objectstore import vault_storage_config
@@ -305,3 +306,18 @@ class TestStoreErrors:
         os.utime(crashed, (old, old))
         _ready(owner, [make_post(owner)])
         assert _scratch_files(s3_vault) == [recent.name]
+
+
+@pytest.mark.django_db
+def test_seed_demo_puts_the_artwork_files_in_the_bucket(s3_vault):
+    from django.core.management import call_command
+
+    call_command(
+        "seed_demo", "--user", "s3fan", "--posts", "12", "--no-playlists", stdout=io.StringIO()
+    )
+    names = sorted(
+        Post.objects.filter(owner__username="s3fan").exclude(art="").values_list("art", flat=True)
+    )
+    assert len(names) == 12
+    assert s3_vault.keys("art/") == names
+    assert s3_vault.read(names[0])[:2] in (b"\x89P", b"GI", b"RI", b"BM")  # an image
