@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zipfile
 from datetime import timedelta
@@ -294,6 +295,30 @@ class TestBuild:
         assert bdr.status == Status.PROCESSING
         # A retry of the first run (carrying its old lease) does nothing either.
         assert build.download_request_build(bdr.pk, lease=first_lease.isoformat()) == "skipped"
+
+    def test_the_zip_is_fsynced_before_its_rename_and_the_folder_after(self, owner, monkeypatch):
+        # A power cut must never leave an empty "ready" file (issue 12).
+        calls: list[tuple[str, str]] = []
+        real_fsync, real_replace = os.fsync, os.replace
+
+        def fsync(descriptor: int) -> None:
+            calls.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+            real_fsync(descriptor)
+
+        def replace(source, target) -> None:
+            calls.append(("replace", str(target)))
+            real_replace(source, target)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "replace", replace)
+        bdr = make_bdr(owner, [make_post(owner)])
+        assert build.download_request_build(bdr.pk) == "ready"
+        bdr.refresh_from_db()
+        final = storages["vault"].path(bdr.file_path)
+        (kind, temp), *rest = calls[-3:]
+        assert kind == "fsync"
+        assert temp.endswith(storage.TEMP_SUFFIX) and f"/.{bdr.pk}." in temp
+        assert rest == [("replace", final), ("fsync", str(Path(final).parent))]
 
     def test_it_writes_zip64_entries_that_open(self, owner, monkeypatch):
         monkeypatch.setattr(zipbuild, "ZIP64_ENTRY_BYTES", 1)
