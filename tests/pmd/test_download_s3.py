@@ -321,3 +321,17 @@ def test_seed_demo_puts_the_artwork_files_in_the_bucket(s3_vault):
     assert len(names) == 12
     assert s3_vault.keys("art/") == names
     assert s3_vault.read(names[0])[:2] in (b"\x89P", b"GI", b"RI", b"BM")  # an image
+
+
+@pytest.mark.django_db
+def test_readiness_checks_the_bucket(s3_vault, settings, s3_endpoint, staff):
+    client = Client()
+    client.force_login(staff)
+    assert client.get("/health/ready").json()["checks"]["vault"] == "OK"
+
+    down = vault_storage_config(s3_endpoint, s3_vault.prefix)
+    down["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"
+    settings.STORAGES = {**settings.STORAGES, "vault": down}
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["vault"] != "OK"
