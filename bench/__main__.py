@@ -11,13 +11,14 @@ from bench.harness import RESULTS, configure
 
 def main(names: list[str]) -> None:
     configure()
-    from bench import actions, counters, downloads, live, load, table
+    from bench import actions, counters, downloads, live, load, objectstore, table
 
     sections = {
         "table": table.run,
         "actions": actions.run,
         "counters": counters.run,
         "downloads": downloads.run,
+        "objectstore": objectstore.run,
         "live": live.run,
         "load": load.run,
     }

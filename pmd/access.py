@@ -9,8 +9,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from pmd.api import ApiError
-from pmd.downloads import download_request_of
+from pmd.downloads.selectors import download_request_of
+from pmd.errors import NotFound
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_id_from_sqid
 from posts.selectors import user_by_sqid
@@ -36,9 +36,9 @@ def dashboard_owner_required(view: Callable[..., HttpResponse]) -> Callable[...,
 
 
 def get_owned_download_request(request: HttpRequest, pk: str) -> BatchDownloadRequest:
-    """The caller's download request `pk`, or ApiError 404: a malformed id, an
+    """The caller's download request `pk`, or NotFound: a malformed id, an
     unknown one and someone else's are answered alike, so ids cannot be probed."""
     bdr = download_request_of(request.user, pk)
     if bdr is None:
-        raise ApiError("No such download request.", 404)
+        raise NotFound("No such download request.")
     return bdr

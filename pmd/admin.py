@@ -16,8 +16,8 @@ from django.utils.translation import ngettext
 from posts.admin import DateHierarchyGuard
 from posts.public_ids import post_id_from_sqid, post_sqid, user_sqid
 
-from . import downloads, emails
-from .api import ApiError
+from .downloads import emails, service
+from .errors import DomainError
 from .models import ActivityEntry, BatchDownloadRequest
 from .templatetags.pmd_format import time_tag
 
@@ -123,8 +123,8 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
         refused: list[str] = []
         for bdr in queryset.filter(status=Status.FAILED):
             try:
-                downloads.download_request_retry(bdr=bdr)
-            except ApiError as error:
+                service.download_request_retry(bdr=bdr)
+            except DomainError as error:
                 refused.append(f"{bdr.pk}: {error.message}")
             else:
                 retried += 1
@@ -146,8 +146,7 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
     )
     def expire_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         expired = sum(
-            downloads.download_request_expire(bdr=bdr)
-            for bdr in queryset.filter(status=Status.READY)
+            service.download_request_expire(bdr=bdr) for bdr in queryset.filter(status=Status.READY)
         )
         self.message_user(
             request,
@@ -163,7 +162,7 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
     @admin.action(description="Resend the ready / failed email", permissions=["change"])
     def resend_email(self, request: HttpRequest, queryset: QuerySet) -> None:
         # Sent here rather than queued, so the message says what happened;
-        # only while it still holds (pmd.emails.email_skip_reason).
+        # only while it still holds (pmd.downloads.emails.email_skip_reason).
         sent = 0
         skipped: Counter[str] = Counter()
         for pk, status in queryset.values_list("pk", "status"):

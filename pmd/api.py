@@ -23,6 +23,15 @@ from ninja.utils import check_csrf
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from pmd.actions import ActionRefused
+from pmd.errors import (
+    Conflict,
+    DailyLimitReached,
+    DomainError,
+    Gone,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
 from pmd_project import inputs
 from pmd_project.inputs import BadInput
 
@@ -33,6 +42,25 @@ CSRF_REFUSED = (
 
 # The name the services raise; one error for every refused input (pmd_project.inputs).
 ApiError = BadInput
+
+
+# The status code of each refusal the rules raise (pmd.errors): the one place
+# the HTTP edge decides it. A kind not listed is a 400.
+STATUS_FOR: dict[type[DomainError], int] = {
+    Invalid: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Gone: 410,
+    DailyLimitReached: 429,
+    Unavailable: 503,
+}
+
+
+def status_for(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_FOR:
+            return STATUS_FOR[kind]
+    return 400
 
 
 def json_error(message: str, status: int) -> JsonResponse:
@@ -163,6 +191,9 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 api.add_exception_handler(_CsrfRefused, lambda request, error: error.response)
 api.add_exception_handler(ActionRefused, lambda request, error: json_error(error.message, 400))
+api.add_exception_handler(
+    DomainError, lambda request, error: json_error(error.message, status_for(error))
+)
 for _error, _status, _text in (
     (AuthenticationError, 401, LOGIN_REQUIRED),
     (RequestDataTooBig, 413, "The request body is too large."),

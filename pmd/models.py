@@ -48,7 +48,12 @@ class BatchDownloadRequest(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retried_by"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The lease of the run building it: started_at is the run's token (a new
+    # claim changes it), heartbeat_at is renewed every half second while the
+    # run lives (pmd.downloads.build); a request whose heartbeat is older than
+    # PMD_BDR_LEASE_SECONDS is taken over.
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 

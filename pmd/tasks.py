@@ -1,4 +1,4 @@
-"""Celery tasks of the dashboard: thin interfaces to pmd.downloads and pmd.emails.
+"""Celery tasks of the dashboard: thin interfaces to the pmd.downloads package.
 
 Tasks run with late acks and are redelivered if their worker is lost
 (settings, PITFALLS §2), so each one is safe to run twice. Retry delays stay
@@ -12,17 +12,27 @@ import smtplib
 from dataclasses import asdict
 
 from celery import shared_task
+from celery.signals import worker_ready
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
-from pmd import downloads, emails
+from pmd.downloads import build, cleanup, emails, storage
 
 logger = logging.getLogger(__name__)
 
 BUILD_MAX_RETRIES = 5
 # What a mail server or a database hiccup raises; worth another try later.
 EMAIL_SEND_ERRORS = (smtplib.SMTPException, OSError, DatabaseError)
+
+
+@worker_ready.connect
+def sweep_scratch_at_start(**kwargs) -> None:
+    """Scratch files of builds that crashed with this worker's last run (each
+    build sweeps too, pmd.downloads.build)."""
+    deleted = storage.sweep_scratch(older_than_seconds=settings.PMD_BDR_LEASE_SECONDS)
+    if deleted:
+        logger.warning("deleted %s scratch files of crashed builds", deleted)
 
 
 @shared_task(bind=True, name="pmd.tasks.process_bdr_job")
@@ -35,12 +45,12 @@ def process_bdr_job(self, bdr_id: str, lease: str | None = None) -> str:
     # download_request_give_up so the request becomes failed, not stuck in
     # processing. The wait is Celery's own back-off all the same.
     try:
-        return downloads.download_request_build(bdr_id, lease=lease)
-    except downloads.TransientBuildError as error:
+        return build.download_request_build(bdr_id, lease=lease)
+    except build.TransientBuildError as error:
         if self.request.retries >= BUILD_MAX_RETRIES:
             logger.error("bdr %s: giving up after %s retries", bdr_id, self.request.retries)
-            return downloads.download_request_give_up(
-                bdr_id, lease=error.lease, message=downloads.NOT_SAVED
+            return build.download_request_give_up(
+                bdr_id, lease=error.lease, message=build.NOT_SAVED
             )
         raise self.retry(
             args=[bdr_id],
@@ -59,7 +69,7 @@ def process_bdr_job(self, bdr_id: str, lease: str | None = None) -> str:
 @shared_task(name="pmd.tasks.cleanup_expired_bdrs")
 def cleanup_expired_bdrs() -> dict[str, int]:
     """Daily (django-celery-beat): expire and delete old downloads, sweep the folders."""
-    result = asdict(downloads.downloads_cleanup())
+    result = asdict(cleanup.downloads_cleanup())
     logger.info("download cleanup: %s", result)
     return result
 
@@ -67,7 +77,7 @@ def cleanup_expired_bdrs() -> dict[str, int]:
 @shared_task(name="pmd.tasks.recover_stuck_bdrs")
 def recover_stuck_bdrs() -> dict[str, int]:
     """Every few minutes (django-celery-beat): requests left pending or processing."""
-    result = asdict(downloads.downloads_recover())
+    result = asdict(cleanup.downloads_recover())
     if any(result.values()):
         logger.warning("download recovery: %s", result)
     return result
@@ -91,7 +101,7 @@ def recover_stuck_bdrs() -> dict[str, int]:
 )
 def send_bdr_email(self, bdr_id: str, kind: str) -> str:
     """Send the "ready" or "failed" email of a request while it still holds
-    (pmd.emails). A failure to send is logged each time and retried; it
+    (pmd.downloads.emails). A failure to send is logged each time and retried; it
     never changes the request."""
     try:
         return emails.send_download_email(bdr_id, kind)

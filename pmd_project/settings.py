@@ -7,8 +7,10 @@ Every variable NAME may instead be given as NAME_FILE, a file holding the value.
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
@@ -218,6 +220,49 @@ STORAGES = {
     },
 }
 
+# --- Operations (issue 12): the vault on S3-compatible object storage -------
+# PMD_VAULT_URL=s3://<bucket>/<prefix> puts the vault in a bucket through
+# django-storages, with its usual AWS_* variables (SPEC §12); left empty for
+# AWS itself, the endpoint, region and keys come from boto3's own chain
+# (instance roles, ~/.aws). Reads are answered with presigned redirects that
+# live PMD_VAULT_URL_EXPIRE_SECONDS, and workers build each ZIP in
+# PMD_SCRATCH_DIR before uploading it (pmd.downloads.storage).
+PMD_VAULT_URL = env.str("PMD_VAULT_URL", "")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", "")
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", "")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", "")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", "")
+PMD_VAULT_URL_EXPIRE_SECONDS = env.int("PMD_VAULT_URL_EXPIRE_SECONDS", 300, validate=at_least(30))
+PMD_SCRATCH_DIR = env.path("PMD_SCRATCH_DIR", Path(tempfile.gettempdir()) / "pmd-scratch")
+if PMD_VAULT_URL:
+    _vault_url = urlparse(PMD_VAULT_URL)
+    if _vault_url.scheme != "s3" or not _vault_url.netloc:
+        raise ImproperlyConfigured(
+            f"PMD_VAULT_URL must look like s3://<bucket>/<prefix>, not {PMD_VAULT_URL!r}"
+        )
+    STORAGES["vault"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _vault_url.netloc,
+            "location": _vault_url.path.strip("/"),
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            "signature_version": "s3v4",
+            # Private objects: every read is a presigned URL given after the
+            # access check (posts.files.storage_file_response).
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": PMD_VAULT_URL_EXPIRE_SECONDS,
+            # Like the local folder, a name in use gets a new one, never overwritten.
+            "file_overwrite": False,
+            # A file read through storage.open() spills to disk past 8 MiB.
+            "max_memory_size": 8 * 1024 * 1024,
+        },
+    }
+# --- end of object storage ---------------------------------------------------
+
 # --- Operations (issue 12): static files in production ---------------------
 # With DEBUG off, `collectstatic` (make run, the web unit, a build step) writes
 # every file under a content-hashed name with a manifest, and WhiteNoise serves
@@ -313,17 +358,12 @@ if PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_T
 PMD_BDR_PENDING_RECOVERY_SECONDS = env.int(
     "PMD_BDR_PENDING_RECOVERY_SECONDS", 300, validate=at_least(30)
 )
-# ... and takes back one processing this long (its worker died). A live build
-# never runs past the task time limit, so this must be longer than it.
-PMD_BDR_PROCESSING_RECOVERY_SECONDS = env.int(
-    "PMD_BDR_PROCESSING_RECOVERY_SECONDS",
-    CELERY_TASK_TIME_LIMIT + 300,
-    validate=at_least(60),
-)
-if PMD_BDR_PROCESSING_RECOVERY_SECONDS <= CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured(
-        "PMD_BDR_PROCESSING_RECOVERY_SECONDS must be longer than CELERY_TASK_TIME_LIMIT"
-    )
+# ... and takes back one whose build has not renewed its lease this long: a
+# live build saves a heartbeat every half second (pmd.downloads.build), even
+# while one long file is copied or the ZIP uploaded, so only a dead or hung
+# worker's request goes quiet. With the recovery job every 30 seconds, a dead
+# worker's request is taken over within this plus 30 s (issue 12: 3 minutes).
+PMD_BDR_LEASE_SECONDS = env.int("PMD_BDR_LEASE_SECONDS", 120, validate=at_least(5))
 # A request still unfinished this long after it was made is failed with a
 # message inviting a retry, so a request that crashes every worker that takes
 # it cannot loop for ever.

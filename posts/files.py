@@ -1,27 +1,89 @@
-"""Serving files from the vault: streamed in chunks, resumable, or handed to nginx.
+"""Serving files from the vault: streamed in chunks, resumable, handed to nginx,
+or, from object storage, redirected to the store.
 
 Django's FileResponse is a synchronous iterator, and under ASGI Django reads a
 synchronous iterator whole into memory before sending the first byte
 (PITFALLS §6). Under ASGI the body here is an async generator that reads one
 chunk at a time in a worker thread, so a 2.5 GB ZIP costs a chunk of memory.
 Range requests (RFC 9110 §14) let an interrupted download resume.
+
+From an S3-compatible bucket (PMD_VAULT_URL) no web process touches the
+bytes: after the caller's access check it answers 302 to a presigned URL
+that lives PMD_VAULT_URL_EXPIRE_SECONDS, and the store sends the file, with
+Range, resume and the Content-Disposition name (SPEC §12).
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import IO
+from typing import IO, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.handlers.asgi import ASGIRequest
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header, http_date, quote_etag
 
 from pmd_project.inputs import BadInput, byte_range
 
+logger = logging.getLogger(__name__)
+
 CHUNK_SIZE = 256 * 1024
+
+STORE_UNAVAILABLE = "The file store is not answering right now. Please try again in a minute."
+_MAX_AGE = re.compile(r"max-age=(\d+)")
+
+
+def is_object_store(storage: Storage) -> bool:
+    """Whether `storage` is an S3-compatible bucket (django-storages). A
+    process with a local vault never imports boto3 (tens of MB) for it."""
+    s3 = sys.modules.get("storages.backends.s3")
+    return s3 is not None and isinstance(storage, s3.S3Storage)
+
+
+def store_errors() -> tuple[type[Exception], ...]:
+    """What talking to the object store can raise: refused (403), down (503),
+    unreachable, or an upload that failed part-way. All may pass."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError, S3UploadFailedError)
+
+
+_clients: dict[tuple, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def store_client(storage: Any) -> Any:
+    """One boto3 S3 client per store for the whole process. django-storages
+    makes one per thread, and under ASGI every request runs on a thread of
+    its own: a client per request costs milliseconds and megabytes. boto3's
+    clients are thread-safe (its resources are not)."""
+    key = (storage.bucket_name, storage.endpoint_url, storage.region_name, storage.access_key)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = storage.connection.meta.client
+    return client
+
+
+def object_key(storage: Any, name: str) -> str:
+    """The bucket key of vault name `name` (under the prefix of PMD_VAULT_URL)."""
+    from storages.utils import clean_name, safe_join
+
+    return safe_join(storage.location, clean_name(name))
 
 
 def _sync_chunks(handle: IO[bytes], remaining: int) -> Iterator[bytes]:
@@ -57,6 +119,15 @@ def storage_file_response(
     cache_control: str = "private, no-cache",
 ) -> HttpResponse:
     """The file `name` of `storage` as a response; Http404 when it is gone."""
+    if is_object_store(storage):
+        return _presigned_redirect(
+            request,
+            storage,
+            name,
+            content_type=content_type,
+            attachment_name=attachment_name,
+            cache_control=cache_control,
+        )
     try:
         size = storage.size(name)
         modified = storage.get_modified_time(name)
@@ -118,4 +189,54 @@ def storage_file_response(
         body, status=status, content_type=content_type, headers=headers
     )
     response["Content-Length"] = str(length)
+    return response
+
+
+def _presigned_redirect(
+    request: HttpRequest,
+    storage: Any,
+    name: str,
+    *,
+    content_type: str,
+    attachment_name: str | None,
+    cache_control: str,
+) -> HttpResponse:
+    """302 to a short-lived presigned URL of the object; Http404 when it is
+    gone, 503 (JSON, Retry-After) when the store does not answer: a store
+    that refuses or is down never turns into a 500."""
+    from botocore.exceptions import ClientError
+
+    client = store_client(storage)
+    where = {"Bucket": storage.bucket_name, "Key": object_key(storage, name)}
+    expire = settings.PMD_VAULT_URL_EXPIRE_SECONDS
+    try:
+        # One HEAD: a vanished file is a 404 (or the download's 410) here,
+        # not an XML error page from the store.
+        try:
+            client.head_object(**where)
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+                raise
+            raise Http404("This file is no longer available.") from None
+        parameters = {"ResponseContentType": content_type, "ResponseCacheControl": cache_control}
+        if attachment_name:
+            parameters["ResponseContentDisposition"] = content_disposition_header(
+                True, attachment_name
+            )
+        # The signature covers the method: a HEAD gets a URL for HEAD.
+        head = request.method == "HEAD"
+        url = client.generate_presigned_url(
+            "head_object" if head else "get_object",
+            Params={**where, **parameters},
+            ExpiresIn=expire,
+            HttpMethod="HEAD" if head else "GET",
+        )
+    except store_errors():
+        logger.warning("object store error answering %s", name, exc_info=True)
+        return JsonResponse({"error": STORE_UNAVAILABLE}, status=503, headers={"Retry-After": "30"})
+    response = HttpResponseRedirect(url)
+    # A cached redirect must not outlive its URL.
+    response["Cache-Control"] = _MAX_AGE.sub(
+        lambda match: f"max-age={min(int(match.group(1)), expire // 2)}", cache_control
+    )
     return response

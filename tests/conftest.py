@@ -13,7 +13,7 @@ from tests.live import EVENT_CHANNEL_PREFIX, AsgiServer
 from tests.services import is_postgresql, require_redis
 
 # Real Celery workers and SMTP server, and one Celery queue per test run.
-pytest_plugins = ["tests.worker", "tests.chaos"]
+pytest_plugins = ["tests.worker", "tests.chaos", "tests.objectstore"]
 
 
 def pytest_configure(config):

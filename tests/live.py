@@ -92,7 +92,12 @@ def process_env(**extra: str) -> dict[str, str]:
 class AsgiServer:
     """uvicorn serving the project, as `make run` does."""
 
-    def __init__(self, **env: str) -> None:
+    def __init__(self, *, cwd: Path | None = None, **env: str) -> None:
+        # Another working directory plays another host: the code is found
+        # through PYTHONPATH, nothing is shared through the checkout.
+        self.cwd = cwd or ROOT
+        if cwd is not None:
+            env.setdefault("PYTHONPATH", str(ROOT))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = process_env(
@@ -126,7 +131,7 @@ class AsgiServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
             self.command(),
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

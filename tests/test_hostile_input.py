@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from pmd import downloads, emails, zipbuild
+from pmd.downloads import build, emails, storage
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.models import Post
 from posts.public_ids import post_sqid, user_sqid
@@ -153,7 +153,7 @@ class TestScriptTagsStayText:
         self, hostile_post, owner, eager_tasks
     ):
         bdr = make_bdr(owner, [hostile_post], include_comments=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         archive = open_zip(bdr)
         assert all("<" not in name and "script" not in name for name in archive.namelist())
         metadata = read_json(archive, "metadata.json")
@@ -161,13 +161,13 @@ class TestScriptTagsStayText:
         assert metadata["artworks"][0]["description"] == f"desc {SCRIPT}"
         comments = read_json(archive, "comments.json")["comments_by_artwork"]
         assert [c["body"] for c in comments[hostile_post.public_sqid]] == [f"comment {SCRIPT}"]
-        assert zipbuild.zip_name(bdr).endswith(f"{bdr.pk}.zip")
+        assert storage.zip_name(bdr).endswith(f"{bdr.pk}.zip")
 
     def test_in_emails(self, hostile_post, owner, eager_tasks):
         owner.first_name = SCRIPT
         owner.save()
         bdr = make_bdr(owner, [hostile_post], send_email=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         mail.outbox.clear()
         emails.send_download_email(bdr.pk, "ready")
         [message] = mail.outbox

@@ -19,7 +19,7 @@ SETTINGS_FILE = ROOT / "pmd_project" / "settings.py"
 def _readme_variables() -> list[str]:
     section = (ROOT / "README.md").read_text().split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
     rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
-    return [name for row in rows for name in re.findall(r"`([A-Z_]+)`", row)]
+    return [name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)]
 
 
 README_VARIABLES = _readme_variables()
@@ -101,12 +101,51 @@ FILE_CASES = {
         lambda s: s["PMD_BDR_PENDING_RECOVERY_SECONDS"],
         120,
     ),
-    "PMD_BDR_PROCESSING_RECOVERY_SECONDS": (
+    "PMD_BDR_LEASE_SECONDS": ({}, "90", lambda s: s["PMD_BDR_LEASE_SECONDS"], 90),
+    "PMD_VAULT_URL": (
         {},
-        "4000",
-        lambda s: s["PMD_BDR_PROCESSING_RECOVERY_SECONDS"],
-        4000,
+        "s3://pmd-vault/site-a/",
+        lambda s: (
+            s["STORAGES"]["vault"]["BACKEND"],
+            s["STORAGES"]["vault"]["OPTIONS"].get("bucket_name"),
+            s["STORAGES"]["vault"]["OPTIONS"]["location"],
+        ),
+        ("storages.backends.s3.S3Storage", "pmd-vault", "site-a"),
     ),
+    "AWS_S3_ENDPOINT_URL": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "http://127.0.0.1:9000",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["endpoint_url"],
+        "http://127.0.0.1:9000",
+    ),
+    "AWS_S3_REGION_NAME": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "eu-west-3",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["region_name"],
+        "eu-west-3",
+    ),
+    "AWS_ACCESS_KEY_ID": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "AKIDFROMFILE",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["access_key"],
+        "AKIDFROMFILE",
+    ),
+    "AWS_SECRET_ACCESS_KEY": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "secret-from-file",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["secret_key"],
+        "secret-from-file",
+    ),
+    "PMD_VAULT_URL_EXPIRE_SECONDS": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "120",
+        lambda s: (
+            s["PMD_VAULT_URL_EXPIRE_SECONDS"],
+            s["STORAGES"]["vault"]["OPTIONS"]["querystring_expire"],
+        ),
+        (120, 120),
+    ),
+    "PMD_SCRATCH_DIR": ({}, "/srv/scratch", lambda s: str(s["PMD_SCRATCH_DIR"]), "/srv/scratch"),
     "PMD_BDR_GIVE_UP_HOURS": ({}, "48", lambda s: s["PMD_BDR_GIVE_UP_HOURS"], 48),
     "PMD_EMAIL_MAX_RETRIES": ({}, "2", lambda s: s["PMD_EMAIL_MAX_RETRIES"], 2),
     "PMD_EMAIL_RETRY_BASE_SECONDS": ({}, "5", lambda s: s["PMD_EMAIL_RETRY_BASE_SECONDS"], 5),

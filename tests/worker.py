@@ -39,7 +39,19 @@ TEST_QUEUE = f"pmd-test-{uuid.uuid4().hex[:12]}"
 class CeleryWorker:
     """`celery -A pmd_project worker` on `queue`, as the Procfile runs it."""
 
-    def __init__(self, *, queue: str, log_dir: Path, pool: str = "solo", **env: str) -> None:
+    def __init__(
+        self,
+        *,
+        queue: str,
+        log_dir: Path,
+        pool: str = "solo",
+        cwd: Path | None = None,
+        **env: str,
+    ) -> None:
+        # Another working directory plays another host (tests/live.AsgiServer).
+        self.cwd = cwd or ROOT
+        if cwd is not None:
+            env.setdefault("PYTHONPATH", str(ROOT))
         self.queue = queue
         self.node = f"{queue}-{uuid.uuid4().hex[:6]}@localhost"
         self.pool = pool
@@ -76,7 +88,7 @@ class CeleryWorker:
                 "--without-mingle",
                 "--without-heartbeat",
             ],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

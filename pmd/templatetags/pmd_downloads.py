@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
 
-from pmd.downloads import display_status
+from pmd.downloads.serialize import display_status
 from pmd.models import BatchDownloadRequest
 
 register = template.Library()

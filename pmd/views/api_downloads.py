@@ -20,7 +20,18 @@ from pydantic import WithJsonSchema
 
 from pmd import downloads
 from pmd.access import get_owned_download_request
-from pmd.api import ApiError, Count, Flag, Request, Strict, api, errors, json_error, post_id_list
+from pmd.api import (
+    ApiError,
+    Count,
+    Flag,
+    Request,
+    Strict,
+    api,
+    errors,
+    json_error,
+    post_id_list,
+    status_for,
+)
 from pmd.models import BatchDownloadRequest
 from posts.files import storage_file_response
 
@@ -94,7 +105,7 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | 
             send_email=body.send_email,
         )
     except downloads.DailyLimitReached as refused:
-        response = json_error(refused.message, refused.status)
+        response = json_error(refused.message, status_for(refused))
         response["Retry-After"] = str(int((refused.resets_at - timezone.now()).total_seconds()))
         return response
     left = downloads.requests_left_today(request.user)
@@ -120,7 +131,8 @@ def download_request_detail(request: HttpRequest, pk: str) -> BdrItem | HttpResp
 
 
 def download_request_file(request: HttpRequest, pk: str) -> HttpResponse:
-    """The ZIP, resumable with Range, or handed to nginx (X-Accel-Redirect)."""
+    """The ZIP, resumable with Range, handed to nginx (X-Accel-Redirect), or
+    redirected to the object store."""
     bdr = get_owned_download_request(request, pk)
     status = downloads.display_status(bdr)
     if status == BdrStatus.EXPIRED:
@@ -143,7 +155,16 @@ def download_request_file(request: HttpRequest, pk: str) -> HttpResponse:
 
 api.get(
     "/bdr/{pk}/download",
-    response={200: None, 206: None, 304: None, 416: None, **errors(401, 404, 409, 410)},
+    # 302: with object storage, a short-lived presigned URL of the bucket;
+    # 503: the object store does not answer (PMD_VAULT_URL, SPEC §12).
+    response={
+        200: None,
+        206: None,
+        302: None,
+        304: None,
+        416: None,
+        **errors(401, 404, 409, 410, 503),
+    },
     url_name="api-bdr-download",
     openapi_extra={"responses": {200: {"content": ZIP}, 206: {"content": ZIP}}},
 )(download_request_file)

@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from pmd.access import dashboard_owner_required
 from pmd.activity import activity_recent
-from pmd.downloads import download_panel_context
+from pmd.downloads.selectors import download_panel_context
 from pmd.live import current_event_id
 from pmd.table import table_context
 from pmd.table_state import TableState

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from pmd.events import bdr_changed
+from pmd.downloads.events import bdr_changed
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_posts

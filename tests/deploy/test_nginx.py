@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pmd import downloads
+from pmd.downloads import build
 from pmd.live import BDR_UPDATE, publish
 from tests.deploy.test_units import procfile
 from tests.factories import PASSWORD, make_post, make_user
@@ -241,7 +241,7 @@ class TestDownloads:
     def _ready_download(self):
         owner = make_user("zip-nginx")
         bdr = make_bdr(owner, [make_post(owner), make_post(owner)])
-        assert downloads.download_request_build(bdr.pk) == "ready"
+        assert build.download_request_build(bdr.pk) == "ready"
         bdr.refresh_from_db()
         return owner, bdr
 

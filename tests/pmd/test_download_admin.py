@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pmd import downloads
+from pmd.downloads import build, storage
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
 from tests.factories import make_post
@@ -32,7 +33,7 @@ def staff_client(staff) -> Client:
 
 def _ready(owner, **fields) -> BatchDownloadRequest:
     bdr = make_bdr(owner, [make_post(owner)], **fields)
-    downloads.download_request_build(bdr.pk)
+    build.download_request_build(bdr.pk)
     bdr.refresh_from_db()
     return bdr
 
@@ -118,7 +119,7 @@ class TestActions:
         assert messages == ["1 request expired and its file deleted."]
         ready.refresh_from_db()
         assert (ready.status, ready.file_path) == (Status.EXPIRED, "")
-        assert not storages["vault"].exists(downloads.zipbuild.zip_name(ready))
+        assert not storages["vault"].exists(storage.zip_name(ready))
         pending.refresh_from_db()
         assert pending.status == Status.PENDING
 

@@ -18,6 +18,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from pmd import downloads
+from pmd.downloads import build, selectors
 from pmd.models import BatchDownloadRequest
 from posts.models import Post
 from tests.factories import make_post, make_user
@@ -68,7 +69,7 @@ def _post(client: Client, body, **headers):
 def _ready(owner, **fields) -> BatchDownloadRequest:
     """A ready request with a built ZIP."""
     bdr = make_bdr(owner, [make_post(owner)], **fields)
-    assert downloads.download_request_build(bdr.pk) == "ready"
+    assert build.download_request_build(bdr.pk) == "ready"
     bdr.refresh_from_db()
     return bdr
 
@@ -204,7 +205,7 @@ class TestCreate:
         assert error.startswith(
             "You have used all 8 download requests for today. The limit resets at 00:00 UTC, in "
         )
-        tomorrow = downloads.day_window()[1]
+        tomorrow = selectors.day_window()[1]
         assert 0 < int(response["Retry-After"]) <= (tomorrow - timezone.now()).total_seconds()
         assert BatchDownloadRequest.objects.count() == 9
 
@@ -259,7 +260,7 @@ def test_a_burst_of_32_requests_creates_exactly_the_remaining_allowance():
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(outcomes) == ["created"] * 5 + ["refused"] * 27
-    assert downloads.requests_used_today(owner) == 8
+    assert selectors.requests_used_today(owner) == 8
 
 
 class TestList:

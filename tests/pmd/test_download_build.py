@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zipfile
 from datetime import timedelta
@@ -12,7 +13,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from pmd import downloads, events, zipbuild
+from pmd.downloads import build, events, storage, zipbuild
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import process_bdr_job
 from posts.public_ids import post_sqid, user_sqid
@@ -81,7 +82,7 @@ class TestBuild:
         posts = [webp, tricky, plain]
         bdr = make_bdr(owner, posts, include_comments=True, include_reactions=True)
 
-        assert downloads.download_request_build(bdr.pk) == "ready"
+        assert build.download_request_build(bdr.pk) == "ready"
 
         bdr.refresh_from_db()
         assert bdr.status == Status.READY
@@ -173,7 +174,7 @@ class TestBuild:
                 make_comment(posts[index], author=other, body=text)
         order = [posts[4], posts[0], posts[1], posts[2], posts[3]]
         bdr = make_bdr(owner, order, include_comments=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         comments = read_json(open_zip(bdr), "comments.json")["comments_by_artwork"]
         assert list(comments) == [post.public_sqid for post in order]
         assert [[c["body"] for c in comments[post.public_sqid]] for post in order] == [
@@ -189,7 +190,7 @@ class TestBuild:
         make_comment(post, author=other)
         make_reaction(post, other)
         bdr = make_bdr(owner, [post])
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         assert open_zip(bdr).namelist() == [f"artworks/{post.public_sqid}.png", "metadata.json"]
 
     def test_it_lists_missing_artworks_and_ships_the_rest(self, owner):
@@ -205,7 +206,7 @@ class TestBuild:
         bdr.post_ids = [*bdr.post_ids, vanished_id]
         bdr.save()
 
-        assert downloads.download_request_build(bdr.pk) == "ready"
+        assert build.download_request_build(bdr.pk) == "ready"
 
         bdr.refresh_from_db()
         assert bdr.artwork_count == 1
@@ -228,7 +229,7 @@ class TestBuild:
             storages["vault"].delete(post.art.name)
         bdr = make_bdr(owner, posts)
 
-        assert downloads.download_request_build(bdr.pk) == "failed"
+        assert build.download_request_build(bdr.pk) == "failed"
 
         bdr.refresh_from_db()
         assert bdr.status == Status.FAILED
@@ -239,58 +240,91 @@ class TestBuild:
 
     def test_a_second_run_of_a_ready_request_does_nothing(self, owner):
         bdr = make_bdr(owner, [make_post(owner)])
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         bdr.refresh_from_db()
         path = Path(storages["vault"].path(bdr.file_path))
         before = (path.read_bytes(), path.stat().st_mtime_ns, bdr.completed_at)
 
-        assert downloads.download_request_build(bdr.pk) == "skipped"
+        assert build.download_request_build(bdr.pk) == "skipped"
 
         bdr.refresh_from_db()
         assert (path.read_bytes(), path.stat().st_mtime_ns, bdr.completed_at) == before
         assert _files_of(bdr) == [f"{bdr.pk}.zip"]
 
     def test_it_leaves_a_request_another_live_run_is_building(self, owner):
-        started = timezone.now() - timedelta(minutes=5)
-        bdr = make_bdr(owner, [make_post(owner)], status=Status.PROCESSING, started_at=started)
-        assert downloads.download_request_build(bdr.pk) == "skipped"
+        # Started long ago, but its heartbeat is fresh: the run is alive.
+        started = timezone.now() - timedelta(minutes=50)
+        bdr = make_bdr(
+            owner,
+            [make_post(owner)],
+            status=Status.PROCESSING,
+            started_at=started,
+            heartbeat_at=timezone.now() - timedelta(seconds=5),
+        )
+        assert build.download_request_build(bdr.pk) == "skipped"
         bdr.refresh_from_db()
         assert (bdr.status, bdr.started_at) == (Status.PROCESSING, started)
 
     def test_it_takes_over_a_request_whose_worker_died(self, owner, settings):
-        long_ago = timezone.now() - timedelta(
-            seconds=settings.PMD_BDR_PROCESSING_RECOVERY_SECONDS + 60
-        )
+        long_ago = timezone.now() - timedelta(seconds=settings.PMD_BDR_LEASE_SECONDS + 60)
         bdr = make_bdr(
             owner, [make_post(owner)], status=Status.PROCESSING, started_at=long_ago, progress=1
         )
-        assert downloads.download_request_build(bdr.pk) == "ready"
+        assert build.download_request_build(bdr.pk) == "ready"
         bdr.refresh_from_db()
         assert bdr.started_at > long_ago
 
-    def test_a_run_that_lost_its_lease_does_not_publish(self, owner, settings):
+    def test_a_run_that_lost_its_lease_does_not_publish(self, owner, settings, monkeypatch):
         bdr = make_bdr(owner, [make_post(owner)])
-        first, first_lease = downloads.download_request_claim(bdr.pk)
+        first, first_lease = build.download_request_claim(bdr.pk)
         # Its worker looks dead: a recovery run takes the request over.
-        BatchDownloadRequest.objects.filter(pk=bdr.pk).update(
-            started_at=first_lease - timedelta(seconds=settings.PMD_BDR_PROCESSING_RECOVERY_SECONDS)
-        )
-        assert downloads.download_request_claim(bdr.pk) is not None
+        quiet = first_lease - timedelta(seconds=settings.PMD_BDR_LEASE_SECONDS)
+        BatchDownloadRequest.objects.filter(pk=bdr.pk).update(started_at=quiet, heartbeat_at=quiet)
+        assert build.download_request_claim(bdr.pk) is not None
         # The first run finishes its ZIP late: it must not publish it.
-        result = zipbuild.build_zip(first, handle="alice", progress=lambda done: None)
-        assert downloads._publish(first, first_lease, result) == "superseded"
-        assert not result.temp_path.exists()
-        assert not result.final_path.exists()
+        with pytest.raises(build.LeaseLost):
+            build.build_and_stage(first, first_lease, handle="alice")
+        assert _files_of(bdr) == []
+        # Even with its ZIP finished before the takeover, it must not publish it.
+        monkeypatch.setattr(build, "_save_progress", lambda *args: None)
+        result, staged = build.build_and_stage(first, first_lease, handle="alice")
+        assert build.publish(first, first_lease, result, staged) == "superseded"
+        assert _files_of(bdr) == []
+        assert not storages["vault"].exists(storage.zip_name(bdr))
         bdr.refresh_from_db()
         assert bdr.status == Status.PROCESSING
         # A retry of the first run (carrying its old lease) does nothing either.
-        assert downloads.download_request_build(bdr.pk, lease=first_lease.isoformat()) == "skipped"
+        assert build.download_request_build(bdr.pk, lease=first_lease.isoformat()) == "skipped"
+
+    def test_the_zip_is_fsynced_before_its_rename_and_the_folder_after(self, owner, monkeypatch):
+        # A power cut must never leave an empty "ready" file (issue 12).
+        calls: list[tuple[str, str]] = []
+        real_fsync, real_replace = os.fsync, os.replace
+
+        def fsync(descriptor: int) -> None:
+            calls.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+            real_fsync(descriptor)
+
+        def replace(source, target) -> None:
+            calls.append(("replace", str(target)))
+            real_replace(source, target)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "replace", replace)
+        bdr = make_bdr(owner, [make_post(owner)])
+        assert build.download_request_build(bdr.pk) == "ready"
+        bdr.refresh_from_db()
+        final = storages["vault"].path(bdr.file_path)
+        (kind, temp), *rest = calls[-3:]
+        assert kind == "fsync"
+        assert temp.endswith(storage.TEMP_SUFFIX) and f"/.{bdr.pk}." in temp
+        assert rest == [("replace", final), ("fsync", str(Path(final).parent))]
 
     def test_it_writes_zip64_entries_that_open(self, owner, monkeypatch):
         monkeypatch.setattr(zipbuild, "ZIP64_ENTRY_BYTES", 1)
         post = make_post(owner)
         bdr = make_bdr(owner, [post])
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         archive = open_zip(bdr)
         info = archive.getinfo(f"artworks/{post.public_sqid}.png")
         with open(archive.filename, "rb") as raw:
@@ -311,9 +345,9 @@ class TestBuild:
 
         monkeypatch.setattr(zipbuild, "_add_artwork", too_slow)
         bdr = make_bdr(owner, [make_post(owner)])
-        assert downloads.download_request_build(bdr.pk) == "failed"
+        assert build.download_request_build(bdr.pk) == "failed"
         bdr.refresh_from_db()
-        assert (bdr.status, bdr.error_message) == (Status.FAILED, downloads.TOO_SLOW)
+        assert (bdr.status, bdr.error_message) == (Status.FAILED, build.TOO_SLOW)
         assert _files_of(bdr) == []
 
     def test_it_retries_after_a_transient_failure_and_carries_on(self, owner, own_vault):
@@ -323,15 +357,15 @@ class TestBuild:
         folder.parent.mkdir(parents=True, exist_ok=True)
         folder.write_bytes(b"")
         try:
-            with pytest.raises(downloads.TransientBuildError) as caught:
-                downloads.download_request_build(bdr.pk)
+            with pytest.raises(build.TransientBuildError) as caught:
+                build.download_request_build(bdr.pk)
         finally:
             folder.unlink()
         bdr.refresh_from_db()
         assert bdr.status == Status.PROCESSING
         assert caught.value.lease == bdr.started_at.isoformat()
 
-        assert downloads.download_request_build(bdr.pk, lease=caught.value.lease) == "ready"
+        assert build.download_request_build(bdr.pk, lease=caught.value.lease) == "ready"
 
     def test_the_task_fails_the_request_when_retries_run_out(self, owner, own_vault, caplog):
         bdr = make_bdr(owner, [make_post(owner)])
@@ -346,7 +380,7 @@ class TestBuild:
         assert outcome == "failed"
         bdr.refresh_from_db()
         assert bdr.status == Status.FAILED
-        assert bdr.error_message == downloads.NOT_SAVED
+        assert bdr.error_message == build.NOT_SAVED
         assert "transient build failure" in caplog.text
 
 
@@ -364,7 +398,7 @@ def test_progress_and_every_status_change_are_announced_after_commit(monkeypatch
 
     monkeypatch.setattr(events, "bdr_changed", record)
     bdr = make_bdr(owner, [make_post(owner) for _ in range(3)])
-    downloads.download_request_build(bdr.pk)
+    build.download_request_build(bdr.pk)
     assert seen == [
         (Status.PROCESSING, 0),
         (Status.PROCESSING, 1),

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.utils import timezone
 
-from pmd import downloads
+from pmd.downloads import cleanup
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import cleanup_expired_bdrs
 from posts.public_ids import user_sqid
@@ -210,7 +210,7 @@ def test_a_request_made_while_the_broker_was_down_is_built_after_recovery(
 
     # The periodic recovery job, once the request has waited past the threshold.
     later = timezone.now() + timedelta(seconds=settings.PMD_BDR_PENDING_RECOVERY_SECONDS + 1)
-    assert downloads.downloads_recover(now=later).requeued_pending == 1
+    assert cleanup.downloads_recover(now=later).requeued_pending == 1
 
     deadline = time.monotonic() + 60
     while bdr.status != Status.READY and time.monotonic() < deadline:

@@ -14,7 +14,7 @@ from django.core.files.storage import storages
 from django.db import DatabaseError
 from django.utils import timezone
 
-from pmd import downloads, emails
+from pmd.downloads import build, emails
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import send_bdr_email
 from posts.public_ids import user_sqid
@@ -29,7 +29,7 @@ Status = BatchDownloadRequest.Status
 
 def _build(bdr, capture) -> BatchDownloadRequest:
     with capture(execute=True):
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
     bdr.refresh_from_db()
     return bdr
 
@@ -89,7 +89,7 @@ class TestReadyEmail:
         user.username = '<img src=x onerror="alert(1)">&co'
         user.save()
         bdr = make_bdr(user, [make_post(user)], send_email=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         assert emails.send_download_email(bdr.pk, "ready") == emails.SENT
         text, html = _parts(mail.outbox[0])
         assert 'Hi <img src=x onerror="alert(1)">&co,' in text
@@ -107,7 +107,7 @@ class TestReadyEmail:
     def test_it_is_not_sent_once_past_expiry_even_before_cleanup_runs(self, owner, eager_tasks):
         """Issue 11 item 9: stored as ready, past expires_at: its link answers 410."""
         bdr = make_bdr(owner, [make_post(owner)], send_email=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         mail.outbox.clear()
         BatchDownloadRequest.objects.filter(pk=bdr.pk).update(
             expires_at=timezone.now() - timedelta(seconds=1)
@@ -121,7 +121,7 @@ class TestReadyEmail:
 
     def test_a_user_without_an_address_gets_none(self, owner):
         bdr = make_bdr(owner, [make_post(owner)], send_email=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         mail.outbox.clear()
         owner.email = ""
         owner.save()
@@ -164,7 +164,7 @@ class TestFailedEmail:
 
     def test_it_is_not_sent_for_a_request_that_is_not_failed(self, owner):
         bdr = make_bdr(owner, [make_post(owner)], send_email=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         mail.outbox.clear()
         assert emails.send_download_email(bdr.pk, "failed") == "the request is ready"
         assert emails.send_download_email(uuid.uuid4(), "failed") == "the request is gone"
@@ -189,7 +189,7 @@ class TestSendingErrors:
         settings.EMAIL_TIMEOUT = 2
         monkeypatch.setattr(send_bdr_email, "max_retries", 2)
         bdr = make_bdr(owner, [make_post(owner)], send_email=True)
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
 
         # apply() runs the task here, Celery's retries included (without their waits).
         result = send_bdr_email.apply(args=[str(bdr.pk), "ready"])
@@ -239,7 +239,7 @@ def test_a_real_worker_retries_until_the_mail_server_accepts(
     try:
         bdr = make_bdr(owner, [make_post(owner)], send_email=True)
         # Ready: the build queues the email, as in production.
-        downloads.download_request_build(bdr.pk)
+        build.download_request_build(bdr.pk)
         worker.start()
         message = smtp.wait_for(lambda m: str(bdr.pk) in m.get_body(("plain",)).get_content(), 30)
         time.sleep(0.5)  # a duplicate would arrive now
@@ -263,7 +263,7 @@ def test_it_sends_through_a_real_smtp_server(owner, settings, smtp_server):
     settings.EMAIL_PORT = smtp_server.port
     settings.DEFAULT_FROM_EMAIL = "PixelPosts <noreply@pixelposts.test>"
     bdr = make_bdr(owner, [make_post(owner)], send_email=True)
-    downloads.download_request_build(bdr.pk)
+    build.download_request_build(bdr.pk)
 
     assert send_bdr_email.apply(args=[str(bdr.pk), "ready"]).get() == emails.SENT
 

@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from pmd import downloads
+from pmd.downloads import build
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
 from tests.factories import make_post
@@ -53,7 +54,7 @@ class TestPanel:
             owner, [post, post], status=Status.PROCESSING, progress=1, artwork_count=4
         )
         ready = make_bdr(owner, [post])
-        downloads.download_request_build(ready.pk)
+        build.download_request_build(ready.pk)
         failed = make_bdr(
             owner, [post], status=Status.FAILED, error_message="Nothing <b>readable</b>."
         )

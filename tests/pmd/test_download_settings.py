@@ -26,10 +26,9 @@ def _check(**env: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        (
-            {"CELERY_TASK_TIME_LIMIT": "1800", "PMD_BDR_PROCESSING_RECOVERY_SECONDS": "1000"},
-            "PMD_BDR_PROCESSING_RECOVERY_SECONDS must be longer than CELERY_TASK_TIME_LIMIT",
-        ),
+        ({"PMD_BDR_LEASE_SECONDS": "2"}, "must be at least 5"),
+        ({"PMD_VAULT_URL": "https://bucket.example/x"}, "PMD_VAULT_URL must look like s3://"),
+        ({"PMD_VAULT_URL": "s3:///prefix"}, "PMD_VAULT_URL must look like s3://"),
         (
             {"CELERY_VISIBILITY_TIMEOUT": "3600", "PMD_RETRY_BACKOFF_MAX_SECONDS": "2000"},
             "PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT must stay below",

@@ -19,6 +19,7 @@ from django.core.files.storage import storages
 from django.db import connection
 
 from pmd import downloads
+from pmd.downloads import build
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_user
@@ -129,7 +130,7 @@ def test_a_vault_that_cannot_be_written_fails_the_request_clearly_and_leaves_not
         bdr = _wait_status(_request(owner, posts), Status.FAILED)
     finally:
         worker.stop()
-    assert bdr.error_message == downloads.NOT_SAVED
+    assert bdr.error_message == build.NOT_SAVED
     assert "Traceback" not in bdr.error_message and "Errno" not in bdr.error_message
     assert (bdr.file_path, bdr.file_size_bytes) == ("", None)
     assert list(folder.iterdir()) == []  # no partial or temporary file anywhere

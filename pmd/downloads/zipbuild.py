@@ -9,9 +9,9 @@ Images are already compressed, so they are stored (ZIP_STORED): deflating them
 costs 8x the time for nothing (PITFALLS §4). Only the JSON is deflated. Every
 file is copied through one fixed buffer and the JSON is written as it is
 read, so memory stays flat whatever the artworks weigh. The ZIP is written to
-a temporary file beside its final name; the caller renames it into place, so
-no reader ever sees half a ZIP. Names inside the ZIP and on disk come from
-sqids, ids and a fixed list of extensions, never from user text.
+a file the caller names (pmd.downloads.storage decides where, and publishes it
+so that no reader ever sees half a ZIP). Names inside the ZIP come from
+sqids and a fixed list of extensions, never from user text.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import tempfile
 import time
 import zipfile
 from collections import defaultdict
@@ -31,22 +29,19 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import storages
 from django.db.models import Count
 from django.utils import timezone
 
+from pmd.downloads import storage
+from pmd.downloads.serialize import iso
 from posts.models import VISIBLE_COMMENT, Comment, Post, Reaction
-from posts.public_ids import post_sqid, user_sqid
+from posts.public_ids import post_sqid
 
 if TYPE_CHECKING:
     from pmd.models import BatchDownloadRequest
 
 logger = logging.getLogger(__name__)
 
-DOWNLOADS_DIR = "bdr"
-# Temporary files of builds in progress: hidden, and recognisable by cleanup.
-TEMP_PREFIX = "."
-TEMP_SUFFIX = ".zip.tmp"
 # The only extensions a file in the ZIP can have: file_format -> extension.
 EXTENSIONS = {"png": "png", "gif": "gif", "webp": "webp", "bmp": "bmp"}
 COPY_BUFFER_BYTES = 1024 * 1024
@@ -80,35 +75,46 @@ class _EntryFailed(Exception):
         self.reason = reason
 
 
+class _Progress:
+    """Calls `report(done)` at most every PROGRESS_EVERY_SECONDS, and at once when asked."""
+
+    def __init__(self, report: Callable[[int], None]) -> None:
+        self.report = report
+        self.done = 0
+        self.last = time.monotonic()
+
+    def tick(self, done: int | None = None) -> None:
+        if done is not None:
+            self.done = done
+        now = time.monotonic()
+        if now - self.last >= PROGRESS_EVERY_SECONDS:
+            self.report(self.done)
+            self.last = now
+
+    def now(self, done: int) -> None:
+        self.done = done
+        self.report(done)
+        self.last = time.monotonic()
+
+
 @dataclass
 class BuildResult:
-    temp_path: Path
-    final_path: Path
-    name: str  # relative to the vault
     size: int
     shipped: list[Post]
     missing: list[dict[str, str]] = field(default_factory=list)
 
 
-def zip_name(bdr: BatchDownloadRequest) -> str:
-    """Where the ZIP of `bdr` lives, relative to the vault."""
-    return f"{DOWNLOADS_DIR}/{user_sqid(bdr.user_id)}/{bdr.pk}.zip"
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with its offset (SPEC §6)."""
-    return moment.astimezone(UTC).isoformat() if moment else None
-
-
 def build_zip(
-    bdr: BatchDownloadRequest, *, handle: str, progress: Callable[[int], None]
+    bdr: BatchDownloadRequest, *, handle: str, progress: Callable[[int], None], output: Path
 ) -> BuildResult:
-    """Write the ZIP of `bdr` to a temporary file beside its final name.
+    """Write the ZIP of `bdr` to the file `output` (made anew).
 
     `handle` is the owner's username; `progress(done)` is called every
     PROGRESS_EVERY_SECONDS or so with the number of requested artworks dealt
-    with. Raises NothingToBuild when no artwork could be read, and OSError
-    when the ZIP itself cannot be written.
+    with, also while one long file is copied (when `done` does not move: it
+    is the build's heartbeat). Raises NothingToBuild when no artwork could be
+    read, OSError when the ZIP itself cannot be written, and the store's
+    errors (pmd.downloads.storage.store_errors()) when it does not answer.
     """
     posts = {
         post.pk: post
@@ -121,7 +127,9 @@ def build_zip(
     skipped: dict[int, str] = {}
     while True:
         try:
-            return _write(bdr, posts, sqids, skipped, handle=handle, progress=progress)
+            return _write(
+                bdr, posts, sqids, skipped, handle=handle, progress=progress, output=output
+            )
         except _EntryFailed as failure:
             # The broken entry is already in the file and cannot be taken
             # out: start again without it (rare: a disk error mid-read).
@@ -137,68 +145,41 @@ def _write(
     *,
     handle: str,
     progress: Callable[[int], None],
+    output: Path,
 ) -> BuildResult:
-    storage = storages["vault"]
-    name = zip_name(bdr)
-    final_path = Path(storage.path(name))
-    temp_path = _create_temp(final_path, prefix=f"{TEMP_PREFIX}{bdr.pk}.")
     shipped: list[Post] = []
     missing: list[dict[str, str]] = []
     buffer = bytearray(COPY_BUFFER_BYTES)
-    try:
-        with (
-            open(temp_path, "wb") as output,
-            zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive,
-        ):
-            last_report = time.monotonic()
-            total = len(bdr.post_ids)
-            for done, post_id in enumerate(bdr.post_ids, start=1):
-                post = posts.get(post_id)
-                reason = _unavailable(post, post_id, skipped)
-                if reason is None:
-                    reason = _add_artwork(archive, storage, post, sqids[post_id], buffer)
-                if reason is None:
-                    shipped.append(post)
-                else:
-                    missing.append({"sqid": sqids[post_id], "reason": reason})
-                now = time.monotonic()
-                if done == total or now - last_report >= PROGRESS_EVERY_SECONDS:
-                    progress(done)
-                    last_report = now
-            if not shipped:
-                raise NothingToBuild(missing)
-            generated_at = iso(timezone.now())
-            _add_json(
-                archive, "metadata.json", _metadata(generated_at, handle, shipped, sqids, missing)
-            )
-            if bdr.include_comments:
-                _add_comments(archive, generated_at, shipped, sqids)
-            if bdr.include_reactions:
-                _add_json(archive, "reactions.json", _reactions(generated_at, shipped, sqids))
-        size = temp_path.stat().st_size
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
-    return BuildResult(temp_path, final_path, name, size, shipped, missing)
-
-
-def _create_temp(final_path: Path, *, prefix: str) -> Path:
-    # Same directory as the final name: os.replace is atomic only within one
-    # filesystem. Cleanup may remove an empty user folder at any moment, so
-    # a vanished folder is made again once.
-    for attempt in (1, 2):
-        final_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor, temp = tempfile.mkstemp(
-                prefix=prefix, suffix=TEMP_SUFFIX, dir=final_path.parent
-            )
-        except FileNotFoundError:
-            if attempt == 2:
-                raise
-            continue
-        os.close(descriptor)
-        return Path(temp)
-    raise AssertionError("unreachable")
+    reporter = _Progress(progress)
+    with (
+        open(output, "wb") as raw,
+        zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED) as archive,
+    ):
+        total = len(bdr.post_ids)
+        for done, post_id in enumerate(bdr.post_ids, start=1):
+            post = posts.get(post_id)
+            reason = _unavailable(post, post_id, skipped)
+            if reason is None:
+                reason = _add_artwork(archive, post, sqids[post_id], buffer, reporter)
+            if reason is None:
+                shipped.append(post)
+            else:
+                missing.append({"sqid": sqids[post_id], "reason": reason})
+            if done == total:
+                reporter.now(done)
+            else:
+                reporter.tick(done)
+        if not shipped:
+            raise NothingToBuild(missing)
+        generated_at = iso(timezone.now())
+        _add_json(
+            archive, "metadata.json", _metadata(generated_at, handle, shipped, sqids, missing)
+        )
+        if bdr.include_comments:
+            _add_comments(archive, generated_at, shipped, sqids, reporter)
+        if bdr.include_reactions:
+            _add_json(archive, "reactions.json", _reactions(generated_at, shipped, sqids))
+    return BuildResult(output.stat().st_size, shipped, missing)
 
 
 def _unavailable(post: Post | None, post_id: int, skipped: dict[int, str]) -> str | None:
@@ -214,20 +195,18 @@ def _unavailable(post: Post | None, post_id: int, skipped: dict[int, str]) -> st
 
 
 def _add_artwork(
-    archive: zipfile.ZipFile, storage: Any, post: Post, sqid: str, buffer: bytearray
+    archive: zipfile.ZipFile, post: Post, sqid: str, buffer: bytearray, reporter: _Progress
 ) -> str | None:
     """Copy the artwork into the ZIP; a reason when it cannot be read."""
     try:
-        source = storage.open(post.art.name, "rb")
+        source, size = storage.open_for_reading(post.art.name)
     except FileNotFoundError:
         return "The artwork file is missing."
     except (OSError, SuspiciousFileOperation, ValueError):
         return "The artwork file could not be read."
     view = memoryview(buffer)
     with source:
-        try:
-            size = os.fstat(source.fileno()).st_size
-        except (OSError, AttributeError, io.UnsupportedOperation):
+        if size < 0:
             size = post.file_bytes
         info = _entry(_artwork_name(sqid, post), post.created_at)
         info.file_size = size
@@ -240,6 +219,7 @@ def _add_artwork(
                 if not count:
                     break
                 entry.write(view[:count])
+                reporter.tick()
     return None
 
 
@@ -303,7 +283,11 @@ def _metadata(
 
 
 def _add_comments(
-    archive: zipfile.ZipFile, generated_at: str | None, shipped: list[Post], sqids: dict[int, str]
+    archive: zipfile.ZipFile,
+    generated_at: str | None,
+    shipped: list[Post],
+    sqids: dict[int, str],
+    reporter: _Progress,
 ) -> None:
     """comments.json, in the order of the request, written as it is read."""
     visible = Comment.objects.filter(VISIBLE_COMMENT)
@@ -332,6 +316,7 @@ def _add_comments(
                 _write_comments(text, rows)
                 text.write("]")
                 index += 1
+                reporter.tick()
         text.write("\n  }\n}\n")
 
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from pmd.downloads.serialize import bdr_item
+
 if TYPE_CHECKING:
     from pmd.models import BatchDownloadRequest
 
@@ -21,7 +23,6 @@ logger = logging.getLogger(__name__)
 
 def bdr_changed(bdr: BatchDownloadRequest) -> None:
     """`bdr` has changed and the change is committed. Must not raise."""
-    from pmd.downloads import bdr_item
     from pmd.live import BDR_UPDATE, publish
 
     logger.debug("bdr %s of user %s: %s, %s/%s", bdr.pk, bdr.user_id, bdr.status,

@@ -1,0 +1,57 @@
+"""Putting download work on the Celery queue, after the transaction commits.
+
+The services enqueue the tasks that in turn call them: the tasks (pmd.tasks)
+import this package, so this module reaches them only when it first
+enqueues, and nothing here is imported back by pmd.tasks at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import partial
+
+from django.db import transaction
+
+from pmd.downloads.emails import send_download_email
+from pmd.models import BatchDownloadRequest
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_build(bdr_id: uuid.UUID | str) -> bool:
+    """Put the build of `bdr_id` on the queue; False if the broker is down.
+
+    A request whose enqueue failed stays pending and the recovery job
+    enqueues it again later, so the person who asked is never told of a
+    broker they cannot do anything about.
+    """
+    from pmd.tasks import process_bdr_job
+
+    try:
+        process_bdr_job.apply_async(args=[str(bdr_id)])
+    except Exception:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
+        logger.warning("could not enqueue bdr %s; recovery will", bdr_id, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_build_after_commit(bdr: BatchDownloadRequest) -> None:
+    # After commit: a worker must find the row, and no lock is held while
+    # talking to the broker (PITFALLS §2, §5).
+    transaction.on_commit(partial(enqueue_build, bdr.pk))
+
+
+def enqueue_email_after_commit(bdr: BatchDownloadRequest, kind: str) -> None:
+    def enqueue() -> None:
+        from pmd.tasks import send_bdr_email
+
+        try:
+            send_bdr_email.apply_async(args=[str(bdr.pk), kind])
+        except Exception:  # noqa: BLE001
+            # The worker that got here reached the broker a moment ago; if it
+            # is gone now, send in this process rather than lose the email.
+            logger.warning("could not enqueue the %s email of bdr %s", kind, bdr.pk, exc_info=True)
+            send_download_email(bdr.pk, kind, raise_errors=False)
+
+    transaction.on_commit(enqueue)

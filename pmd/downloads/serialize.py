@@ -1,0 +1,59 @@
+"""A download request as the outside sees it: the BDR item of the JSON API
+(SPEC §6), the status a person should see, the file name a browser saves.
+
+Only the model below it: the service, the live events and the views all read
+these without importing each other.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from pmd.models import BatchDownloadRequest
+
+Status = BatchDownloadRequest.Status
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with its offset (SPEC §6)."""
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def display_status(bdr: BatchDownloadRequest, *, now: datetime | None = None) -> str:
+    """The status a person should see: a ready request past its expiry is
+    expired already, even before cleanup has run (SPEC §6: 410)."""
+    if bdr.status == Status.READY and (
+        bdr.expires_at is None or bdr.expires_at <= (now or timezone.now())
+    ):
+        return Status.EXPIRED
+    return bdr.status
+
+
+def bdr_item(bdr: BatchDownloadRequest) -> dict[str, Any]:
+    """The BDR item of the JSON API (SPEC §6)."""
+    status = display_status(bdr)
+    return {
+        "id": str(bdr.pk),
+        "status": status,
+        "artwork_count": bdr.artwork_count,
+        "progress": bdr.progress,
+        "created_at": iso(bdr.created_at),
+        "started_at": iso(bdr.started_at),
+        "completed_at": iso(bdr.completed_at),
+        "expires_at": iso(bdr.expires_at),
+        "error_message": bdr.error_message,
+        "download_url": (
+            reverse("pmd:api-bdr-download", args=[bdr.pk]) if status == Status.READY else None
+        ),
+    }
+
+
+def attachment_name(bdr: BatchDownloadRequest) -> str:
+    """A friendly file name for the browser, without any user text."""
+    day = (bdr.completed_at or bdr.created_at).astimezone(UTC).date().isoformat()
+    count = bdr.artwork_count
+    return f"pixelposts-{day}-{count}-artwork{'' if count == 1 else 's'}.zip"

@@ -1,0 +1,156 @@
+"""Download requests (SPEC §3, §4, §6): asking for one, retrying, expiring.
+
+A request is made pending in one transaction that also enforces the daily
+limit, and its build is enqueued only once that commits (the build itself:
+pmd.downloads.build). Refusals are pmd.errors kinds; the HTTP edge gives
+them their status codes.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from pmd.downloads import storage
+from pmd.downloads.events import announce_after_commit
+from pmd.downloads.queue import enqueue_build_after_commit
+from pmd.downloads.selectors import day_window, requests_used_today
+from pmd.errors import Conflict, DailyLimitReached, Invalid
+from pmd.models import BatchDownloadRequest
+from pmd.selectors import live_artworks
+
+Status = BatchDownloadRequest.Status
+
+
+def _check_live_artworks(user: AbstractBaseUser, post_ids: list[int]) -> None:
+    found = set(live_artworks(owner=user).filter(pk__in=post_ids).values_list("pk", flat=True))
+    unknown = [post_id for post_id in post_ids if post_id not in found]
+    if unknown:
+        shown = ", ".join(str(post_id) for post_id in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise Invalid(
+            f"{len(unknown)} of the selected posts cannot be downloaded: they are not your "
+            f"artwork posts, or were deleted (ids {shown}{more}). Nothing was requested."
+        )
+
+
+def download_request_create(
+    *,
+    user: AbstractBaseUser,
+    post_ids: list[int],
+    include_comments: bool,
+    include_reactions: bool,
+    send_email: bool,
+) -> BatchDownloadRequest:
+    """A new pending request; Invalid for posts that are not the user's live
+    artworks, DailyLimitReached over the daily limit.
+
+    `post_ids` is already parsed (distinct, order kept, at most PMD_BDR_LIMIT).
+    """
+    _check_live_artworks(user, post_ids)
+    limit = settings.PMD_BDR_DAILY_LIMIT
+    with transaction.atomic():
+        # Count-then-insert races (PITFALLS §5). The user's row lock makes
+        # this user's requests take turns; under READ COMMITTED the count
+        # below runs after the lock is granted, so it sees every request the
+        # previous holder committed. (SQLite ignores the lock, but it lets
+        # only one writer in at a time anyway.)
+        get_user_model().objects.select_for_update().only("pk").get(pk=user.pk)
+        now = timezone.now()
+        if requests_used_today(user, now=now) >= limit:
+            raise DailyLimitReached(limit=limit, resets_at=day_window(now)[1], now=now)
+        bdr = BatchDownloadRequest.objects.create(
+            user=user,
+            post_ids=post_ids,
+            include_comments=include_comments,
+            include_reactions=include_reactions,
+            send_email=send_email,
+            artwork_count=len(post_ids),
+            created_at=now,
+        )
+        # Announced before the build is enqueued, so the page hears "pending"
+        # before the worker can say "processing".
+        announce_after_commit(bdr)
+        enqueue_build_after_commit(bdr)
+    return bdr
+
+
+def download_request_retry(*, bdr: BatchDownloadRequest) -> BatchDownloadRequest:
+    """A new pending request for the same posts as the failed `bdr`.
+
+    It does not use up another of the day's requests. Posts deleted since are
+    left out; Conflict if `bdr` has not failed, was retried already, or none
+    of its posts is left.
+    """
+    with transaction.atomic():
+        failed = BatchDownloadRequest.objects.select_for_update().get(pk=bdr.pk)
+        if failed.status != Status.FAILED:
+            raise Conflict("Only a failed download can be retried.")
+        if BatchDownloadRequest.objects.filter(retry_of=failed).exists():
+            raise Conflict("This download has been retried already.")
+        live = set(
+            live_artworks(owner=failed.user)
+            .filter(pk__in=failed.post_ids)
+            .values_list("pk", flat=True)
+        )
+        post_ids = [post_id for post_id in failed.post_ids if post_id in live]
+        if not post_ids:
+            raise Conflict("None of these posts can be downloaded any more.")
+        retry = BatchDownloadRequest.objects.create(
+            user_id=failed.user_id,
+            post_ids=post_ids,
+            include_comments=failed.include_comments,
+            include_reactions=failed.include_reactions,
+            send_email=failed.send_email,
+            artwork_count=len(post_ids),
+            retry_of=failed,
+        )
+        announce_after_commit(retry)
+        enqueue_build_after_commit(retry)
+    return retry
+
+
+def download_request_created_message(bdr: BatchDownloadRequest, *, requests_left: int) -> str:
+    count = bdr.artwork_count
+    parts = [
+        f"Download of {count} artwork{'' if count == 1 else 's'} requested. "
+        "It is queued and will be built in the background."
+    ]
+    if bdr.send_email:
+        parts.append("We will email you when it is ready.")
+    parts.append(
+        f"{requests_left} of {settings.PMD_BDR_DAILY_LIMIT} requests left today."
+        if bdr.retry_of_id is None
+        else "A retry does not count towards today's requests."
+    )
+    return " ".join(parts)
+
+
+def download_request_expire(*, bdr: BatchDownloadRequest) -> bool:
+    """Expire a ready request now and delete its file; False if not ready."""
+    with transaction.atomic():
+        current = BatchDownloadRequest.objects.select_for_update().filter(pk=bdr.pk).first()
+        if current is None or current.status != Status.READY:
+            return False
+        now = timezone.now()
+        current.transition(Status.EXPIRED, expires_at=min(current.expires_at or now, now))
+        announce_after_commit(current)
+        if current.file_path:
+            # After commit, and file_path is cleared only once the file is
+            # gone: should the delete fail (the store is down), the row still
+            # names it and downloads_cleanup deletes it on its next run.
+            transaction.on_commit(lambda: download_file_delete(bdr=current), robust=True)
+    return True
+
+
+def download_file_delete(*, bdr: BatchDownloadRequest) -> None:
+    """Delete the file of the expired request `bdr` (and, in a bucket, what
+    crashed runs of it left), then clear its file_path."""
+    storage.delete_download(bdr.file_path)
+    BatchDownloadRequest.objects.filter(
+        pk=bdr.pk, status=Status.EXPIRED, file_path=bdr.file_path
+    ).update(file_path="")
+    bdr.file_path = ""
