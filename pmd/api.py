@@ -162,7 +162,9 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 
 api.add_exception_handler(_CsrfRefused, lambda request, error: error.response)
-api.add_exception_handler(ActionRefused, lambda request, error: json_error(error.message, 400))
+api.add_exception_handler(
+    ActionRefused, lambda request, error: json_error(error.message, error.status)
+)
 for _error, _status, _text in (
     (AuthenticationError, 401, LOGIN_REQUIRED),
     (RequestDataTooBig, 413, "The request body is too large."),
