@@ -205,7 +205,7 @@ def test_toasts_go_to_live_regions_that_exist_on_load(dashboard, owner):
     expect(assertive).to_have_attribute("role", "alert")
     expect(assertive).to_have_attribute("aria-live", "assertive")
     page.get_by_role("button", name="Hide “Kept”", exact=True).click()
-    expect(polite.locator(".toast")).to_have_text("1 post hidden.")
+    expect(polite.locator(".toast .toast-text")).to_have_text("1 post hidden.")
     # Meanwhile, in another tab, "Gone" is deleted: the server refuses.
     Post.objects.filter(pk=gone.pk).update(
         deleted_by_user=True, deleted_by_user_date=timezone.now()
