@@ -266,12 +266,9 @@
     hashtagInput.select();
   }
 
+  hashtagDialog.querySelector("[data-hashtag-cancel]").addEventListener("click", () => hashtagDialog.close("cancel"));
   hashtagForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (event.submitter?.value === "cancel") {
-      hashtagDialog.close("cancel");
-      return;
-    }
     if (running) return;
     showHashtagError("");
     hashtagSubmit.disabled = true;
