@@ -204,14 +204,23 @@ class ActivityEntryAdmin(DateHierarchyGuard):
     """The batch action audit trail, for support ("where did my posts go?").
     Read-only: an audit trail that staff could edit would prove nothing."""
 
-    list_display = ["created", "user", "action", "count", "requested_count"]
+    list_display = ["created", "user", "action", "hashtag", "count", "requested_count"]
     list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
     search_fields = ["user__username"]
     search_help_text = "Username, or a post's sqid (from its URL)."
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    fields = ["user", "action", "count", "requested_count", "created_at", "posts"]
+    fields = [
+        "user",
+        "action",
+        "hashtag",
+        "count",
+        "requested_count",
+        "undo_of",
+        "created_at",
+        "posts",
+    ]
     readonly_fields = fields
     created = time_column("created_at")
 

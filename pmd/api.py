@@ -190,7 +190,9 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 
 api.add_exception_handler(_CsrfRefused, lambda request, error: error.response)
-api.add_exception_handler(ActionRefused, lambda request, error: json_error(error.message, 400))
+api.add_exception_handler(
+    ActionRefused, lambda request, error: json_error(error.message, error.status)
+)
 api.add_exception_handler(
     DomainError, lambda request, error: json_error(error.message, status_for(error))
 )

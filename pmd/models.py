@@ -108,20 +108,33 @@ class BatchDownloadRequest(models.Model):
 
 class ActivityEntry(models.Model):
     """Audit trail of batch post actions (who did what to which posts, when),
-    written in the same transaction as the action, for support staff."""
+    written in the same transaction as the action, for support staff. An
+    entry is also the handle by which its action is undone: the undo is an
+    entry of its own, pointing back with `undo_of`."""
 
     class Action(models.TextChoices):
         HIDE = "hide", "Hide"
         UNHIDE = "unhide", "Unhide"
         DELETE = "delete", "Delete"
         RESTORE = "restore", "Restore"
+        ADD_HASHTAG = "add_hashtag", "Add hashtag"
+        REMOVE_HASHTAG = "remove_hashtag", "Remove hashtag"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pmd_activity"
     )
     action = models.CharField(max_length=16, choices=Action.choices)
-    post_ids = models.JSONField()
+    # The hashtag actions' hashtag (lower case, without "#"); empty for the others.
+    hashtag = models.CharField(max_length=30, blank=True)
+    post_ids = models.JSONField(help_text="The posts asked for.")
+    # Exactly the posts whose state this entry changed: what an undo reverses.
+    changed_ids = models.JSONField(default=list, help_text="The posts the action changed.")
     count = models.PositiveIntegerField(help_text="Posts the action changed.")
+    # One undo per entry: the unique key makes a second one fail even if
+    # two requests race past the check.
+    undo_of = models.OneToOneField(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="undone_by"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

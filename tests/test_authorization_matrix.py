@@ -94,6 +94,13 @@ ROWS = [
         matrix(API_401, REFUSED, OK, REFUSED),
         {"action": "hide", "post_ids": ["{visible_id}"]},
     ),
+    Row(
+        "pmd:api-action-undo",
+        "POST",
+        "/api/pmd/action/undo",
+        matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
+        {"activity_id": "{hide_activity}"},
+    ),
     Row("pmd:api-bdr-sse", "GET", "/api/pmd/bdr/sse", matrix(API_401, OK, OK, OK)),
     # Only the page's own parameter; django-eventstream's are refused (issue 11 item 5).
     *(
@@ -200,7 +207,9 @@ def world(db, owner, other, staff):
     failed = BatchDownloadRequest.objects.create(
         user=owner, post_ids=[visible.pk], artwork_count=1, status="failed", error_message="x"
     )
-    ActivityEntry.objects.create(user=owner, action="hide", post_ids=[hidden.pk], count=1)
+    hid = ActivityEntry.objects.create(
+        user=owner, action="hide", post_ids=[hidden.pk], changed_ids=[hidden.pk], count=1
+    )
     return {
         "owner": owner,
         "ids": {
@@ -211,6 +220,7 @@ def world(db, owner, other, staff):
             "visible_id": visible.pk,
             "ready_bdr": ready.pk,
             "failed_bdr": failed.pk,
+            "hide_activity": hid.pk,
         },
         "owner_post_ids": {visible.pk, hidden.pk},
         "owner_bdr_ids": {str(ready.pk), str(failed.pk)},

@@ -89,6 +89,7 @@ FILE_CASES = {
     "PMD_BDR_DAILY_LIMIT": ({}, "3", lambda s: s["PMD_BDR_DAILY_LIMIT"], 3),
     "PMD_BDR_TTL_DAYS": ({}, "2", lambda s: s["PMD_BDR_TTL_DAYS"], 2),
     "PMD_RESTORE_DAYS": ({}, "30", lambda s: s["PMD_RESTORE_DAYS"], 30),
+    "PMD_HASHTAG_LIMIT": ({}, "8", lambda s: s["PMD_HASHTAG_LIMIT"], 8),
     "PMD_X_ACCEL_REDIRECT_PREFIX": (
         {},
         "/internal/vault/",
@@ -257,6 +258,8 @@ def test_it_reads_every_setting_from_its_file(name, clean_environment, tmp_path)
         ("EMAIL_USE_TLS", "", "Not a valid boolean"),
         ("PMD_LIST_LIMIT", "0", "must be at least 1, not 0"),
         ("CELERY_VISIBILITY_TIMEOUT", "59", "must be at least 60, not 59"),
+        # More would not fit Post.hashtags' 500 characters.
+        ("PMD_HASHTAG_LIMIT", "17", "must be from 1 to 16, not 17"),
         ("DATABASE_URL", "mysqlx://nowhere", "Not a valid database URL"),
         ("LOG_LEVEL", "LOUD", "Not a valid log level"),
     ],

@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from pmd.access import dashboard_owner_required
 from pmd.activity import activity_recent
 from pmd.downloads.selectors import download_panel_context
+from pmd.hashtags import MAX_LENGTH
 from pmd.live import current_event_id
 from pmd.table import table_context
 from pmd.table_state import TableState
@@ -40,6 +41,8 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
         action_limit=settings.PMD_ACTION_LIMIT,
         download_limit=settings.PMD_BDR_LIMIT,
         restore_days=settings.PMD_RESTORE_DAYS,
+        hashtag_max_length=MAX_LENGTH,
+        hashtag_limit=settings.PMD_HASHTAG_LIMIT,
     )
     return render(request, template, context)
 

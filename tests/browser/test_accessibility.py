@@ -103,6 +103,36 @@ def test_dashboard_with_the_download_dialog_open(dashboard, owner):
     assert_accessible(page)
 
 
+def test_dashboard_with_the_hashtag_dialog_open_and_its_refusal_shown(dashboard, owner):
+    make_posts(owner, 5)
+    page = dashboard()
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Add hashtag…", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Add a hashtag to 5 posts")
+    expect(dialog).to_be_visible()
+    assert_accessible(page)
+    dialog.get_by_label("Hashtag").fill("two words")
+    page.keyboard.press("Enter")
+    expect(dialog.locator("#hashtag-error")).to_contain_text("' ' is not one.")
+    # The refusal is part of the field's description, so it is read with it.
+    described = dialog.get_by_label("Hashtag").evaluate(
+        "field => field.getAttribute('aria-describedby').split(' ')"
+        ".map(id => document.getElementById(id).textContent).join(' ')"
+    )
+    assert "' ' is not one." in described
+    assert_accessible(page)
+
+
+def test_dashboard_with_an_undo_toast(dashboard, owner):
+    with_hidden_and_moderated(owner)
+    page = dashboard()
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Hide", exact=True).click()
+    toast = page.locator("#toasts .toast").filter(has_text="posts hidden")
+    expect(toast.get_by_role("button", name="Undo", exact=True)).to_be_visible()
+    assert_accessible(page)
+
+
 def test_dashboard_recently_deleted(dashboard, owner):
     make_posts(owner, 4, deleted_by_user=True, deleted_by_user_date=timezone.now())
     page = dashboard("?view=deleted")
@@ -144,7 +174,15 @@ def test_controls_are_named_without_their_icons_and_row_controls_name_their_post
 ):
     post = make_post(owner, title="Sunset Castle", write_file=False)
     page = dashboard()
-    for name in ("Hide", "Unhide", "Delete", "Request download", "Keyboard shortcuts"):
+    for name in (
+        "Hide",
+        "Unhide",
+        "Delete",
+        "Add hashtag…",
+        "Remove hashtag…",
+        "Request download",
+        "Keyboard shortcuts",
+    ):
         expect(page.get_by_role("button", name=name, exact=True)).to_have_count(1)
     expect(
         page.get_by_role("heading", name="Post Management Dashboard", exact=True)
@@ -205,7 +243,7 @@ def test_toasts_go_to_live_regions_that_exist_on_load(dashboard, owner):
     expect(assertive).to_have_attribute("role", "alert")
     expect(assertive).to_have_attribute("aria-live", "assertive")
     page.get_by_role("button", name="Hide “Kept”", exact=True).click()
-    expect(polite.locator(".toast")).to_have_text("1 post hidden.")
+    expect(polite.locator(".toast .toast-text")).to_have_text("1 post hidden.")
     # Meanwhile, in another tab, "Gone" is deleted: the server refuses.
     Post.objects.filter(pk=gone.pk).update(
         deleted_by_user=True, deleted_by_user_date=timezone.now()

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_posts
@@ -168,3 +169,308 @@ def test_buttons_say_why_they_are_disabled(open_dashboard, owner):
     expect(page.locator("[data-bulk-reason]")).to_have_text("Select posts to act on them.")
     page.locator("#post-table tbody tr").first.locator(".col-format").click()
     expect(page.get_by_role("button", name="Hide", exact=True)).to_be_enabled()
+
+
+# Undo (issue 13 item 3): the toast offers it; it reverses exactly the posts that changed.
+
+
+def undo_requests(page) -> list[dict]:
+    sent: list[dict] = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(json.loads(request.post_data))
+            if request.url.endswith("/api/pmd/action/undo")
+            else None
+        ),
+    )
+    return sent
+
+
+def select_rows(page, post_ids) -> None:
+    for post_id in post_ids:
+        page.locator(f'tr[data-post-id="{post_id}"] .col-format').click()
+    expect(page.locator("[data-selected-count]")).to_have_text(str(len(post_ids)))
+
+
+@pytest.mark.parametrize(
+    ("action", "label", "start", "message", "undone"),
+    [
+        ("hide", "Hide", False, "2 posts hidden (1 was already hidden).", "Undid hiding 2 posts."),
+        (
+            "unhide",
+            "Unhide",
+            True,
+            "2 posts unhidden (1 was not hidden).",
+            "Undid unhiding 2 posts.",
+        ),
+    ],
+)
+def test_undo_of_hide_and_unhide_reverses_only_the_posts_that_changed(
+    open_dashboard, owner, action, label, start, message, undone
+):
+    changing = make_posts(owner, 2, hidden_by_user=start)
+    (already,) = make_posts(owner, 1, hidden_by_user=not start)
+    make_posts(owner, 2, hidden_by_user=start)
+    page = open_dashboard()
+    sent = undo_requests(page)
+    select_rows(page, [post.pk for post in changing] + [already.pk])
+    page.get_by_role("button", name=label, exact=True).click()
+    toast = page.locator("#toasts .toast").filter(has_text=message)
+    expect(toast).to_be_visible()
+    toast.get_by_role("button", name="Undo", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text=undone)).to_be_visible()
+    expect(toast).to_have_count(0)
+    assert len(sent) == 1
+    states = dict(Post.objects.filter(owner=owner).values_list("id", "hidden_by_user"))
+    assert [states[post.pk] for post in changing] == [start, start]
+    # Already in the wanted state before the action: the undo leaves it so.
+    assert states[already.pk] is (not start)
+    expect(page.locator("[data-recent-activity] li").first).to_contain_text(undone.rstrip("."))
+    for post in changing:
+        row = page.locator(f'tr[data-post-id="{post.pk}"]')
+        if start:
+            expect(row).to_have_class("is-hidden")
+        else:
+            expect(row).not_to_have_class("is-hidden")
+
+
+def test_undo_of_a_delete_restores_the_post(open_dashboard, owner):
+    post = make_post(owner, title="Oops frog", write_file=False)
+    make_posts(owner, 2)
+    page = open_dashboard()
+    page.get_by_role("button", name="Delete “Oops frog”", exact=True).click()
+    page.get_by_role("dialog", name="Delete “Oops frog”?").get_by_role(
+        "button", name="Delete"
+    ).click()
+    toast = page.locator("#toasts .toast").filter(has_text="1 post deleted")
+    expect(toast).to_be_visible()
+    expect(page.locator(f'tr[data-post-id="{post.pk}"]')).to_have_count(0)
+    toast.get_by_role("button", name="Undo", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Undid deleting 1 post.")).to_be_visible()
+    expect(page.locator(f'tr[data-post-id="{post.pk}"]')).to_be_visible()
+    post.refresh_from_db()
+    assert (post.deleted_by_user, post.deleted_by_user_date) == (False, None)
+
+
+def test_undo_of_a_restore_deletes_again(open_dashboard, owner):
+    posts = make_posts(owner, 3, deleted_by_user=True, deleted_by_user_date=timezone.now())
+    page = open_dashboard("?view=deleted")
+    select_rows(page, [post.pk for post in posts[:2]])
+    page.get_by_role("button", name="Restore", exact=True).click()
+    toast = page.locator("#toasts .toast").filter(has_text="2 posts restored.")
+    expect(toast).to_be_visible()
+    expect(page.locator("#post-table tbody tr")).to_have_count(1)
+    toast.get_by_role("button", name="Undo", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Undid restoring 2 posts.")).to_be_visible()
+    expect(page.locator("#post-table tbody tr")).to_have_count(3)
+    assert Post.objects.filter(owner=owner, deleted_by_user=True).count() == 3
+
+
+def test_u_undoes_from_the_keyboard_and_the_toast_neither_steals_focus_nor_hurries(
+    open_dashboard, owner, page
+):
+    post = make_post(owner, title="Sunset Castle", write_file=False)
+    make_posts(owner, 2)
+    page.clock.install()
+    page = open_dashboard()
+    eye = page.get_by_role("button", name="Hide “Sunset Castle”", exact=True)
+    eye.focus()
+    page.keyboard.press("Enter")
+    toast = page.locator("#toasts .toast").filter(has_text="1 post hidden.")
+    expect(toast).to_be_visible()
+    undo_button = toast.get_by_role("button", name="Undo", exact=True)
+    expect(undo_button).to_have_attribute("aria-keyshortcuts", "u")
+    # Focus stays on the row's control (now "Unhide …"), not on the toast.
+    unhide = page.get_by_role("button", name="Unhide “Sunset Castle”", exact=True)
+    expect(unhide).to_be_focused()
+    # The Undo is on offer for at least 10 seconds.
+    page.clock.fast_forward(10_500)
+    expect(undo_button).to_be_visible()
+    page.keyboard.press("u")
+    expect(page.get_by_role("status").filter(has_text="Undid hiding 1 post.")).to_be_visible()
+    expect(toast).to_have_count(0)
+    post.refresh_from_db()
+    assert post.hidden_by_user is False
+    expect(page.get_by_role("button", name="Hide “Sunset Castle”", exact=True)).to_be_focused()
+    # Nothing is on offer now: `u` does nothing more.
+    page.keyboard.press("u")
+    assert ActivityEntry.objects.filter(undo_of__isnull=False).count() == 1
+    # An offer that is never taken goes away in the end.
+    page.get_by_role("button", name="Hide “Sunset Castle”", exact=True).click()
+    expect(toast).to_be_visible()
+    page.mouse.move(0, 0)
+    page.clock.fast_forward(16_000)
+    expect(page.locator(".toast-action")).to_have_count(0)
+    page.keyboard.press("u")
+    post.refresh_from_db()
+    assert post.hidden_by_user is True
+
+
+def test_the_undo_button_is_reachable_with_tab_and_the_help_lists_u(open_dashboard, owner):
+    make_posts(owner, 3)
+    page = open_dashboard()
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Hide", exact=True).click()
+    undo_button = page.locator("#toasts").get_by_role("button", name="Undo", exact=True)
+    expect(undo_button).to_be_visible()
+    page.get_by_role("link", name="Back to profile").focus()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if undo_button.evaluate("button => button === document.activeElement"):
+            break
+    expect(undo_button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Undid hiding 3 posts.")).to_be_visible()
+    assert not Post.objects.filter(hidden_by_user=True).exists()
+    # Focus was on the button, which left with its toast: it goes to the table.
+    expect(page.locator(".table-summary")).to_be_focused()
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog.locator("dt", has_text="u")).to_be_visible()
+    expect(help_dialog).to_contain_text("Undo the last action")
+
+
+def test_undo_of_a_300_post_hide_sends_one_undo_per_request_with_progress(open_dashboard, owner):
+    make_posts(owner, 300)
+    page = open_dashboard("?size=512")
+    sent = undo_requests(page)
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Hide", exact=True).click()
+    toast = page.locator("#toasts .toast").filter(has_text="300 posts hidden.")
+    expect(toast).to_be_visible()
+    assert Post.objects.filter(owner=owner, hidden_by_user=True).count() == 300
+    toast.get_by_role("button", name="Undo", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Undid hiding 300 posts.")).to_be_visible()
+    hides = list(ActivityEntry.objects.filter(action="hide").order_by("id"))
+    assert [len(entry.changed_ids) for entry in hides] == [128, 128, 44]
+    assert sent == [{"activity_id": entry.pk} for entry in hides]
+    progress = page.evaluate("window.__progress")
+    assert "Undoing hiding 300 posts… 128/300" in progress
+    assert "Undoing hiding 300 posts… 256/300" in progress
+    assert not Post.objects.filter(owner=owner, hidden_by_user=True).exists()
+    expect(page.locator("#post-table tbody tr.is-hidden")).to_have_count(0)
+    expect(page.locator("[data-recent-activity] li").first).to_contain_text(
+        "Undid hiding 300 posts"
+    )
+
+
+# Bulk hashtags (issue 13 item 4).
+
+
+def test_add_and_remove_a_hashtag_on_a_selection_across_two_pages(open_dashboard, owner):
+    make_posts(owner, 40, hashtags="retro")
+    page = open_dashboard("?size=16")
+    sent = action_requests(page)
+    rows = page.locator("#post-table tbody tr")
+    first_page = [int(rows.nth(i).get_attribute("data-post-id")) for i in (0, 3)]
+    select_rows(page, first_page)
+    page.get_by_role("link", name="Next").click()
+    expect(page.locator(".page-of")).to_have_text("Page 2 of 3")
+    second_page = [int(rows.nth(i).get_attribute("data-post-id")) for i in (1, 2, 5)]
+    for post_id in second_page:
+        page.locator(f'tr[data-post-id="{post_id}"] .col-format').click()
+    expect(page.locator("[data-selected-count]")).to_have_text("5")
+    chosen = set(first_page + second_page)
+
+    page.get_by_role("button", name="Add hashtag…", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Add a hashtag to 5 posts")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Hashtag")).to_be_focused()
+    page.keyboard.type("#Heron_7")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Added #heron_7 to 5 posts.")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    assert sent[-1] == {
+        "action": "add_hashtag",
+        "post_ids": sent[-1]["post_ids"],
+        "hashtag": "#Heron_7",
+    }
+    assert set(sent[-1]["post_ids"]) == chosen
+    assert set(Post.objects.filter(hashtags="retro heron_7").values_list("id", flat=True)) == chosen
+    expect(page.locator("[data-selected-count]")).to_have_text("0")
+    expect(page.locator("[data-recent-activity] li").first).to_contain_text(
+        "Added #heron_7 to 5 posts"
+    )
+
+    page.get_by_label("Search posts").fill("#heron_7")
+    expect(page.locator("#post-table tbody tr")).to_have_count(5)
+    shown = {int(i) for i in page.locator("#post-table tbody tr").evaluate_all(
+        "rows => rows.map(row => row.dataset.postId)"
+    )}  # fmt: skip
+    assert shown == chosen
+
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Remove hashtag…", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Remove a hashtag from 5 posts")
+    dialog.get_by_label("Hashtag").fill("HERON_7")
+    dialog.get_by_role("button", name="Remove", exact=True).click()
+    expect(
+        page.get_by_role("status").filter(has_text="Removed #heron_7 from 5 posts.")
+    ).to_be_visible()
+    expect(page.locator(".empty-state")).to_contain_text("No posts match.")
+    assert Post.objects.filter(owner=owner).exclude(hashtags="retro").count() == 0
+
+
+def test_the_hashtag_dialog_shows_the_servers_refusal_beside_the_field(open_dashboard, owner):
+    make_posts(owner, 3, hashtags="retro")
+    page = open_dashboard()
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Add hashtag…", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Add a hashtag to 3 posts")
+    field = dialog.get_by_label("Hashtag")
+    field.fill("pixel-art")
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    error = dialog.locator("#hashtag-error")
+    expect(error).to_have_text("A hashtag takes letters, digits and _ only; '-' is not one.")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()
+    expect(dialog).to_be_visible()
+    assert not Post.objects.exclude(hashtags="retro").exists()
+    expect(page.locator("[data-selected-count]")).to_have_text("3")
+    field.fill("pixel_art")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(
+        page.get_by_role("status").filter(has_text="Added #pixel_art to 3 posts.")
+    ).to_be_visible()
+    assert Post.objects.filter(hashtags="retro pixel_art").count() == 3
+    # Cancel and Escape change nothing.
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Remove hashtag…", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Remove a hashtag from 3 posts")
+    expect(dialog.locator("#hashtag-error")).to_be_hidden()
+    dialog.get_by_label("Hashtag").fill("pixel_art")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Remove hashtag…", exact=True)).to_be_focused()
+    assert Post.objects.filter(hashtags="retro pixel_art").count() == 3
+
+
+def test_posts_without_room_are_reported_and_stay_selected_and_undo_removes_the_rest(
+    open_dashboard, owner
+):
+    full = make_posts(owner, 2, hashtags=" ".join(f"t{n}" for n in range(16)))
+    roomy = make_posts(owner, 3, hashtags="retro")
+    page = open_dashboard()
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Add hashtag…", exact=True).click()
+    page.get_by_role("dialog", name="Add a hashtag to 5 posts").get_by_label("Hashtag").fill("fox")
+    page.keyboard.press("Enter")
+    toast = page.locator("#toasts .toast").filter(has_text="Added #fox to 3 posts.")
+    expect(toast).to_contain_text(
+        "2 posts have no room for another hashtag (at most 16 per post), so #fox was not added "
+        "to them. They are still selected."
+    )
+    expect(page.locator("[data-selected-count]")).to_have_text("2")
+    for post in full:
+        expect(page.locator(f'tr[data-post-id="{post.pk}"]')).to_have_class("is-selected")
+    toast.get_by_role("button", name="Undo", exact=True).click()
+    expect(
+        page.get_by_role("status").filter(has_text="Undid adding #fox to 3 posts.")
+    ).to_be_visible()
+    assert set(Post.objects.filter(owner=owner).values_list("hashtags", flat=True)) == {
+        "retro",
+        full[0].hashtags,
+    }
+    assert len(roomy) == 3

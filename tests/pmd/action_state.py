@@ -7,10 +7,15 @@ from posts.models import Post
 
 
 def database_state() -> tuple[list[tuple], int]:
-    """Every post's flags and the number of audit entries."""
+    """Every post's flags and hashtags, and the number of audit entries."""
     posts = list(
         Post.objects.order_by("id").values_list(
-            "id", "hidden_by_user", "hidden_by_mod", "deleted_by_user", "deleted_by_user_date"
+            "id",
+            "hidden_by_user",
+            "hidden_by_mod",
+            "deleted_by_user",
+            "deleted_by_user_date",
+            "hashtags",
         )
     )
     return posts, ActivityEntry.objects.count()
@@ -19,3 +24,8 @@ def database_state() -> tuple[list[tuple], int]:
 def flags(post: Post) -> tuple[bool, bool, bool, object]:
     post.refresh_from_db()
     return post.hidden_by_user, post.hidden_by_mod, post.deleted_by_user, post.deleted_by_user_date
+
+
+def hashtags(post: Post) -> str:
+    post.refresh_from_db()
+    return post.hashtags

@@ -4,6 +4,7 @@ CSRF, the JSON conventions, and what the public profile shows afterwards."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,19 +18,22 @@ from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.factories import make_posts
-from tests.pmd.action_state import database_state, flags
+from tests.pmd.action_state import database_state, flags, hashtags
 
 URL = "/api/pmd/action"
+UNDO_URL = "/api/pmd/action/undo"
 
 
-def post_json(client: Client, body, **headers):
+def post_json(client: Client, body, url: str = URL, **headers):
     raw = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post(URL, raw, content_type="application/json", headers=headers)
+    return client.post(url, raw, content_type="application/json", headers=headers)
 
 
-def assert_refused(client: Client, body, expected_message: str, status: int = 400) -> None:
+def assert_refused(
+    client: Client, body, expected_message: str, status: int = 400, url: str = URL
+) -> None:
     before = database_state()
-    response = post_json(client, body)
+    response = post_json(client, body, url=url)
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
     assert expected_message in response.json()["error"]
@@ -48,9 +52,14 @@ class TestContract:
         assert response.json() == {
             "success": True,
             "action": "hide",
+            "hashtag": None,
             "affected_count": 2,
             "requested_count": 3,
+            "changed_ids": [posts[0].pk, posts[1].pk],
+            "full_ids": [],
             "message": "2 posts hidden (1 was already hidden).",
+            "activity_id": ActivityEntry.objects.get().pk,
+            "undo_of": None,
         }
 
     @pytest.mark.parametrize(
@@ -200,7 +209,11 @@ class TestBadInput:
         ("body", "message"),
         [
             ({"action": "explode", "post_ids": [1]}, "Unknown action 'explode'"),
-            ({"post_ids": [1]}, "Say which action to run: one of hide, unhide, delete, restore."),
+            (
+                {"post_ids": [1]},
+                "Say which action to run: one of hide, unhide, delete, restore, add_hashtag, "
+                "remove_hashtag.",
+            ),
             ({"action": ["hide"], "post_ids": [1]}, "Say which action to run"),
             ({"action": "HIDE", "post_ids": [1]}, "Unknown action 'HIDE'"),
             ({"action": "hide", "post_ids": []}, "Select at least one post."),
@@ -386,3 +399,226 @@ class TestPublicProfile:
         post_json(owner_client, {"action": "unhide", "post_ids": [post.pk]})
         assert self.shown(owner, [post]) == [True]
         assert "Shy axolotl" in self.profile(owner)
+
+
+class TestHashtags:
+    def test_it_adds_and_removes_one_hashtag_and_says_which_posts_changed(
+        self, owner, owner_client
+    ):
+        (has_it,) = make_posts(owner, 1, hashtags="retro Pixel")
+        lacking = make_posts(owner, 2, hashtags="retro")
+        ids = [has_it.pk] + [post.pk for post in lacking]
+        response = post_json(
+            owner_client, {"action": "add_hashtag", "post_ids": ids, "hashtag": "#PIXEL"}
+        )
+        assert response.status_code == 200, response.content
+        data = response.json()
+        assert (data["action"], data["hashtag"]) == ("add_hashtag", "pixel")
+        assert data["changed_ids"] == [post.pk for post in lacking]
+        assert (data["affected_count"], data["requested_count"], data["full_ids"]) == (2, 3, [])
+        assert data["message"] == "Added #pixel to 2 posts (1 already had it)."
+        assert [hashtags(post) for post in lacking] == ["retro pixel", "retro pixel"]
+        assert hashtags(has_it) == "retro Pixel"
+        # Idempotent: the same request again changes nothing.
+        again = post_json(
+            owner_client, {"action": "add_hashtag", "post_ids": ids, "hashtag": "pixel"}
+        ).json()
+        assert (again["affected_count"], again["changed_ids"]) == (0, [])
+        removed = post_json(
+            owner_client, {"action": "remove_hashtag", "post_ids": ids, "hashtag": "PIXEL"}
+        ).json()
+        assert removed["changed_ids"] == ids
+        assert removed["message"] == "Removed #pixel from 3 posts."
+        assert {hashtags(post) for post in [has_it, *lacking]} == {"retro"}
+        entries = ActivityEntry.objects.order_by("id")
+        assert [(e.action, e.hashtag, e.count) for e in entries] == [
+            ("add_hashtag", "pixel", 2),
+            ("add_hashtag", "pixel", 0),
+            ("remove_hashtag", "pixel", 3),
+        ]
+
+    def test_it_reports_posts_already_at_the_cap(self, owner, owner_client):
+        (full,) = make_posts(owner, 1, hashtags=" ".join(f"t{n}" for n in range(16)))
+        (roomy,) = make_posts(owner, 1)
+        response = post_json(
+            owner_client,
+            {"action": "add_hashtag", "post_ids": [full.pk, roomy.pk], "hashtag": "fox"},
+        )
+        assert response.status_code == 200
+        data = response.json()
+        assert (data["changed_ids"], data["full_ids"]) == ([roomy.pk], [full.pk])
+        assert data["message"] == (
+            "Added #fox to 1 post. 1 post has no room for another hashtag (at most 16 per "
+            "post), so #fox was not added to it."
+        )
+        assert "fox" not in hashtags(full)
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ({"action": "add_hashtag"}, 'add_hashtag needs a hashtag, such as "pixelart".'),
+            ({"action": "remove_hashtag"}, "remove_hashtag needs a hashtag"),
+            ({"action": "add_hashtag", "hashtag": ""}, 'Type a hashtag, such as "pixelart".'),
+            ({"action": "add_hashtag", "hashtag": "#"}, "Type a hashtag"),
+            ({"action": "add_hashtag", "hashtag": "pixel-art"}, "'-' is not one."),
+            ({"action": "add_hashtag", "hashtag": "two words"}, "' ' is not one."),
+            ({"action": "add_hashtag", "hashtag": "x" * 31}, "at most 30 characters"),
+            ({"action": "add_hashtag", "hashtag": None}, 'hashtag must be text, such as "pix'),
+            ({"action": "add_hashtag", "hashtag": 5}, 'hashtag must be text, such as "pix'),
+            ({"action": "add_hashtag", "hashtag": ["a"]}, "hashtag must be text"),
+            ({"action": "hide", "hashtag": "pixel"}, "leave it out for hide."),
+            ({"action": "delete", "hashtag": "pixel"}, "leave it out for delete."),
+            ({"action": "unhide", "hashtag": None}, "hashtag must be text"),
+        ],
+    )
+    def test_it_refuses_a_bad_missing_or_unwanted_hashtag_and_changes_nothing(
+        self, owner, owner_client, body, message
+    ):
+        posts = make_posts(owner, 2, hashtags="retro")
+        assert_refused(owner_client, {**body, "post_ids": [p.pk for p in posts]}, message)
+
+    @pytest.mark.parametrize("action", ["add_hashtag", "remove_hashtag"])
+    def test_it_refuses_ids_that_are_not_the_callers_live_artworks(
+        self, owner, other, owner_client, action
+    ):
+        live = make_posts(owner, 3, hashtags="pixel")
+        (theirs,) = make_posts(other, 1, hashtags="pixel")
+        (gone,) = make_posts(
+            owner, 1, hashtags="pixel", deleted_by_user=True, deleted_by_user_date=timezone.now()
+        )
+        (playlist,) = make_posts(owner, 1, hashtags="pixel", kind="playlist")
+        ids = [post.pk for post in live]
+        for bad, message in (
+            (theirs, f"Post {theirs.pk} is not one of your posts. Nothing was changed."),
+            (gone, f"Post {gone.pk} is deleted. Nothing was changed."),
+            (playlist, f"Post {playlist.pk} is a playlist"),
+        ):
+            assert_refused(
+                owner_client,
+                {"action": action, "post_ids": [*ids, bad.pk], "hashtag": "pixel"},
+                message,
+            )
+
+    def test_it_takes_128_posts_and_refuses_129(self, owner, owner_client):
+        ids = [post.pk for post in make_posts(owner, 129)]
+        assert_refused(
+            owner_client,
+            {"action": "add_hashtag", "post_ids": ids, "hashtag": "fox"},
+            "At most 128 posts per request; this one has 129.",
+        )
+        response = post_json(
+            owner_client, {"action": "add_hashtag", "post_ids": ids[:128], "hashtag": "fox"}
+        )
+        assert response.json()["affected_count"] == 128
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_128_post_add_costs_at_most_6_queries(
+        self, owner, owner_client, django_assert_max_num_queries
+    ):
+        ids = [post.pk for post in make_posts(owner, 128)]
+        with django_assert_max_num_queries(8) as captured:
+            response = post_json(
+                owner_client, {"action": "add_hashtag", "post_ids": ids, "hashtag": "fox"}
+            )
+        assert response.status_code == 200
+        statements = [query["sql"] for query in captured.captured_queries]
+        queries = [sql for sql in statements if not sql.startswith(("BEGIN", "COMMIT"))]
+        assert [sql.split()[0] for sql in queries] == [
+            "SELECT",  # session
+            "SELECT",  # user
+            "SELECT",  # the posts, locked and validated, with their hashtags
+            "UPDATE",  # one statement for all 128
+            "INSERT",  # the audit entry
+        ]
+        assert Post.objects.filter(hashtags="pixelart fox").count() == 128
+
+    def test_the_table_search_finds_the_hashtag_at_once(self, owner, owner_client):
+        tagged = make_posts(owner, 3, title="Lake")
+        make_posts(owner, 2, title="Lake")
+        post_json(
+            owner_client,
+            {"action": "add_hashtag", "post_ids": [p.pk for p in tagged], "hashtag": "Heron"},
+        )
+        body = owner_client.get(
+            f"/u/{user_sqid(owner.pk)}/posts", {"q": "#heron"}, headers={"HX-Request": "true"}
+        ).content.decode()
+        shown = {int(post_id) for post_id in re.findall(r'data-post-id="(\d+)"', body)}
+        assert shown == {post.pk for post in tagged}
+
+
+class TestUndo:
+    def test_it_undoes_an_action_by_its_activity_id(self, owner, owner_client):
+        posts = make_posts(owner, 2) + make_posts(owner, 1, hidden_by_user=True)
+        ids = [post.pk for post in posts]
+        hid = post_json(owner_client, {"action": "hide", "post_ids": ids}).json()
+        response = post_json(owner_client, {"activity_id": hid["activity_id"]}, url=UNDO_URL)
+        assert response.status_code == 200, response.content
+        data = response.json()
+        assert data == {
+            "success": True,
+            "action": "unhide",
+            "hashtag": None,
+            "affected_count": 2,
+            "requested_count": 2,
+            "changed_ids": ids[:2],
+            "full_ids": [],
+            "message": "Undid hiding 2 posts.",
+            "activity_id": data["activity_id"],
+            "undo_of": hid["activity_id"],
+        }
+        assert [flags(post)[0] for post in posts] == [False, False, True]
+        undo_entry = ActivityEntry.objects.get(pk=data["activity_id"])
+        assert (undo_entry.action, undo_entry.undo_of_id) == ("unhide", hid["activity_id"])
+
+    def test_undoing_a_delete_restores_and_a_hashtag_add_removes(self, owner, owner_client):
+        posts = make_posts(owner, 2, hashtags="retro")
+        ids = [post.pk for post in posts]
+        deleted = post_json(owner_client, {"action": "delete", "post_ids": ids}).json()
+        post_json(owner_client, {"activity_id": deleted["activity_id"]}, url=UNDO_URL)
+        assert [flags(post)[2:] for post in posts] == [(False, None), (False, None)]
+        added = post_json(
+            owner_client, {"action": "add_hashtag", "post_ids": ids, "hashtag": "fox"}
+        ).json()
+        undone = post_json(owner_client, {"activity_id": added["activity_id"]}, url=UNDO_URL)
+        assert undone.json()["message"] == "Undid adding #fox to 2 posts."
+        assert [hashtags(post) for post in posts] == ["retro", "retro"]
+
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            ({}, "activity_id: Input should be a valid integer."),
+            ({"activity_id": "5"}, "activity_id: Input should be a valid integer."),
+            ({"activity_id": 1.0}, "activity_id: Input should be a valid integer."),
+            ({"activity_id": True}, "activity_id: Input should be a valid integer."),
+            ({"activity_id": 0}, "activity_id: Input should be greater than or equal to 1."),
+            ({"activity_id": 2**63}, "activity_id: Input should be less than"),
+            ({"activity_id": 1, "post_ids": [1]}, "Unknown field 'post_ids'; leave it out."),
+        ],
+    )
+    def test_it_refuses_a_malformed_request(self, owner_client, body, message):
+        assert_refused(owner_client, body, message, url=UNDO_URL)
+
+    def test_it_answers_404_for_another_users_action(self, owner, owner_client, other_client):
+        (post,) = make_posts(owner, 1)
+        hid = post_json(owner_client, {"action": "hide", "post_ids": [post.pk]}).json()
+        for activity_id in (hid["activity_id"], hid["activity_id"] + 999):
+            assert_refused(
+                other_client,
+                {"activity_id": activity_id},
+                "You have no action with that activity_id to undo.",
+                status=404,
+                url=UNDO_URL,
+            )
+        assert flags(post)[0] is True
+
+    def test_it_refuses_a_second_undo(self, owner, owner_client):
+        (post,) = make_posts(owner, 1)
+        hid = post_json(owner_client, {"action": "hide", "post_ids": [post.pk]}).json()
+        body = {"activity_id": hid["activity_id"]}
+        assert post_json(owner_client, body, url=UNDO_URL).status_code == 200
+        assert_refused(owner_client, body, "That action has already been undone.", url=UNDO_URL)
+
+    def test_it_answers_anonymous_with_401(self, db, client):
+        assert_refused(
+            client, {"activity_id": 1}, "Log in to use the PMD API.", status=401, url=UNDO_URL
+        )

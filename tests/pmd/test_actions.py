@@ -12,45 +12,85 @@ from django.utils import timezone
 
 from pmd.actions import (
     ACTIONS,
+    UNDO_WINDOW,
     ActionRefused,
     post_action_run,
+    post_action_undo,
     recently_deleted_posts,
     restore_cutoff,
 )
+from pmd.activity import activity_recent
 from pmd.counts import cached_count
 from pmd.models import ActivityEntry
+from pmd.selectors import matching_posts
+from pmd.table_state import TableState
 from posts.models import Post
 from tests.factories import make_posts
-from tests.pmd.action_state import database_state, flags
+from tests.pmd.action_state import database_state, flags, hashtags
 from tests.services import require_redis
 
 
-def run(user, action, ids):
-    return post_action_run(user=user, action_name=action, post_ids=ids)
+def run(user, action, ids, hashtag=None):
+    return post_action_run(user=user, action_name=action, post_ids=ids, hashtag=hashtag)
 
 
-def refused(user, action, ids) -> str:
+def refused(user, action, ids, hashtag=None) -> str:
     before = database_state()
     with pytest.raises(ActionRefused) as caught:
-        run(user, action, ids)
+        run(user, action, ids, hashtag)
     assert database_state() == before, "a refused action changed the database"
     return caught.value.message
 
 
+def undo(user, activity_id):
+    return post_action_undo(user=user, activity_id=activity_id)
+
+
+def undo_refused(user, activity_id) -> ActionRefused:
+    before = database_state()
+    with pytest.raises(ActionRefused) as caught:
+        undo(user, activity_id)
+    assert database_state() == before, "a refused undo changed the database"
+    return caught.value
+
+
+def ids_of(posts) -> list[int]:
+    return [post.pk for post in posts]
+
+
+def searched(owner, words: str) -> set[int]:
+    state = TableState(search=words)
+    return set(matching_posts(owner=owner, state=state).values_list("id", flat=True))
+
+
 class TestRegistry:
-    def test_it_registers_the_four_actions_with_their_declarations(self):
-        assert list(ACTIONS) == ["hide", "unhide", "delete", "restore"]
+    def test_it_registers_the_six_actions_with_their_declarations(self):
+        assert list(ACTIONS) == [
+            "hide",
+            "unhide",
+            "delete",
+            "restore",
+            "add_hashtag",
+            "remove_hashtag",
+        ]
         for name, action in ACTIONS.items():
             assert action.name == name
             assert action.label and action.aria_label
+            # Each one's undo is its partner, and undoing that comes back.
+            assert ACTIONS[ACTIONS[action.inverse].inverse] is action
+        assert [name for name, action in ACTIONS.items() if action.takes_hashtag] == [
+            "add_hashtag",
+            "remove_hashtag",
+        ]
         assert ACTIONS["delete"].serious and ACTIONS["delete"].needs_confirmation
         assert not ACTIONS["hide"].needs_confirmation
         assert not ACTIONS["restore"].serious
 
     def test_it_refuses_an_unknown_or_missing_action(self, owner):
         (post,) = make_posts(owner, 1)
-        assert "Unknown action 'explode'; use one of hide, unhide, delete, restore" in refused(
-            owner, "explode", [post.pk]
+        assert (
+            "Unknown action 'explode'; use one of hide, unhide, delete, restore, add_hashtag, "
+            "remove_hashtag." in refused(owner, "explode", [post.pk])
         )
         assert "Say which action to run" in refused(owner, "", [post.pk])
         assert "Say which action to run" in refused(owner, None, [post.pk])
@@ -382,3 +422,343 @@ class TestConcurrency:
         post.refresh_from_db()
         assert (post.deleted_by_user, post.hidden_by_user) == (True, False)
         assert not ActivityEntry.objects.exists()
+
+
+class TestAddHashtag:
+    def test_it_adds_one_hashtag_in_lower_case_and_records_it(self, owner):
+        posts = make_posts(owner, 2, hashtags="retro") + make_posts(owner, 1, hashtags="")
+        result = run(owner, "add_hashtag", ids_of(posts), "#Pixel_2")
+        assert (result.hashtag, result.affected_count, result.requested_count) == ("pixel_2", 3, 3)
+        assert result.changed_ids == ids_of(posts)
+        assert result.message == "Added #pixel_2 to 3 posts."
+        assert [hashtags(post) for post in posts] == ["retro pixel_2", "retro pixel_2", "pixel_2"]
+        entry = ActivityEntry.objects.get()
+        assert (entry.action, entry.hashtag, entry.changed_ids, entry.count) == (
+            "add_hashtag",
+            "pixel_2",
+            ids_of(posts),
+            3,
+        )
+        assert result.activity_id == entry.pk
+
+    def test_it_matches_without_regard_to_case_and_is_idempotent(self, owner):
+        (has_it,) = make_posts(owner, 1, hashtags="Pixel retro")
+        (lacks_it,) = make_posts(owner, 1, hashtags="retro")
+        result = run(owner, "add_hashtag", [has_it.pk, lacks_it.pk], "PIXEL")
+        assert result.changed_ids == [lacks_it.pk]
+        assert result.message == "Added #pixel to 1 post (1 already had it)."
+        assert hashtags(has_it) == "Pixel retro"
+        again = run(owner, "add_hashtag", [has_it.pk, lacks_it.pk], "pixel")
+        assert again.affected_count == 0
+        assert again.message == "All 2 posts already have #pixel; nothing changed."
+        assert hashtags(lacks_it) == "retro pixel"
+        assert run(owner, "add_hashtag", [has_it.pk], "pixel").message == (
+            "The post already has #pixel; nothing changed."
+        )
+
+    def test_it_reports_posts_already_full_and_tags_the_others(self, owner):
+        sixteen = " ".join(f"t{n}" for n in range(16))
+        (full,) = make_posts(owner, 1, hashtags=sixteen)
+        (full_with_it,) = make_posts(owner, 1, hashtags=sixteen.replace("t0", "pixel"))
+        roomy = make_posts(owner, 2, hashtags="retro")
+        ids = [full.pk, full_with_it.pk] + ids_of(roomy)
+        result = run(owner, "add_hashtag", ids, "pixel")
+        assert result.changed_ids == ids_of(roomy)
+        assert result.full_ids == [full.pk]
+        assert result.message == (
+            "Added #pixel to 2 posts (1 already had it). 1 post has no room for another "
+            "hashtag (at most 16 per post), so #pixel was not added to it."
+        )
+        assert hashtags(full) == sixteen
+        assert ActivityEntry.objects.get().changed_ids == ids_of(roomy)
+        only_full = run(owner, "add_hashtag", [full.pk], "fox")
+        assert only_full.message == (
+            "Nothing changed. 1 post has no room for another hashtag (at most 16 per post), "
+            "so #fox was not added to it."
+        )
+        both = run(owner, "add_hashtag", [full.pk, full_with_it.pk], "pixel")
+        assert both.message == (
+            "1 post already has #pixel. 1 post has no room for another hashtag (at most 16 "
+            "per post), so #pixel was not added to it."
+        )
+
+    def test_it_follows_the_hashtag_limit_setting(self, owner, settings):
+        settings.PMD_HASHTAG_LIMIT = 2
+        (one,) = make_posts(owner, 1, hashtags="a")
+        (two,) = make_posts(owner, 1, hashtags="a b")
+        result = run(owner, "add_hashtag", [one.pk, two.pk], "c")
+        assert (result.changed_ids, result.full_ids) == ([one.pk], [two.pk])
+        assert "(at most 2 per post)" in result.message
+
+    def test_a_post_without_room_in_its_500_characters_counts_as_full(self, owner):
+        # Older posts may hold long hashtags: 3 of them can leave no room.
+        long_tags = " ".join(["x" * 165] * 3)
+        (post,) = make_posts(owner, 1, hashtags=long_tags)
+        assert run(owner, "add_hashtag", [post.pk], "pixel").full_ids == [post.pk]
+        assert hashtags(post) == long_tags
+        (fits,) = make_posts(owner, 1, hashtags="x" * 469)
+        assert run(owner, "add_hashtag", [fits.pk], "y" * 30).changed_ids == [fits.pk]
+        assert len(hashtags(fits)) == 500
+
+    def test_search_finds_the_posts_at_once(self, owner):
+        tagged = make_posts(owner, 3, hashtags="retro")
+        make_posts(owner, 4, hashtags="retro")
+        run(owner, "add_hashtag", ids_of(tagged), "Zebrafish")
+        assert searched(owner, "#zebrafish") == set(ids_of(tagged))
+        assert searched(owner, "#ZEBRAFISH") == set(ids_of(tagged))
+        run(owner, "remove_hashtag", ids_of(tagged)[:1], "zebrafish")
+        assert searched(owner, "#zebrafish") == set(ids_of(tagged)[1:])
+
+    @pytest.mark.parametrize(
+        ("action", "hashtag", "message"),
+        [
+            ("add_hashtag", None, 'add_hashtag needs a hashtag, such as "pixelart".'),
+            ("remove_hashtag", None, 'remove_hashtag needs a hashtag, such as "pixelart".'),
+            ("add_hashtag", "", 'Type a hashtag, such as "pixelart".'),
+            ("add_hashtag", "pixel art", "' ' is not one."),
+            ("add_hashtag", "x" * 31, "at most 30 characters; this one has 31."),
+            ("add_hashtag", ["pixel"], 'hashtag must be text, such as "pixelart".'),
+            (
+                "hide",
+                "pixel",
+                "Only add_hashtag and remove_hashtag take a hashtag; leave it out for hide.",
+            ),
+            ("restore", "", "leave it out for restore."),
+        ],
+    )
+    def test_it_refuses_a_missing_malformed_or_unwanted_hashtag(
+        self, owner, action, hashtag, message
+    ):
+        posts = make_posts(owner, 2, hashtags="retro")
+        assert message in refused(owner, action, ids_of(posts), hashtag)
+
+    @pytest.mark.parametrize("action", ["add_hashtag", "remove_hashtag"])
+    def test_it_refuses_others_posts_deleted_posts_and_playlists_as_a_whole(
+        self, owner, other, action
+    ):
+        live = make_posts(owner, 2, hashtags="pixel")
+        (gone,) = make_posts(owner, 1, deleted_by_user=True, deleted_by_user_date=timezone.now())
+        (playlist,) = make_posts(owner, 1, kind="playlist")
+        (theirs,) = make_posts(other, 1, hashtags="pixel")
+        ids = ids_of(live) + [gone.pk, playlist.pk, theirs.pk]
+        assert refused(owner, action, ids, "fox") == (
+            f"Post {gone.pk} is deleted. "
+            f"Post {playlist.pk} is a playlist; the dashboard manages artworks only. "
+            f"Post {theirs.pk} is not one of your posts. Nothing was changed."
+        )
+
+    def test_it_runs_three_statements_whatever_the_number_of_posts(self, owner):
+        for action, start in (("add_hashtag", "retro"), ("remove_hashtag", "retro pixel")):
+            posts = make_posts(owner, 128, hashtags=start)
+            counts = []
+            for ids in ([posts[0].pk], ids_of(posts)):
+                with CaptureQueriesContext(connection) as captured:
+                    result = run(owner, action, ids, "pixel")
+                statements = [
+                    query["sql"]
+                    for query in captured.captured_queries
+                    if "SAVEPOINT" not in query["sql"]
+                ]
+                counts.append(len(statements))
+                assert [sql.split()[0] for sql in statements] == ["SELECT", "UPDATE", "INSERT"]
+                # Undo both, so each pass changes every post it names.
+                undo(owner, result.activity_id)
+            assert counts == [3, 3]
+
+
+class TestRemoveHashtag:
+    def test_it_removes_any_spelling_and_keeps_the_other_hashtags(self, owner):
+        (a,) = make_posts(owner, 1, hashtags="retro PIXEL fox")
+        (b,) = make_posts(owner, 1, hashtags="pixel")
+        (c,) = make_posts(owner, 1, hashtags="retro")
+        result = run(owner, "remove_hashtag", [a.pk, b.pk, c.pk], "#Pixel")
+        assert result.changed_ids == [a.pk, b.pk]
+        assert result.message == "Removed #pixel from 2 posts (1 did not have it)."
+        assert [hashtags(a), hashtags(b), hashtags(c)] == ["retro fox", "", "retro"]
+        again = run(owner, "remove_hashtag", [a.pk, b.pk, c.pk], "pixel")
+        assert again.message == "None of the 3 posts have #pixel; nothing changed."
+        assert run(owner, "remove_hashtag", [a.pk], "pixel").message == (
+            "The post does not have #pixel; nothing changed."
+        )
+        texts = [run.text for run in activity_recent(user=owner)]
+        # One line: requests of one action and hashtag this close together are one run.
+        assert texts == ["Removed #pixel from 2 of 7 posts"]
+
+
+class TestUndo:
+    @pytest.mark.parametrize(
+        ("action", "start", "done", "text"),
+        [
+            ("hide", {}, {"hidden_by_user": True}, "Undid hiding 2 posts."),
+            (
+                "unhide",
+                {"hidden_by_user": True},
+                {"hidden_by_user": False},
+                "Undid unhiding 2 posts.",
+            ),
+            ("delete", {}, {"deleted_by_user": True}, "Undid deleting 2 posts."),
+            (
+                "restore",
+                {"deleted_by_user": True, "deleted_by_user_date": timezone.now()},
+                {"deleted_by_user": False},
+                "Undid restoring 2 posts.",
+            ),
+        ],
+    )
+    def test_it_runs_the_inverse_on_exactly_the_posts_that_changed(
+        self, owner, action, start, done, text
+    ):
+        changing = make_posts(owner, 2, **start)
+        # Already in the wanted state: the action leaves them, so must the undo.
+        already = make_posts(owner, 1, **{**start, "hidden_by_user": action == "hide"})
+        bystander = make_posts(owner, 1, **start)
+        requested = changing + (already if action in ("hide", "unhide") else [])
+        before = {post.pk: flags(post) for post in changing + already + bystander}
+        result = run(owner, action, ids_of(requested))
+        assert result.changed_ids == ids_of(changing)
+        assert all(Post.objects.filter(pk=post.pk, **done).exists() for post in changing), (
+            "the action did not act"
+        )
+        undone = undo(owner, result.activity_id)
+        assert undone.message == text
+        assert undone.undo_of == result.activity_id
+        assert undone.action == ACTIONS[action].inverse
+        assert undone.changed_ids == ids_of(changing)
+        for post in changing + already + bystander:
+            # Back as it was (a delete's date is cleared by the restore).
+            assert flags(post)[:3] == before[post.pk][:3], post.pk
+        entry = ActivityEntry.objects.get(pk=undone.activity_id)
+        assert (entry.undo_of_id, entry.post_ids, entry.count) == (
+            result.activity_id,
+            ids_of(changing),
+            2,
+        )
+        assert activity_recent(user=owner)[0].text == text.rstrip(".")
+
+    def test_undoing_a_delete_restores_and_a_restore_undone_deletes_again(self, owner):
+        posts = make_posts(owner, 3)
+        deleted = run(owner, "delete", ids_of(posts))
+        assert undo(owner, deleted.activity_id).affected_count == 3
+        assert not Post.objects.filter(deleted_by_user=True).exists()
+        assert set(recently_deleted_posts(owner=owner)) == set()
+
+    @pytest.mark.parametrize(
+        ("action", "start", "inverse_check"),
+        [
+            ("add_hashtag", "retro", lambda text: text == "retro"),
+            ("remove_hashtag", "retro pixel", lambda text: text == "retro pixel"),
+        ],
+    )
+    def test_it_undoes_hashtag_actions_on_the_posts_that_changed(
+        self, owner, action, start, inverse_check
+    ):
+        changing = make_posts(owner, 2, hashtags=start)
+        other_state = "retro pixel" if action == "add_hashtag" else "retro"
+        unchanged = make_posts(owner, 1, hashtags=other_state)
+        result = run(owner, action, ids_of(changing + unchanged), "Pixel")
+        assert result.changed_ids == ids_of(changing)
+        undone = undo(owner, result.activity_id)
+        assert all(inverse_check(hashtags(post)) for post in changing)
+        assert hashtags(unchanged[0]) == other_state
+        verb = "adding #pixel to" if action == "add_hashtag" else "removing #pixel from"
+        assert undone.message == f"Undid {verb} 2 posts."
+        assert undone.hashtag == "pixel"
+
+    def test_a_post_changed_again_since_is_left_as_it_is(self, owner):
+        kept, changed_again = make_posts(owner, 2)
+        hid = run(owner, "hide", [kept.pk, changed_again.pk])
+        # Meanwhile the owner unhid one and hid it again (its eye, twice).
+        run(owner, "unhide", [changed_again.pk])
+        run(owner, "hide", [changed_again.pk])
+        # A later change of another kind is no reason to leave a post.
+        run(owner, "add_hashtag", [kept.pk], "fox")
+        undone = undo(owner, hid.activity_id)
+        assert undone.changed_ids == [kept.pk]
+        assert undone.message == (
+            "Undid hiding 1 of 2 posts. 1 had changed since and was left as it is."
+        )
+        assert flags(kept)[0] is False
+        assert flags(changed_again)[0] is True
+
+    def test_a_post_that_cannot_take_the_inverse_any_more_is_left_too(self, owner):
+        posts = make_posts(owner, 2)
+        hid = run(owner, "hide", ids_of(posts))
+        # Deleted since, in a way the trail does not pair with hiding.
+        Post.objects.filter(pk=posts[1].pk).update(
+            deleted_by_user=True, deleted_by_user_date=timezone.now()
+        )
+        undone = undo(owner, hid.activity_id)
+        assert undone.changed_ids == [posts[0].pk]
+        assert flags(posts[1])[:3] == (True, False, True)
+        nothing = run(owner, "hide", [posts[0].pk])
+        run(owner, "unhide", [posts[0].pk])
+        assert undo(owner, nothing.activity_id).message == (
+            "Nothing was undone: the post had changed since."
+        )
+
+    def test_it_refuses_a_second_undo_an_undo_of_an_undo_and_what_changed_nothing(self, owner):
+        posts = make_posts(owner, 2)
+        hid = run(owner, "hide", ids_of(posts))
+        undone = undo(owner, hid.activity_id)
+        assert undo_refused(owner, hid.activity_id).message == (
+            "That action has already been undone."
+        )
+        assert undo_refused(owner, undone.activity_id).message == (
+            "An undo cannot be undone; run the action again instead."
+        )
+        run(owner, "hide", ids_of(posts))
+        nothing = run(owner, "hide", ids_of(posts))
+        assert undo_refused(owner, nothing.activity_id).message == (
+            "That action changed nothing, so there is nothing to undo."
+        )
+
+    def test_it_answers_404_for_another_users_or_an_unknown_action(self, owner, other):
+        (post,) = make_posts(owner, 1)
+        hid = run(owner, "hide", [post.pk])
+        for user, activity_id in ((other, hid.activity_id), (owner, hid.activity_id + 1000)):
+            refusal = undo_refused(user, activity_id)
+            assert refusal.status == 404
+            assert refusal.message == "You have no action with that activity_id to undo."
+        assert flags(post)[0] is True
+
+    def test_it_refuses_after_the_undo_window_and_entries_from_before_undo(self, owner):
+        (post,) = make_posts(owner, 1)
+        hid = run(owner, "hide", [post.pk])
+        ActivityEntry.objects.filter(pk=hid.activity_id).update(
+            created_at=timezone.now() - UNDO_WINDOW - timedelta(seconds=1)
+        )
+        assert undo_refused(owner, hid.activity_id).message == (
+            "That action is more than an hour old and can no longer be undone."
+        )
+        old = ActivityEntry.objects.create(user=owner, action="hide", post_ids=[post.pk], count=1)
+        assert undo_refused(owner, old.pk).message == (
+            "That action was recorded before undo existed and cannot be undone."
+        )
+
+
+class TestUndoConcurrency:
+    @pytest.mark.postgresql_only
+    @pytest.mark.django_db(transaction=True)
+    def test_two_undos_of_one_action_at_once_undo_it_once(self, owner):
+        posts = make_posts(owner, 3)
+        hid = run(owner, "hide", ids_of(posts))
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def undo_it() -> None:
+            try:
+                start.wait(5)
+                outcomes.append(undo(owner, hid.activity_id).message)
+            except ActionRefused as refusal:
+                outcomes.append(refusal.message)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=undo_it) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert sorted(outcomes) == ["That action has already been undone.", "Undid hiding 3 posts."]
+        assert ActivityEntry.objects.filter(undo_of=hid.activity_id).count() == 1
+        assert not Post.objects.filter(hidden_by_user=True).exists()

@@ -10,19 +10,21 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pmd import activity
-from pmd.actions import post_action_run
+from pmd.actions import ACTIONS, post_action_run
 from pmd.activity import activity_recent
 from pmd.models import ActivityEntry
 from tests.factories import make_posts
 
 
-def entry(user, action: str, count: int, requested: int, ago: timedelta) -> ActivityEntry:
+def entry(user, action: str, count: int, requested: int, ago: timedelta, **fields) -> ActivityEntry:
     return ActivityEntry.objects.create(
         user=user,
         action=action,
         post_ids=list(range(1, requested + 1)),
+        changed_ids=list(range(1, count + 1)),
         count=count,
         created_at=timezone.now() - ago,
+        **fields,
     )
 
 
@@ -65,6 +67,55 @@ class TestActivityRecent:
         assert len(captured.captured_queries) == 1
         # The hide run was cut after 2 of its entries: partial, so left out.
         assert [run.text for run in runs] == ["Unhid 1 post"]
+
+    def test_it_words_hashtag_runs_and_undos_and_keeps_them_apart(self, owner):
+        hid = entry(owner, "hide", 5, 5, timedelta(minutes=5))
+        entry(owner, "add_hashtag", 128, 128, timedelta(minutes=4, seconds=2), hashtag="pixel")
+        entry(owner, "add_hashtag", 2, 44, timedelta(minutes=4, seconds=1), hashtag="pixel")
+        # The same action with another hashtag is another run.
+        entry(owner, "add_hashtag", 3, 3, timedelta(minutes=4), hashtag="fox")
+        entry(owner, "remove_hashtag", 1, 1, timedelta(minutes=3), hashtag="fox")
+        # An undo is "unhide" in the trail, but not an unhide run of its own making.
+        entry(owner, "unhide", 1, 1, timedelta(minutes=2, seconds=1))
+        entry(owner, "unhide", 4, 5, timedelta(minutes=2), undo_of=hid)
+        entry(owner, "add_hashtag", 1, 1, timedelta(minutes=1), hashtag="fox")
+        entry(owner, "remove_hashtag", 1, 1, timedelta(seconds=1), hashtag="fox", undo_of=None)
+        texts = [run.text for run in activity_recent(user=owner)]
+        assert texts == [
+            "Removed #fox from 1 post",
+            "Added #fox to 1 post",
+            "Undid hiding 4 of 5 posts",
+            "Unhid 1 post",
+            "Removed #fox from 1 post",
+            "Added #fox to 3 posts",
+            "Added #pixel to 130 of 172 posts",
+            "Hid 5 posts",
+        ]
+
+    def test_it_words_the_undo_of_each_action(self, owner):
+        for action, hashtag in (
+            ("hide", ""),
+            ("unhide", ""),
+            ("delete", ""),
+            ("restore", ""),
+            ("add_hashtag", "pixel"),
+            ("remove_hashtag", "pixel"),
+        ):
+            original = entry(owner, action, 2, 2, timedelta(hours=1), hashtag=hashtag)
+            inverse = ACTIONS[action].inverse
+            entry(owner, inverse, 2, 2, timedelta(0), hashtag=hashtag, undo_of=original)
+            assert (
+                activity_recent(user=owner)[0].text
+                == {
+                    "hide": "Undid hiding 2 posts",
+                    "unhide": "Undid unhiding 2 posts",
+                    "delete": "Undid deleting 2 posts",
+                    "restore": "Undid restoring 2 posts",
+                    "add_hashtag": "Undid adding #pixel to 2 posts",
+                    "remove_hashtag": "Undid removing #pixel from 2 posts",
+                }[action]
+            )
+            ActivityEntry.objects.all().delete()
 
     def test_it_reads_the_entries_the_actions_write(self, owner):
         posts = make_posts(owner, 3)
