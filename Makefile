@@ -11,12 +11,21 @@ DEMO_PASSWORD ?= pixels-demo-2026
 DEMO_EMAIL ?= demo@example.com
 DEMO_POSTS ?= 600
 
-.PHONY: run test lint format bench chaos clean
+.PHONY: run test lint format bench chaos clean lock
 
+# requirements.txt is the lock of pyproject.toml (every group, exact versions,
+# hashes): a fresh clone installs exactly what was tested.
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	@touch $(STAMP)
+
+# After changing a pin in pyproject.toml: rewrite both locks (needs PyPI).
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal \
+	--python-version 3.11 --annotation-style line --custom-compile-command "make lock" --quiet
+lock: $(STAMP)
+	$(LOCK) --extra dev --extra test -o requirements.txt
+	$(LOCK) -o deploy/requirements.txt
 
 # Settings write nothing when imported (a read-only image must start), so the
 # folders of the default SQLite database and of STATIC_ROOT are made here. The
