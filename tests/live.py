@@ -89,8 +89,50 @@ def process_env(**extra: str) -> dict[str, str]:
     return env
 
 
-class AsgiServer:
+class ServerProcess:
+    """A server a test starts as a process of its own: `command()` run in
+    `cwd` with `env`, logging to `log_path`; started once `probe` answers."""
+
+    name = "server"
+    cwd: Path = ROOT
+    env: dict[str, str] | None = None
+    url: str
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start_process(self, *, probe: str):
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        self.process = subprocess.Popen(
+            self.command(), cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                httpx.get(f"{self.url}{probe}", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class AsgiServer(ServerProcess):
     """uvicorn serving the project, as `make run` does."""
+
+    name = "uvicorn"
 
     def __init__(self, *, cwd: Path | None = None, **env: str) -> None:
         # Another working directory plays another host: the code is found
@@ -109,7 +151,6 @@ class AsgiServer:
                 **env,
             }
         )
-        self.process: subprocess.Popen | None = None
         self.log_path = Path(settings.PMD_VAULT_ROOT).parent / f"uvicorn-{self.port}.log"
 
     def command(self) -> list[str]:
@@ -128,33 +169,7 @@ class AsgiServer:
         ]
 
     def start(self) -> AsgiServer:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=self.cwd,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                httpx.get(f"{self.url}/accounts/login/", timeout=1)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("uvicorn did not answer within 30 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        return self.start_process(probe="/accounts/login/")
 
     def restart(self) -> None:
         self.stop()

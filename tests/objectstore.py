@@ -12,60 +12,36 @@ Under CI=true a missing moto fails (tests/services.py).
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
-import httpx
 import pytest
 
-from tests.live import ROOT, free_port
+from tests.live import ServerProcess, free_port
 from tests.services import missing
 
 ACCESS_KEY, SECRET_KEY, REGION = "pmd-test-key", "pmd-test-secret", "us-east-1"
 
 
-class MotoServer:
+class MotoServer(ServerProcess):
     """`python -m moto.server` on 127.0.0.1:`port`; stop() and start() again
     to play a store that is down (moto keeps its data only while it runs)."""
+
+    name = "moto"
 
     def __init__(self, log_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"moto-{self.port}.log"
-        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
 
     def start(self) -> MotoServer:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"moto exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                httpx.get(f"{self.url}/moto-api/", timeout=1)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("moto did not answer within 30 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        return self.start_process(probe="/moto-api/")
 
 
 @dataclass
