@@ -16,7 +16,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from pmd.errors import Invalid
-from pmd.models import BatchDownloadRequest
+from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
 from pmd.selectors import _ordering as table_ordering
 from pmd.selectors import live_artworks
 from pmd.table_state import TableState
@@ -65,7 +65,8 @@ def download_request_of(user: AbstractBaseUser, pk: Any) -> BatchDownloadRequest
 
 
 def download_panel_context(user: AbstractBaseUser, *, highlight: str | None = None) -> dict:
-    """What templates/pmd/_download_requests.html needs.
+    """What templates/pmd/_download_requests.html needs (and the page's
+    download dialog: max_parts).
 
     `highlight` is the `?bdr=` of the page (the email links there); that
     request is shown even when it is older than the 20 newest.
@@ -78,6 +79,8 @@ def download_panel_context(user: AbstractBaseUser, *, highlight: str | None = No
         "download_requests": requests,
         "requests_left": requests_left_today(user),
         "daily_limit": settings.PMD_BDR_DAILY_LIMIT,
+        # The most downloads one split may make (the page's download dialog).
+        "max_parts": MAX_DOWNLOAD_PARTS,
         "ttl_days": settings.PMD_BDR_TTL_DAYS,
         "highlight_id": str(highlighted.pk) if highlighted else "",
     }
