@@ -12,13 +12,14 @@ import re
 from datetime import UTC, timedelta
 
 import pytest
+from django.core import mail
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from pmd import downloads
-from pmd.downloads import build
+from pmd.downloads import build, emails
 from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
 from posts.models import Post
 from tests.factories import make_post, make_posts
@@ -180,6 +181,26 @@ class TestAPartsZip:
         metadata = read_json(open_zip(bdr), "metadata.json")
         assert (metadata["part"], metadata["parts"]) == (3, 3)
         assert metadata["artwork_count"] == 2
+
+
+class TestAPartsEmails:
+    """Five parts, five emails: each subject says which part it is about."""
+
+    def test_the_ready_email_names_the_part(self, owner):
+        bdr = make_bdr(owner, [make_post(owner)], part_number=2, part_count=5, send_email=True)
+        build.download_request_build(bdr.pk)
+        assert emails.send_download_email(bdr.pk, "ready") == emails.SENT
+        assert mail.outbox[-1].subject == "Your download of 1 artwork (part 2 of 5) is ready"
+
+    def test_the_failed_email_names_the_part(self, owner):
+        bdr = make_bdr(
+            owner, [make_post(owner, write_file=False)], status=Status.FAILED, part_number=5,
+            part_count=5, send_email=True,
+        )  # fmt: skip
+        assert emails.send_download_email(bdr.pk, "failed") == emails.SENT
+        assert mail.outbox[-1].subject == (
+            "Your download of 1 artwork (part 5 of 5) could not be built"
+        )
 
 
 class TestRetryOfAPart:
