@@ -129,6 +129,6 @@ def table_positions(
             "ORDER BY position",
             [*params, *post_ids],
         )
-        found = [(post_id, position) for post_id, position in cursor.fetchall()]
+        found: list[tuple[int, int]] = cursor.fetchall()
     check_downloadable(post_ids, {post_id for post_id, _ in found})
     return found
