@@ -123,7 +123,7 @@ def run() -> str:
 def _explain(owner, table_state, table_page, slowest, total) -> str:
     from django.db import connection
 
-    from pmd.selectors import _ordering, matching_posts
+    from pmd.selectors import matching_posts, table_ordering
     from posts.models import Post
 
     sort, size, _ = slowest
@@ -134,7 +134,7 @@ def _explain(owner, table_state, table_page, slowest, total) -> str:
         page = table_page(owner=owner, state=state)
         offset = (page.number - 1) * size
         reverse = offset > total // 2
-        order = _ordering(sort, "asc" if reverse else "desc")
+        order = table_ordering(sort, "asc" if reverse else "desc")
         start = total - offset - size if reverse else offset
         ids = (
             matching_posts(owner=owner, state=state)

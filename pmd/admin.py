@@ -41,6 +41,7 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
         "user",
         "status",
         "artwork_count",
+        "part",
         "size",
         "created",
         "expires",
@@ -60,6 +61,8 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
         "include_comments",
         "include_reactions",
         "send_email",
+        "part_number",
+        "part_count",
         "status",
         "error_message",
         "file_path",
@@ -82,6 +85,7 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
                     "user_dashboard",
                     "post_ids",
                     ("include_comments", "include_reactions", "send_email"),
+                    ("part_number", "part_count"),
                     "retry_of",
                     "created_at",
                 ]
@@ -111,6 +115,11 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
     @admin.display(description="size", ordering="file_size_bytes")
     def size(self, bdr: BatchDownloadRequest) -> str:
         return filesizeformat(bdr.file_size_bytes) if bdr.file_size_bytes is not None else "—"
+
+    @admin.display(description="part", ordering="part_number")
+    def part(self, bdr: BatchDownloadRequest) -> str:
+        """Which part of a split download ("2 of 5"); "—" for one on its own."""
+        return f"{bdr.part_number} of {bdr.part_count}" if bdr.part_number else "—"
 
     @admin.display(description="user's PMD")
     def user_dashboard(self, bdr: BatchDownloadRequest) -> str:

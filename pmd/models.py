@@ -11,6 +11,11 @@ class InvalidTransition(Exception):
     """A status change the state machine of SPEC §3 does not allow."""
 
 
+# The most parts one split of a download may have (issue 13): more than any
+# day's allowance, and a bound on what a client can claim.
+MAX_DOWNLOAD_PARTS = 100
+
+
 class BatchDownloadRequest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -42,6 +47,12 @@ class BatchDownloadRequest(models.Model):
     file_size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     artwork_count = models.PositiveIntegerField()
     progress = models.PositiveIntegerField(default=0, help_text="Artworks done.")
+    # Part `part_number` of `part_count` when the page split a selection of
+    # more than PMD_BDR_LIMIT posts into several requests (issue 13); both
+    # null for a request on its own. Only a label: each part is a normal
+    # request under the same limits.
+    part_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    part_count = models.PositiveSmallIntegerField(null=True, blank=True)
     # A retry of a failed request is a new request that does not use up
     # another of the day's requests.
     retry_of = models.OneToOneField(
@@ -72,9 +83,28 @@ class BatchDownloadRequest(models.Model):
                 condition=models.Q(status__in=["pending", "processing"]),
             ),
         ]
+        constraints = [
+            models.CheckConstraint(
+                # IS NOT NULL spelled out: a CHECK that comes out NULL passes.
+                condition=models.Q(part_number__isnull=True, part_count__isnull=True)
+                | models.Q(
+                    part_number__isnull=False,
+                    part_count__isnull=False,
+                    part_number__gte=1,
+                    part_number__lte=models.F("part_count"),
+                    part_count__lte=MAX_DOWNLOAD_PARTS,
+                ),
+                name="bdr_part_within_count",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.artwork_count} artworks for {self.user} ({self.status})"
+
+    @property
+    def part_label(self) -> str:
+        """The part of a split ("Part 2 of 5"), or "" for a request on its own."""
+        return f"Part {self.part_number} of {self.part_count}" if self.part_number else ""
 
     def transition(self, to: str, **fields) -> None:
         """Move to status `to`, saving `fields` with it, or raise InvalidTransition.

@@ -86,7 +86,7 @@ def matching_count(*, owner: AbstractBaseUser, state: TableState) -> int:
     return matching_counts(owner=owner, states=[state])[0]
 
 
-def _ordering(sort: str, direction: str) -> list[str]:
+def table_ordering(sort: str, direction: str) -> list[str]:
     field = SORT_FIELDS[sort]
     prefix = "-" if direction == "desc" else ""
     # id breaks ties, so every post has one place and pages never overlap.
@@ -142,11 +142,11 @@ def table_page(
     if not limit:
         return TablePage([], total, number, num_pages, state.size, clamped_from)
 
-    ordering = _ordering(state.sort, state.direction)
+    ordering = table_ordering(state.sort, state.direction)
     reverse = offset > total // 2
     if reverse:
         opposite = "desc" if state.direction == "asc" else "asc"
-        scan_order = _ordering(state.sort, opposite)
+        scan_order = table_ordering(state.sort, opposite)
         start = total - offset - limit
     else:
         scan_order = ordering

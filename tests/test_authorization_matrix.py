@@ -124,6 +124,13 @@ ROWS = [
         {"post_ids": ["{visible_id}"]},
     ),
     Row(
+        "pmd:api-bdr-table-order",
+        "POST",
+        "/api/pmd/bdr/table-order",
+        matrix(API_401, REFUSED, OK, REFUSED),
+        {"post_ids": ["{visible_id}"], "sort": "title"},
+    ),
+    Row(
         "pmd:api-bdr-detail",
         "GET",
         "/api/pmd/bdr/{ready_bdr}",

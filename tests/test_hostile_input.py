@@ -50,7 +50,7 @@ BAD_IDS = [
 ]
 
 
-@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr"])
+@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr", "/api/pmd/bdr/table-order"])
 @pytest.mark.parametrize("post_ids", BAD_IDS, ids=repr)
 def test_ids_that_are_not_post_ids_are_refused_and_change_nothing(
     owner, owner_client, path, post_ids
@@ -63,7 +63,7 @@ def test_ids_that_are_not_post_ids_are_refused_and_change_nothing(
     assert _state() == before
 
 
-@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr"])
+@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr", "/api/pmd/bdr/table-order"])
 def test_ten_thousand_ids_are_refused(owner, owner_client, path):
     ids = [post.pk for post in make_posts(owner, 200)] + list(range(10**9, 10**9 + 9800))
     before = _state()
@@ -73,7 +73,7 @@ def test_ten_thousand_ids_are_refused(owner, owner_client, path):
     assert _state() == before
 
 
-@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr"])
+@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr", "/api/pmd/bdr/table-order"])
 def test_a_one_megabyte_body_is_refused(owner_client, owner, path):
     make_posts(owner, 2)
     before = _state()
@@ -86,7 +86,7 @@ def test_a_one_megabyte_body_is_refused(owner_client, owner, path):
 
 
 @pytest.mark.parametrize("body", ["", "not json", "[]", '"hide"', "{", b"\xff\xfe"])
-@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr"])
+@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr", "/api/pmd/bdr/table-order"])
 def test_a_body_that_is_not_a_json_object_is_refused(owner_client, path, body):
     response = _post(owner_client, path, body)
     assert response.status_code == 400
@@ -117,7 +117,7 @@ def test_tampered_sqids_are_404(client, owner_client, owner, sqid):
     assert owner_client.get(f"/u/{sqid or 'x'}/posts").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr"])
+@pytest.mark.parametrize("path", ["/api/pmd/action", "/api/pmd/bdr", "/api/pmd/bdr/table-order"])
 def test_a_missing_csrf_token_is_403_and_changes_nothing(owner, path):
     post = make_post(owner, write_file=False)
     client = Client(enforce_csrf_checks=True)

@@ -1,7 +1,8 @@
 """Everything about batch download requests (SPEC §3, §6, §7, §8), in one place.
 
     service.py    ask for one (daily limit), retry a failed one, expire one
-    selectors.py  the day's allowance, the newest requests, one by id
+    selectors.py  the day's allowance, the newest requests, one by id, the
+                  table order a split download follows
     serialize.py  the BDR item of the JSON API, the status shown, the file name
     build.py      a worker's run: claim with a lease, build, publish or fail
     zipbuild.py   writing the ZIP itself (layout, JSON, ZIP64, flat memory)
@@ -23,6 +24,7 @@ from pmd.downloads.selectors import (
     download_request_of,
     download_requests_recent,
     requests_left_today,
+    table_positions,
 )
 from pmd.downloads.serialize import attachment_name, bdr_item, display_status, iso
 from pmd.downloads.service import (
@@ -47,4 +49,5 @@ __all__ = [
     "download_requests_recent",
     "iso",
     "requests_left_today",
+    "table_positions",
 ]

@@ -1,16 +1,24 @@
-"""Reads about download requests: the day's allowance, the newest, one by id."""
+"""Reads about download requests: the day's allowance, the newest, one by
+id, and the table order a split download follows."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.db.models import Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from pmd.models import BatchDownloadRequest
+from pmd.errors import Invalid
+from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
+from pmd.selectors import live_artworks, table_ordering
+from pmd.table_state import TableState
 
 RECENT_COUNT = 20
 
@@ -56,7 +64,8 @@ def download_request_of(user: AbstractBaseUser, pk: Any) -> BatchDownloadRequest
 
 
 def download_panel_context(user: AbstractBaseUser, *, highlight: str | None = None) -> dict:
-    """What templates/pmd/_download_requests.html needs.
+    """What templates/pmd/_download_requests.html needs (and the page's
+    download dialog: max_parts).
 
     `highlight` is the `?bdr=` of the page (the email links there); that
     request is shown even when it is older than the 20 newest.
@@ -69,6 +78,56 @@ def download_panel_context(user: AbstractBaseUser, *, highlight: str | None = No
         "download_requests": requests,
         "requests_left": requests_left_today(user),
         "daily_limit": settings.PMD_BDR_DAILY_LIMIT,
+        # The most downloads one split may make (the page's download dialog).
+        "max_parts": MAX_DOWNLOAD_PARTS,
         "ttl_days": settings.PMD_BDR_TTL_DAYS,
         "highlight_id": str(highlighted.pk) if highlighted else "",
     }
+
+
+def check_downloadable(post_ids: list[int], found: Collection[int]) -> None:
+    """Invalid unless each of `post_ids` is in `found`, the user's live
+    artworks among them."""
+    unknown = [post_id for post_id in post_ids if post_id not in found]
+    if unknown:
+        shown = ", ".join(str(post_id) for post_id in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise Invalid(
+            f"{len(unknown)} of the selected posts cannot be downloaded: they are not your "
+            f"artwork posts, or were deleted (ids {shown}{more}). Nothing was requested."
+        )
+
+
+def table_positions(
+    *, user: AbstractBaseUser, post_ids: list[int], state: TableState
+) -> list[tuple[int, int]]:
+    """(post id, position) of each of `post_ids`, in the order the table
+    shows them under `state`'s sort; position 1 is the first row of the
+    user's unfiltered "Posts". Invalid if one is not a live artwork of theirs.
+
+    A split download sends its parts in this order (issue 13). Positions
+    count every live artwork, so those of two calls compare: the page asks
+    for a large selection a slice at a time and merges the answers. A
+    filter only leaves rows out, so the order holds under any filter too.
+    """
+    ranked = (
+        live_artworks(owner=user)
+        .annotate(
+            position=Window(RowNumber(), order_by=table_ordering(state.sort, state.direction))
+        )
+        .values_list("id", "position")
+    )
+    # Numbered first, picked after, in SQL of its own: the ORM would put
+    # `id IN (...)` beside the numbering, and SQL filters before it numbers
+    # (positions 1..n among the picked posts only).
+    numbered, params = ranked.query.sql_with_params()
+    marks = ", ".join(["%s"] * len(post_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, position FROM ({numbered}) numbered WHERE id IN ({marks}) "
+            "ORDER BY position",
+            [*params, *post_ids],
+        )
+        found: list[tuple[int, int]] = cursor.fetchall()
+    check_downloadable(post_ids, {post_id for post_id, _ in found})
+    return found

@@ -40,6 +40,9 @@ def bdr_item(bdr: BatchDownloadRequest) -> dict[str, Any]:
         "id": str(bdr.pk),
         "status": status,
         "artwork_count": bdr.artwork_count,
+        # Part `part` of `parts` of a split download, both None otherwise.
+        "part": bdr.part_number,
+        "parts": bdr.part_count,
         "progress": bdr.progress,
         "created_at": iso(bdr.created_at),
         "started_at": iso(bdr.started_at),
@@ -53,7 +56,9 @@ def bdr_item(bdr: BatchDownloadRequest) -> dict[str, Any]:
 
 
 def attachment_name(bdr: BatchDownloadRequest) -> str:
-    """A friendly file name for the browser, without any user text."""
+    """A friendly file name for the browser, without any user text:
+    pixelposts-2026-12-01-128-artworks-part-2-of-5.zip for a part of a split."""
     day = (bdr.completed_at or bdr.created_at).astimezone(UTC).date().isoformat()
     count = bdr.artwork_count
-    return f"pixelposts-{day}-{count}-artwork{'' if count == 1 else 's'}.zip"
+    part = f"-part-{bdr.part_number}-of-{bdr.part_count}" if bdr.part_number else ""
+    return f"pixelposts-{day}-{count}-artwork{'' if count == 1 else 's'}{part}.zip"

@@ -17,24 +17,24 @@ from django.utils import timezone
 from pmd.downloads import storage
 from pmd.downloads.events import announce_after_commit
 from pmd.downloads.queue import enqueue_build_after_commit
-from pmd.downloads.selectors import day_window, requests_used_today
+from pmd.downloads.selectors import check_downloadable, day_window, requests_used_today
 from pmd.errors import Conflict, DailyLimitReached, Invalid
-from pmd.models import BatchDownloadRequest
+from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
 from pmd.selectors import live_artworks
 
 Status = BatchDownloadRequest.Status
 
 
 def _check_live_artworks(user: AbstractBaseUser, post_ids: list[int]) -> None:
-    found = set(live_artworks(owner=user).filter(pk__in=post_ids).values_list("pk", flat=True))
-    unknown = [post_id for post_id in post_ids if post_id not in found]
-    if unknown:
-        shown = ", ".join(str(post_id) for post_id in unknown[:5])
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise Invalid(
-            f"{len(unknown)} of the selected posts cannot be downloaded: they are not your "
-            f"artwork posts, or were deleted (ids {shown}{more}). Nothing was requested."
-        )
+    found = live_artworks(owner=user).filter(pk__in=post_ids).values_list("pk", flat=True)
+    check_downloadable(post_ids, set(found))
+
+
+def _check_part(part_number: int | None, part_count: int | None) -> None:
+    if (part_number is None) != (part_count is None):
+        raise Invalid("Send part and parts together (part 2 of 5 parts), or neither.")
+    if part_count is not None and not 1 <= part_number <= part_count <= MAX_DOWNLOAD_PARTS:
+        raise Invalid(f"part must be from 1 to parts, and parts from 1 to {MAX_DOWNLOAD_PARTS}.")
 
 
 def download_request_create(
@@ -44,12 +44,17 @@ def download_request_create(
     include_comments: bool,
     include_reactions: bool,
     send_email: bool,
+    part_number: int | None = None,
+    part_count: int | None = None,
 ) -> BatchDownloadRequest:
     """A new pending request; Invalid for posts that are not the user's live
     artworks, DailyLimitReached over the daily limit.
 
     `post_ids` is already parsed (distinct, order kept, at most PMD_BDR_LIMIT).
+    A part of a split (issue 13) says which (`part_number` of `part_count`);
+    it is a normal request in every other way, under the same limits.
     """
+    _check_part(part_number, part_count)
     _check_live_artworks(user, post_ids)
     limit = settings.PMD_BDR_DAILY_LIMIT
     with transaction.atomic():
@@ -69,6 +74,8 @@ def download_request_create(
             include_reactions=include_reactions,
             send_email=send_email,
             artwork_count=len(post_ids),
+            part_number=part_number,
+            part_count=part_count,
             created_at=now,
         )
         # Announced before the build is enqueued, so the page hears "pending"
@@ -79,7 +86,8 @@ def download_request_create(
 
 
 def download_request_retry(*, bdr: BatchDownloadRequest) -> BatchDownloadRequest:
-    """A new pending request for the same posts as the failed `bdr`.
+    """A new pending request for the same posts as the failed `bdr`, the same
+    part of the same split if it was one.
 
     It does not use up another of the day's requests. Posts deleted since are
     left out; Conflict if `bdr` has not failed, was retried already, or none
@@ -106,6 +114,8 @@ def download_request_retry(*, bdr: BatchDownloadRequest) -> BatchDownloadRequest
             include_reactions=failed.include_reactions,
             send_email=failed.send_email,
             artwork_count=len(post_ids),
+            part_number=failed.part_number,
+            part_count=failed.part_count,
             retry_of=failed,
         )
         announce_after_commit(retry)
@@ -115,8 +125,9 @@ def download_request_retry(*, bdr: BatchDownloadRequest) -> BatchDownloadRequest
 
 def download_request_created_message(bdr: BatchDownloadRequest, *, requests_left: int) -> str:
     count = bdr.artwork_count
+    part = f" ({bdr.part_label.lower()})" if bdr.part_number else ""
     parts = [
-        f"Download of {count} artwork{'' if count == 1 else 's'} requested. "
+        f"Download of {count} artwork{'' if count == 1 else 's'} requested{part}. "
         "It is queued and will be built in the background."
     ]
     if bdr.send_email:

@@ -173,7 +173,9 @@ def _write(
             raise NothingToBuild(missing)
         generated_at = iso(timezone.now())
         _add_json(
-            archive, "metadata.json", _metadata(generated_at, handle, shipped, sqids, missing)
+            archive,
+            "metadata.json",
+            _metadata(bdr, generated_at, handle, shipped, sqids, missing),
         )
         if bdr.include_comments:
             _add_comments(archive, generated_at, shipped, sqids, reporter)
@@ -252,6 +254,7 @@ def _text(raw: IO[bytes]) -> io.TextIOWrapper:
 
 
 def _metadata(
+    bdr: BatchDownloadRequest,
     generated_at: str | None,
     handle: str,
     shipped: list[Post],
@@ -262,6 +265,9 @@ def _metadata(
         "generated_at": generated_at,
         "user_handle": handle,
         "artwork_count": len(shipped),
+        # Which part of a split download this ZIP is (issue 13); null for one on its own.
+        "part": bdr.part_number,
+        "parts": bdr.part_count,
         "artworks": [
             {
                 "sqid": sqids[post.pk],

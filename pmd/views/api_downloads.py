@@ -1,4 +1,5 @@
-"""Download requests in the JSON API (SPEC §6): request, list, read, download, retry.
+"""Download requests in the JSON API (SPEC §6): request, list, read, download,
+retry, and the table order a split download follows (issue 13).
 
 The list, one request and a retry answer an HTMX request with the panel's
 HTML (templates/pmd/_download_requests.html) instead of JSON, so the page can
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 from ninja.decorators import decorate_view
 from ninja.responses import Status
-from pydantic import WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema
 
 from pmd import downloads
 from pmd.access import get_owned_download_request
@@ -32,19 +33,25 @@ from pmd.api import (
     post_id_list,
     status_for,
 )
-from pmd.models import BatchDownloadRequest
+from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
+from pmd.table_state import TableState
 from posts.files import storage_file_response
+from posts.models import SORT_FIELDS
 
 BdrStatus = BatchDownloadRequest.Status
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Uuid = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+# A whole number, never "2", 2.0 or true.
+PartNumber = Annotated[int, Field(strict=True, ge=1, le=MAX_DOWNLOAD_PARTS)]
 
 
 class BdrItem(Strict):
     id: Uuid
     status: Literal["pending", "processing", "ready", "failed", "expired"]
     artwork_count: Count
+    part: PartNumber | None
+    parts: PartNumber | None
     progress: Count
     created_at: Time
     started_at: Time | None
@@ -59,16 +66,25 @@ class BdrList(Strict):
 
 
 class BdrRequest(Request):
+    # Part `part` of `parts` of a split download: both or neither.
+    model_config = ConfigDict(
+        json_schema_extra={"dependentRequired": {"part": ["parts"], "parts": ["part"]}}
+    )
+
     post_ids: post_id_list("PMD_BDR_LIMIT")  # type: ignore[valid-type]
     include_comments: Flag = False
     include_reactions: Flag = False
     send_email: Flag = False
+    part: PartNumber | None = None
+    parts: PartNumber | None = None
 
 
 class BdrCreated(Strict):
     id: Uuid
     status: Literal["pending"]
     artwork_count: Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1})]
+    part: PartNumber | None
+    parts: PartNumber | None
     created_at: Time
     message: str
     requests_left: Count
@@ -76,6 +92,23 @@ class BdrCreated(Strict):
 
 class BdrRetried(BdrItem):
     message: str
+
+
+class TableOrderRequest(Request):
+    post_ids: post_id_list("PMD_LIST_LIMIT")  # type: ignore[valid-type]
+    sort: Literal[tuple(SORT_FIELDS)] = "uploaded"  # type: ignore[valid-type]
+    direction: Literal["asc", "desc"] | None = Field(
+        None, description="as the table's `dir`; by default as the table sorts that column"
+    )
+
+
+class TablePosition(Strict):
+    id: int
+    position: Annotated[int, Field(ge=1)]
+
+
+class TableOrder(Strict):
+    items: list[TablePosition]
 
 
 @api.get("/bdr", response={200: BdrList, **errors(401)}, url_name="api-bdr-list")
@@ -103,6 +136,8 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | 
             include_comments=body.include_comments,
             include_reactions=body.include_reactions,
             send_email=body.send_email,
+            part_number=body.part,
+            part_count=body.parts,
         )
     except downloads.DailyLimitReached as refused:
         response = json_error(refused.message, status_for(refused))
@@ -113,11 +148,33 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | 
     return Status(
         201,
         BdrCreated(
-            **{name: item[name] for name in ("id", "status", "artwork_count", "created_at")},
+            **{
+                name: item[name]
+                for name in ("id", "status", "artwork_count", "part", "parts", "created_at")
+            },
             message=downloads.download_request_created_message(bdr, requests_left=left),
             requests_left=left,
         ),
     )
+
+
+# Before /bdr/{pk}, whose route would take "table-order" for an id.
+@api.post(
+    "/bdr/table-order",
+    response={200: TableOrder, **errors(400, 401, 403, 413)},
+    url_name="api-bdr-table-order",
+)
+def download_table_order(request: HttpRequest, body: TableOrderRequest) -> TableOrder:
+    """The posts in the order the table shows them under `sort`, each with its
+    position (1 = the first row of the caller's posts, unfiltered), so a
+    selection of more than PMD_BDR_LIMIT posts is split into downloads in
+    table order; positions from two calls compare. 400 if any post is not the
+    caller's live artwork. Changes nothing (a POST for the length of the list)."""
+    query = {"sort": body.sort} | ({"dir": body.direction} if body.direction else {})
+    positions = downloads.table_positions(
+        user=request.user, post_ids=body.post_ids, state=TableState.from_query(query)
+    )
+    return TableOrder(items=[TablePosition(id=pk, position=at) for pk, at in positions])
 
 
 @api.get("/bdr/{pk}", response={200: BdrItem, **errors(401, 404)}, url_name="api-bdr-detail")

@@ -1,6 +1,15 @@
 // Download requests on the dashboard (SPEC §5, §9): the "Request download"
 // dialog, live status over SSE (the panel re-renders on each bdr_update), a
 // toast when a request becomes ready or fails, and the connection indicator.
+//
+// Over 128 selected posts the button offers a split (issue 13): "Split into 5
+// downloads (uses 5 of today's 8)". The page asks the server where each
+// selected post stands in the table's current sort (POST bdr/table-order, 512
+// ids a call; the positions of two calls compare), cuts the selection in that
+// order into parts of at most 128 and sends each as a normal download request
+// ("part 2 of 5"), one after another. The server's limits are unchanged: when
+// today's allowance is short the dialog offers the posts that fit, and a part
+// refused midway stops the run. Posts of each part sent leave the selection.
 (() => {
   "use strict";
   const root = document.querySelector("[data-pmd]");
@@ -10,10 +19,19 @@
   if (!root || !live || !dialog || !button) return;
 
   const limit = Number(dialog.dataset.downloadLimit) || 128;
+  const maxParts = Number(dialog.dataset.maxParts) || 100;
+  const orderBatch = Number(root.dataset.pageLimit) || 512;
   const reason = document.querySelector("[data-download-reason]");
+  const label = button.querySelector("[data-download-label]");
+  const form = dialog.querySelector("form");
+  const offer = dialog.querySelector("[data-split-offer]");
+  const status = dialog.querySelector("[data-download-status]");
+  const submit = dialog.querySelector("[data-download-submit]");
   const indicator = live.querySelector("[data-live-indicator]");
-  const plural = (count, word) => `${count.toLocaleString("en")} ${word}${count === 1 ? "" : "s"}`;
+  const number = (count) => count.toLocaleString("en");
+  const plural = (count, word) => `${number(count)} ${word}${count === 1 ? "" : "s"}`;
   let sending = false;
+  let offered = null; // the plan the open dialog offers
 
   // Toasts already shown ("<id>:<status>"), so a replayed event never repeats
   // one. What the page showed when it loaded counts as announced.
@@ -26,6 +44,11 @@
     return panel ? Number(panel.dataset.requestsLeft) : 0;
   }
 
+  function dailyLimit() {
+    const panel = document.querySelector("[data-bdr-panel]");
+    return panel ? Number(panel.dataset.dailyLimit) : 0;
+  }
+
   function csrfToken() {
     try {
       return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
@@ -34,17 +57,70 @@
     }
   }
 
-  function update() {
+  // As the server words it (pmd.errors.DailyLimitReached): "5 h 12 min".
+  function untilReset() {
+    const now = new Date();
+    const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+    const minutes = Math.max(Math.floor((midnight - now.getTime()) / 60000), 1);
+    const hours = Math.floor(minutes / 60);
+    return hours ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
+  }
+
+  // What the selection can be sent as today: `needed` requests for all of it,
+  // `parts` of them today (the allowance, and at most maxParts), `fits` posts.
+  function plan() {
     const count = window.PMD.selection.ids().length;
+    const left = requestsLeft();
+    const needed = Math.ceil(count / limit);
+    const parts = Math.min(needed, left, maxParts);
+    return { count, left, needed, parts, fits: Math.min(count, parts * limit), split: needed > 1 };
+  }
+
+  // Why fewer posts than selected are offered, or "".
+  function shortfall(p) {
+    if (!p.split || p.parts === p.needed || !p.parts) return "";
+    if (p.parts < p.left) {
+      return `A split makes at most ${plural(maxParts, "download")}: the first ${number(p.fits)} of ${number(p.count)} posts fit.`;
+    }
+    const are = p.left === 1 ? "is" : "are";
+    return `Only ${plural(p.left, "download")} ${are} left today: the first ${number(p.fits)} of ${number(p.count)} posts fit.`;
+  }
+
+  function buttonLabel(p) {
+    if (!p.split || !p.parts) return "Request download";
+    if (p.parts === 1) return `Request the first ${number(p.fits)} (today's last download)`;
+    return `Split into ${p.parts} downloads (uses ${p.parts} of today's ${p.left})`;
+  }
+
+  function update() {
+    const p = plan();
     const view = document.getElementById("post-table")?.dataset.view || "live";
     let why = "";
     if (sending) why = "Requesting…";
-    else if (!count) why = "";
-    else if (count > limit) why = `A download takes at most ${limit} posts; ${count.toLocaleString("en")} are selected.`;
-    else if (requestsLeft() <= 0) why = "No download requests left today; they reset at midnight UTC.";
+    else if (!p.count) why = "";
+    else if (p.left <= 0) why = `No download requests left today; they reset at midnight UTC, in ${untilReset()}.`;
+    else why = shortfall(p);
     button.hidden = view !== "live";
-    button.disabled = sending || !count || count > limit || requestsLeft() <= 0;
+    button.disabled = sending || !p.count || p.left <= 0;
+    if (!sending) label.textContent = buttonLabel(p);
     reason.textContent = why;
+  }
+
+  async function postJson(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const fallback = response.status === 403
+        ? "Your session has expired. Reload the page and log in again."
+        : `The server answered ${response.status}.`;
+      throw new Error(data.error || fallback);
+    }
+    return data;
   }
 
   async function requestDownload(options) {
@@ -52,14 +128,7 @@
     sending = true;
     update();
     try {
-      const response = await fetch(dialog.dataset.downloadUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ post_ids: ids, ...options }),
-      });
-      const data = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
+      const data = await postJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options });
       window.PMD.toast(data.message, "success");
       document.body.dispatchEvent(new CustomEvent("pmd:bdr-changed"));
     } catch (error) {
@@ -71,20 +140,127 @@
     }
   }
 
+  // The selected posts in the order the table shows them under its current
+  // sort, across pages. The page knows only the rows it shows, so the server
+  // gives each post's position in the table; asked 512 at a time, the
+  // answers are merged by position.
+  async function inTableOrder(ids) {
+    const state = new URLSearchParams(document.getElementById("post-table")?.dataset.state || "");
+    const sorting = {};
+    if (state.get("sort")) sorting.sort = state.get("sort");
+    if (state.get("dir")) sorting.direction = state.get("dir");
+    const placed = [];
+    for (let start = 0; start < ids.length; start += orderBatch) {
+      const data = await postJson(dialog.dataset.orderUrl, { post_ids: ids.slice(start, start + orderBatch), ...sorting });
+      placed.push(...data.items);
+    }
+    return placed.sort((a, b) => a.position - b.position).map((item) => item.id);
+  }
+
+  function setBusy(busy) {
+    for (const control of form.querySelectorAll("button, input")) control.disabled = busy;
+  }
+
+  async function requestSplit(p, options) {
+    sending = true;
+    update();
+    setBusy(true);
+    let ordered;
+    let requested = 0;
+    let artworks = 0;
+    let failure = null;
+    let last = null;
+    const parts = [];
+    try {
+      status.textContent = `Putting ${plural(p.count, "post")} in table order…`;
+      ordered = await inTableOrder(window.PMD.selection.ids());
+      for (let start = 0; start < Math.min(ordered.length, p.fits); start += limit) {
+        parts.push(ordered.slice(start, start + limit));
+      }
+      for (const [index, ids] of parts.entries()) {
+        status.textContent = `Requesting download ${index + 1} of ${parts.length}…`;
+        const which = parts.length > 1 ? { part: index + 1, parts: parts.length } : {};
+        last = await postJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options, ...which });
+        requested += 1;
+        artworks += ids.length;
+        window.PMD.selection.remove(ids);
+        // The panel shows each part as it is requested (and live from then on).
+        document.body.dispatchEvent(new CustomEvent("pmd:bdr-changed"));
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      sending = false;
+      setBusy(false);
+      status.textContent = "";
+      dialog.close("sent");
+      update();
+    }
+    const still = window.PMD.selection.ids().length;
+    const stillSelected = still ? ` The other ${plural(still, "post")} ${still === 1 ? "is" : "are"} still selected.` : "";
+    if (failure && !requested) {
+      window.PMD.toast(`No download was requested: ${failure.message}${stillSelected}`, "error", 12000);
+    } else if (failure) {
+      window.PMD.toast(
+        `Requested ${requested} of ${parts.length} downloads (${plural(artworks, "artwork")}). ` +
+          `Download ${requested + 1} was refused: ${failure.message}${stillSelected}`,
+        "error",
+        12000,
+      );
+    } else {
+      const email = options.send_email ? " We will email you as each is ready." : "";
+      const left = last ? ` ${last.requests_left} of ${dailyLimit()} requests left today.` : "";
+      window.PMD.toast(
+        `Requested ${plural(requested, "download")} of ${plural(artworks, "artwork")}. ` +
+          `They are built in the background.${email}${left}${stillSelected}`,
+        "success",
+        10000,
+      );
+    }
+  }
+
   button.addEventListener("click", () => {
-    const count = window.PMD.selection.ids().length;
-    dialog.querySelector("[data-download-title]").textContent = `Download ${plural(count, "artwork")}`;
+    const p = plan();
+    offered = p.split ? p : null;
+    const title = dialog.querySelector("[data-download-title]");
+    if (!p.split) {
+      title.textContent = `Download ${plural(p.count, "artwork")}`;
+      offer.textContent = "";
+      submit.textContent = "Request download";
+    } else if (p.fits === p.count) {
+      title.textContent = `Download ${plural(p.count, "artwork")} in ${p.parts} parts`;
+      offer.textContent = `A download takes at most ${limit} posts, so these go as ${p.parts} downloads, ` +
+        `in the table's order: ${p.parts} of today's ${p.left} requests.`;
+      submit.textContent = `Request ${p.parts} downloads`;
+    } else {
+      title.textContent = `Download the first ${number(p.fits)} of ${plural(p.count, "artwork")}`;
+      offer.textContent = `${shortfall(p)} Request ${p.parts === 1 ? "it" : "those"}?`;
+      submit.textContent = p.parts === 1 ? "Request 1 download" : `Request ${p.parts} downloads`;
+    }
+    status.textContent = "";
     dialog.returnValue = "";
     window.PMD.openDialog(dialog, button);
   });
-  dialog.addEventListener("close", () => {
-    if (dialog.returnValue !== "request") return;
-    const form = dialog.querySelector("form");
-    requestDownload({
+  form.addEventListener("submit", (event) => {
+    if (!offered || event.submitter?.value !== "request") return;
+    // The dialog stays open, its status line saying which part is on its way.
+    event.preventDefault();
+    requestSplit(offered, options());
+  });
+  // Escape would close the dialog while parts are on their way.
+  dialog.addEventListener("cancel", (event) => {
+    if (sending) event.preventDefault();
+  });
+  function options() {
+    return {
       include_comments: form.elements.include_comments.checked,
       include_reactions: form.elements.include_reactions.checked,
       send_email: form.elements.send_email.checked,
-    });
+    };
+  }
+  dialog.addEventListener("close", () => {
+    if (dialog.returnValue !== "request" || offered) return;
+    requestDownload(options());
   });
 
   function setIndicator(state, text) {
@@ -114,10 +290,11 @@
     const key = `${item.id}:${item.status}`;
     if (announced.has(key)) return;
     announced.add(key);
+    const part = item.part ? ` (part ${item.part} of ${item.parts})` : "";
     if (item.status === "ready") {
-      window.PMD.toast(`Your download of ${plural(item.artwork_count, "artwork")} is ready.`, "success", 10000);
+      window.PMD.toast(`Your download of ${plural(item.artwork_count, "artwork")}${part} is ready.`, "success", 10000);
     } else if (item.status === "failed") {
-      window.PMD.toast(`A download request failed: ${item.error_message || "it could not be built."}`, "error", 12000);
+      window.PMD.toast(`A download request${part} failed: ${item.error_message || "it could not be built."}`, "error", 12000);
     }
   });
 

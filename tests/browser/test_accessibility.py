@@ -133,6 +133,27 @@ def test_dashboard_with_an_undo_toast(dashboard, owner):
     assert_accessible(page)
 
 
+def test_dashboard_with_a_split_download_offered(dashboard, owner):
+    posts = make_posts(owner, 300)
+    for _ in range(6):
+        BatchDownloadRequest.objects.create(user=owner, post_ids=[posts[0].pk], artwork_count=1)
+    page = dashboard("?size=512")
+    page.get_by_role("button", name="Select page", exact=True).click()
+    # The button's name says what it does; the reason it describes it with says what fits.
+    split = page.get_by_role("button", name="Split into 2 downloads (uses 2 of today's 2)")
+    expect(split).to_have_accessible_description(
+        "Only 2 downloads are left today: the first 256 of 300 posts fit."
+    )
+    split.click()
+    dialog = page.get_by_role("dialog", name="Download the first 256 of 300 artworks")
+    expect(dialog).to_have_accessible_description(
+        "Only 2 downloads are left today: the first 256 of 300 posts fit. Request those?"
+    )
+    # The status line that says "Requesting download 2 of 5…" is a live region already.
+    expect(dialog.get_by_role("status")).to_have_count(1)
+    assert_accessible(page)
+
+
 def test_dashboard_recently_deleted(dashboard, owner):
     make_posts(owner, 4, deleted_by_user=True, deleted_by_user_date=timezone.now())
     page = dashboard("?view=deleted")

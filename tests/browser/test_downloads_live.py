@@ -87,15 +87,16 @@ def test_a_burst_of_updates_ends_on_the_last_state_with_its_toast(page, owner, l
     assert [event["progress"] for event in page.evaluate("window.__events")][-1] == 8
 
 
-def test_more_than_128_selected_blocks_the_download_and_says_why(page, owner, log_in):
+def test_more_than_128_selected_offers_a_split_instead_of_refusing(page, owner, log_in):
     make_posts(owner, 130)
     log_in(page, owner)
     page.goto(f"/u/{user_sqid(owner.pk)}/posts?size=256")
     page.get_by_role("button", name="Select page", exact=True).click()
-    expect(page.get_by_role("button", name="Request download", exact=True)).to_be_disabled()
-    expect(page.locator("[data-download-reason]")).to_have_text(
-        "A download takes at most 128 posts; 130 are selected."
-    )
+    expect(page.get_by_role("button", name="Request download", exact=True)).to_have_count(0)
+    split = page.get_by_role("button", name="Split into 2 downloads (uses 2 of today's 8)")
+    expect(split).to_be_enabled()
+    expect(page.locator("[data-download-reason]")).to_have_text("")
+    # (tests/browser/test_downloads_split.py sends splits.)
 
 
 def test_the_email_link_highlights_its_request(page, owner, log_in):

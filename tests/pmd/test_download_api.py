@@ -32,6 +32,8 @@ ITEM_FIELDS = {
     "id",
     "status",
     "artwork_count",
+    "part",
+    "parts",
     "progress",
     "created_at",
     "started_at",
@@ -109,6 +111,8 @@ class TestCreate:
             "id": str(bdr.pk),
             "status": "pending",
             "artwork_count": 3,
+            "part": None,
+            "parts": None,
             "created_at": bdr.created_at.isoformat(),
             "message": (
                 "Download of 3 artworks requested. It is queued and will be built in the "
@@ -293,6 +297,8 @@ class TestDetail:
             "id": str(bdr.pk),
             "status": "ready",
             "artwork_count": 1,
+            "part": None,
+            "parts": None,
             "progress": 1,
             "created_at": bdr.created_at.isoformat(),
             "started_at": bdr.started_at.isoformat(),

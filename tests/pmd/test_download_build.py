@@ -111,10 +111,13 @@ class TestBuild:
             "generated_at",
             "user_handle",
             "artwork_count",
+            "part",
+            "parts",
             "artworks",
             "missing",
         }
         assert metadata["user_handle"] == "alice"
+        assert (metadata["part"], metadata["parts"]) == (None, None)
         assert metadata["artwork_count"] == 3
         assert metadata["missing"] == []
         assert metadata["generated_at"].endswith("+00:00")
