@@ -108,7 +108,12 @@ def _idle_streams() -> list[str]:
 
     user, _ = get_user_model().objects.get_or_create(username="bench_sse")
     cookie = "; ".join(f"{k}={v}" for k, v in session_cookies(user).items())
-    server = AsgiServer(PMD_EVENT_CHANNEL_PREFIX=settings.PMD_EVENT_CHANNEL_PREFIX).start()
+    # The streams are one user's: the per-user cap (a policy, 10 by default)
+    # is lifted so that this measures what one web process holds.
+    server = AsgiServer(
+        PMD_EVENT_CHANNEL_PREFIX=settings.PMD_EVENT_CHANNEL_PREFIX,
+        PMD_SSE_MAX_STREAMS_PER_USER=str(CONNECTIONS),
+    ).start()
     try:
         baseline = _rss_mb(server.process.pid)
         rss_holder = {}

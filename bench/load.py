@@ -77,7 +77,12 @@ def run() -> str:
     from tests.live import AsgiServer, session_cookies
 
     work = Path(tempfile.mkdtemp(prefix="pmd-bench-load-", dir="/tmp"))
-    server = AsgiServer(PMD_EVENT_CHANNEL_PREFIX=settings.PMD_EVENT_CHANNEL_PREFIX).start()
+    # The listeners are one artist's tabs: the per-user stream cap (10 by
+    # default) is lifted so that they load the process, as many users' would.
+    server = AsgiServer(
+        PMD_EVENT_CHANNEL_PREFIX=settings.PMD_EVENT_CHANNEL_PREFIX,
+        PMD_SSE_MAX_STREAMS_PER_USER=str(LISTENERS),
+    ).start()
     try:
         print(f"  load: preparing {USERS} users with {POSTS_PER_USER} posts each", flush=True)
         users, owners = _prepare_users(server)
