@@ -33,14 +33,6 @@
   // "Hiding 300 posts", "Adding #pixel to 300 posts".
   const phrase = (verb, word, tag, count) => `${word}${tag ? ` #${tag} ${verb.to}` : ""} ${plural(count)}`;
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
-    } catch (_) {
-      return "";
-    }
-  }
-
   function showProgress(label, done, total) {
     progress.hidden = false;
     const meter = progress.querySelector("[role=progressbar]");
@@ -48,23 +40,6 @@
     meter.setAttribute("aria-valuenow", String(done));
     meter.querySelector("span").style.width = `${total ? (100 * done) / total : 0}%`;
     progress.querySelector("[data-progress-text]").textContent = `${label}… ${number(done)}/${number(total)}`;
-  }
-
-  async function send(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const fallback = response.status === 403
-        ? "Your session has expired. Reload the page and log in again."
-        : `The server answered ${response.status}.`;
-      throw new Error(data.error || fallback);
-    }
-    return data;
   }
 
   function refreshTable() {
@@ -86,7 +61,7 @@
       for (const [index, request] of requests.entries()) {
         let result;
         try {
-          result = await send(url, request.body);
+          result = await window.PMD.requestJson(url, request.body);
         } catch (error) {
           if (index === 0 && firstRefused) {
             outcome.refusedFirst = true;

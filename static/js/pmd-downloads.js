@@ -49,14 +49,6 @@
     return panel ? Number(panel.dataset.dailyLimit) : 0;
   }
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
-    } catch (_) {
-      return "";
-    }
-  }
-
   // As the server words it (pmd.errors.DailyLimitReached): "5 h 12 min".
   function untilReset() {
     const now = new Date();
@@ -106,29 +98,12 @@
     reason.textContent = why;
   }
 
-  async function postJson(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const fallback = response.status === 403
-        ? "Your session has expired. Reload the page and log in again."
-        : `The server answered ${response.status}.`;
-      throw new Error(data.error || fallback);
-    }
-    return data;
-  }
-
   async function requestDownload(options) {
     const ids = window.PMD.selection.ids();
     sending = true;
     update();
     try {
-      const data = await postJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options });
+      const data = await window.PMD.requestJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options });
       window.PMD.toast(data.message, "success");
       document.body.dispatchEvent(new CustomEvent("pmd:bdr-changed"));
     } catch (error) {
@@ -151,7 +126,7 @@
     if (state.get("dir")) sorting.direction = state.get("dir");
     const placed = [];
     for (let start = 0; start < ids.length; start += orderBatch) {
-      const data = await postJson(dialog.dataset.orderUrl, { post_ids: ids.slice(start, start + orderBatch), ...sorting });
+      const data = await window.PMD.requestJson(dialog.dataset.orderUrl, { post_ids: ids.slice(start, start + orderBatch), ...sorting });
       placed.push(...data.items);
     }
     return placed.sort((a, b) => a.position - b.position).map((item) => item.id);
@@ -180,7 +155,7 @@
       for (const [index, ids] of parts.entries()) {
         status.textContent = `Requesting download ${index + 1} of ${parts.length}…`;
         const which = parts.length > 1 ? { part: index + 1, parts: parts.length } : {};
-        last = await postJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options, ...which });
+        last = await window.PMD.requestJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options, ...which });
         requested += 1;
         artworks += ids.length;
         window.PMD.selection.remove(ids);

@@ -113,12 +113,7 @@
         const params = new URLSearchParams(table.dataset.state);
         params.set("limit", String(limit));
         if (cursor) params.set("cursor", cursor);
-        const response = await fetch(`${root.dataset.idsUrl}?${params}`, {
-          headers: { Accept: "application/json" },
-          credentials: "same-origin",
-        });
-        const data = await response.json().catch(() => ({}));
-        if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
+        const data = await window.PMD.requestJson(`${root.dataset.idsUrl}?${params}`);
         for (const id of data.ids) selection.add(id);
         fetched += data.ids.length;
         cursor = data.next_cursor;

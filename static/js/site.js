@@ -77,19 +77,56 @@
     return { element: item, dismiss, withdraw };
   }
 
-  // The server's own message, whether it answered JSON {"error": ...} or text.
+  const UNREACHABLE = "The server could not be reached. Check your connection and try again.";
+
+  // The server's own message ({"error": ...}), else one that says what to do.
+  function failureMessage(status, data) {
+    if (data && data.error) return data.error;
+    if (status === 0) return UNREACHABLE;
+    if (status === 403) return "Your session has expired. Reload the page and log in again.";
+    return `The server answered ${status}. Please try again.`;
+  }
+
   function serverMessage(xhr) {
+    let data = null;
     try {
-      const data = JSON.parse(xhr.responseText);
-      if (data && data.error) return data.error;
+      data = JSON.parse(xhr.responseText);
     } catch (_) { /* not JSON */ }
-    if (xhr.status === 0) return "The server could not be reached. Check your connection and try again.";
-    if (xhr.status === 403) return "Your session has expired. Reload the page and log in again.";
-    return `The server answered ${xhr.status}. Please try again.`;
+    return failureMessage(xhr.status, data);
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch (_) {
+      return "";
+    }
+  }
+
+  // The one way the page's scripts call the JSON API: a GET, or a POST of
+  // `body` with the CSRF token. Resolves to the answer's JSON; rejects with an
+  // Error whose message can be shown as it is.
+  async function requestJson(url, body = undefined) {
+    const options = { credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.method = "POST";
+      options.headers["Content-Type"] = "application/json";
+      options.headers["X-CSRFToken"] = csrfToken();
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(url, options);
+    } catch (_) {
+      throw new Error(UNREACHABLE);
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new Error(failureMessage(response.status, data));
+    return data || {};
   }
 
   document.addEventListener("htmx:responseError", (event) => toast(serverMessage(event.detail.xhr), "error"));
-  document.addEventListener("htmx:sendError", () => toast("The server could not be reached. Check your connection and try again.", "error"));
+  document.addEventListener("htmx:sendError", () => toast(UNREACHABLE, "error"));
 
-  window.PMD = Object.assign(window.PMD || {}, { toast });
+  window.PMD = Object.assign(window.PMD || {}, { toast, requestJson });
 })();
