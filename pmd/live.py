@@ -46,7 +46,7 @@ from django.http import HttpRequest, QueryDict, StreamingHttpResponse
 from django_eventstream.channelmanager import ChannelManagerBase
 from django_eventstream.storage import DjangoModelStorage
 
-from pmd.api import ApiError
+from pmd_project.inputs import BadInput
 
 logger = logging.getLogger(__name__)
 
@@ -227,30 +227,30 @@ def parse_last_event_id(raw: str, channel: str) -> int | None:
     """The event id of `channel` to resume after, from a `Last-Event-ID` header
     or `lastEventId` parameter as django-eventstream writes them
     ("<percent-encoded channel>:<number>", comma-separated): None to start from
-    now (empty, or naming only other channels), ApiError 400 when malformed."""
+    now (empty, or naming only other channels), BadInput (a 400) when malformed."""
     if raw == "":
         return None
     parts = raw.split(",")
     if len(parts) > MAX_EVENT_ID_PARTS:
-        raise ApiError("lastEventId names too many channels.")
+        raise BadInput("lastEventId names too many channels.")
     found = None
     for part in parts:
         name, colon, number = part.rpartition(":")
         if not colon or not name or not EVENT_NUMBER.fullmatch(number):
-            raise ApiError("lastEventId must be an event id this stream sent.")
+            raise BadInput("lastEventId must be an event id this stream sent.")
         if unquote(name) == channel:
             found = int(number)
     return found
 
 
 def parse_stream_query(query: QueryDict, header: str | None, channel: str) -> int | None:
-    """The id to resume after, or ApiError 400 for any parameter but
+    """The id to resume after, or BadInput (a 400) for any parameter but
     `lastEventId` and for a malformed id. Every id sent is checked; the header
     wins over the parameter (a browser reconnecting sends the header with the
     page's URL), as in django-eventstream."""
     unknown = sorted(set(query) - STREAM_PARAMETERS)
     if unknown:
-        raise ApiError(
+        raise BadInput(
             f"Unknown parameter {unknown[0][:40]!r}: this stream takes only lastEventId."
         )
     sent = [raw for raw in query.getlist("lastEventId") if raw]
