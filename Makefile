@@ -20,6 +20,15 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	@touch $(STAMP)
 
+# The application alone, as a server installs it (README, "Deploying"):
+# bench.objectstore runs its worker from here.
+DEPLOY_VENV := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
+$(DEPLOY_STAMP): deploy/requirements.txt
+	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r deploy/requirements.txt
+	@touch $(DEPLOY_STAMP)
+
 # After changing a pin in pyproject.toml: rewrite both locks (needs PyPI).
 LOCK := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal \
 	--python-version 3.11 --annotation-style line --custom-compile-command "make lock" --quiet
@@ -55,7 +64,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP)
+bench: $(STAMP) $(DEPLOY_STAMP)
 	$(PY) -m bench
 
 clean:

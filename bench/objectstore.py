@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.downloads import PNG_SIGNATURE, _forget_queue, _peak_rss_mb, _sync, _timed
 from bench.harness import mark
-from tests.live import AsgiServer
+from tests.live import ROOT, AsgiServer
 from tests.objectstore import (
     ACCESS_KEY,
     REGION,
@@ -44,6 +44,12 @@ RUNS = 3
 DOWNLOADS = 10
 TARGET_RATIO = 1.2
 TARGET_RSS_MB = 150
+# The worker that builds runs as a server installs it (README, "Deploying"):
+# from deploy/requirements.txt, which `make bench` installs here. The
+# development environment also holds the test tools, and libraries import
+# what they find there (PyJWT loads cryptography, which moto brings; pubcontrol
+# pyzmq; urllib3 brotli): one more build measures that worker too.
+DEPLOYED_PYTHON = ROOT / ".venv-deploy" / "bin" / "python"
 # "Unchanged": the web process's peak grows by less than this while the downloads run.
 TARGET_WEB_GROWTH_MB = 5
 
@@ -196,6 +202,11 @@ def run() -> str:
 
     if not shutil.which("zip"):
         raise SystemExit("bench.objectstore needs Info-ZIP's zip (apt-get install zip)")
+    if not DEPLOYED_PYTHON.exists():
+        raise SystemExit(
+            "bench.objectstore runs its worker from the deployment's environment: "
+            "`make .venv-deploy/.installed` makes it (`make bench` does)"
+        )
     owner, _ = get_user_model().objects.get_or_create(
         username=USERNAME, defaults={"email": "bench-objectstore@example.com"}
     )
@@ -230,7 +241,14 @@ def run() -> str:
         source = work / "art"
         print(f"  objectstore: {ARTWORKS} x {SIZE_MIB} MiB into the bucket", flush=True)
         posts = _make_artworks(owner, source, endpoint, prefix)
-        worker = CeleryWorker(queue=queue, log_dir=work, pool="solo", LOG_LEVEL="WARNING", **env)
+        worker = CeleryWorker(
+            queue=queue,
+            log_dir=work,
+            pool="solo",
+            python=str(DEPLOYED_PYTHON),
+            LOG_LEVEL="WARNING",
+            **env,
+        )
         worker.start()
         kept = None
         try:
@@ -261,6 +279,18 @@ def run() -> str:
             left_in_scratch = sorted(p.name for p in scratch.iterdir()) if scratch.exists() else []
         finally:
             worker.stop()
+        print("  objectstore: one more build in the development environment", flush=True)
+        worker = CeleryWorker(queue=queue, log_dir=work, pool="solo", LOG_LEVEL="WARNING", **env)
+        worker.start()
+        try:
+            development_idle = _peak_rss_mb(worker.pid)
+            bdr, _ = _request_and_wait(owner, posts)
+            development_peak = _peak_rss_mb(worker.pid)
+        finally:
+            worker.stop()
+        from pmd.downloads.storage import delete_download
+
+        delete_download(bdr.file_path)
         print(f"  objectstore: {DOWNLOADS} downloads of {kept.file_size_bytes / 1e9:.2f} GB")
         web = _downloads(owner, kept, env, queue)
     finally:
@@ -292,7 +322,8 @@ def run() -> str:
             "bytes.",
             "",
             f"**Build + publish** {ARTWORKS} × {SIZE_MIB} MiB in a real Celery worker (solo "
-            "pool): artworks streamed from the bucket, the ZIP written to the worker's scratch "
+            "pool, installed from `deploy/requirements.txt` as a server installs it): "
+            "artworks streamed from the bucket, the ZIP written to the worker's scratch "
             "folder and uploaded (multipart, "
             f"{UPLOAD_DESCRIPTION}), claim → ready; beside Info-ZIP `zip -0` of the same files "
             "on disk plus a boto3 upload of that ZIP to the same bucket with the same transfer "
@@ -309,6 +340,10 @@ def run() -> str:
             f"{len(left_in_scratch)} files {mark(not left_in_scratch)} |",
             "",
             f"Every run, in seconds: {runs}.",
+            "",
+            "The same build in a worker of the development environment, whose test tools "
+            "libraries import when they find them (PyJWT loads cryptography, pubcontrol pyzmq): "
+            f"worker peak RSS {development_peak:.0f} MB (idle {development_idle:.0f}).",
             "",
             f"**{DOWNLOADS} downloads at once** of that ZIP through uvicorn "
             "(`GET /api/pmd/bdr/<id>/download`, each answered with a presigned 302 and fetched "

@@ -104,6 +104,9 @@ class ServerProcess:
         raise NotImplementedError
 
     def start_process(self, *, probe: str):
+        # Settings make no folders (a read-only image must start), and a fresh
+        # clone has no var/ until `make run`: `make bench` alone starts servers too.
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
             self.command(), cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT

@@ -46,6 +46,7 @@ class CeleryWorker:
         log_dir: Path,
         pool: str = "solo",
         cwd: Path | None = None,
+        python: str = sys.executable,
         **env: str,
     ) -> None:
         # Another working directory plays another host (tests/live.AsgiServer).
@@ -55,6 +56,9 @@ class CeleryWorker:
         self.queue = queue
         self.node = f"{queue}-{uuid.uuid4().hex[:6]}@localhost"
         self.pool = pool
+        # Another interpreter runs the worker from another environment
+        # (bench.objectstore: the deployment's, from deploy/requirements.txt).
+        self.python = python
         self.env = process_env(CELERY_TASK_DEFAULT_QUEUE=queue, **env)
         self.log_path = log_dir / f"celery-{self.node.split('@')[0]}.log"
         self.process: subprocess.Popen | None = None
@@ -68,7 +72,7 @@ class CeleryWorker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                self.python,
                 "-m",
                 "celery",
                 "-A",
