@@ -3,12 +3,13 @@ links, pager links. Shared by the full page and its HTMX partial."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.template.defaultfilters import filesizeformat
 
-from posts.models import Post
+from posts.models import Post, art_urls
 
 from .selectors import TablePage, matching_counts, table_page
 from .table_state import COLUMNS, FORMATS, PAGE_SIZES, TableState
@@ -27,12 +28,12 @@ class TableRow:
         "hidden", "hidden_by_user", "hidden_by_mod", "deleted",
     )  # fmt: skip
 
-    def __init__(self, post: Post) -> None:
+    def __init__(self, post: Post, art_url: Callable[[str], str]) -> None:
         # Strings, not ints: the template engine localizes every number it prints.
         self.id = str(post.pk)
         self.title = post.title
         self.description = post.description
-        self.art_url = post.art_url
+        self.art_url = art_url(post.public_sqid)
         self.created = time_tag(post.created_at)
         self.frames = str(post.frame_count)
         self.file_format = post.file_format.upper()
@@ -89,6 +90,7 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
     # Both counts at once: they share one read of the owner's posts version.
     total, live_total = matching_counts(owner=owner, states=[state, TableState()])
     page = table_page(owner=owner, state=state, total=total)
+    art_url = art_urls()
     notes = list(state.notes)
     if page.clamped_from is not None:
         notes.append(
@@ -97,7 +99,7 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
     return {
         "state": state,
         "page": page,
-        "rows": [TableRow(post) for post in page.rows],
+        "rows": [TableRow(post, art_url) for post in page.rows],
         "headers": _headers(state),
         "pager": _pager(state, page),
         "notes": notes,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
@@ -238,3 +240,14 @@ class OwnerPostsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"posts of user {self.owner_id}: version {self.version}"
+
+
+_SQID_SLOT = "__sqid__"
+
+
+def art_urls() -> Callable[[str], str]:
+    """Post.art_url by public sqid, for a page of posts at the cost of one
+    reverse(): per post, reverse() was a third of a 512-post API request and
+    a fifth of the 512-row table's rows (bench)."""
+    pattern = reverse("posts:art", args=[_SQID_SLOT])
+    return lambda sqid: pattern.replace(_SQID_SLOT, sqid)

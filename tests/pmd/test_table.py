@@ -13,7 +13,7 @@ from django.utils import timezone
 from pmd.selectors import matching_posts, table_page
 from pmd.table import TableRow
 from pmd.table_state import TableState
-from posts.models import SORT_FIELDS, Post
+from posts.models import SORT_FIELDS, Post, art_urls
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr
@@ -269,7 +269,8 @@ class TestTimesAndSizes:
     def test_a_row_reads_like_the_download_panel(self, owner):
         created = timezone.now() - timedelta(days=3, hours=5)
         post = make_post(owner, created_at=created, file_bytes=87, write_file=False)
-        row = TableRow(post)
+        row = TableRow(post, art_urls())
+        assert row.art_url == post.art_url == f"/art/{post.public_sqid}"
         assert row.created == (
             f'<time datetime="{created.isoformat()}" '
             f'title="{created.strftime("%Y-%m-%d %H:%M:%S")} UTC">3\xa0days, 5\xa0hours ago</time>'
@@ -277,7 +278,7 @@ class TestTimesAndSizes:
         assert row.size == "87\xa0bytes"
         assert row.deleted == ""
         post.file_bytes = 2048
-        assert TableRow(post).size == "2.0\xa0KB"
+        assert TableRow(post, art_urls()).size == "2.0\xa0KB"
 
     def test_the_deleted_view_says_when_each_was_deleted(self, owner, owner_client):
         deleted = timezone.now() - timedelta(hours=2)
@@ -293,5 +294,7 @@ class TestTimesAndSizes:
         post = make_post(owner, created_at=moment, write_file=False)
         bdr = make_bdr(owner, [post], created_at=moment)
         panel_row = render_to_string("pmd/_download_request_row.html", {"bdr": bdr})
-        assert TableRow(post).created.endswith("5\xa0minutes ago</time>")
-        assert f'<span class="bdr-when muted">{TableRow(post).created}</span>' in panel_row
+        assert TableRow(post, art_urls()).created.endswith("5\xa0minutes ago</time>")
+        assert (
+            f'<span class="bdr-when muted">{TableRow(post, art_urls()).created}</span>' in panel_row
+        )
