@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "pmd_project.security.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pmd_project.errors.ApiMethodNotAllowedMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
@@ -428,7 +428,8 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Content-Security-Policy (django-csp): scripts only from this site. htmx and
 # its SSE extension are static files here, and no template has inline script.
-# Inline styles stay allowed for the admin's templates.
+# Inline styles stay allowed for the admin's templates. With the vault in a
+# bucket, its origin is an image source too (pmd_project.security).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

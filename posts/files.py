@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -63,7 +64,12 @@ def store_errors() -> tuple[type[Exception], ...]:
 
 
 _clients: dict[tuple, Any] = {}
+_origins: dict[tuple, str] = {}
 _clients_lock = threading.Lock()
+
+
+def _store_key(storage: Any) -> tuple:
+    return (storage.bucket_name, storage.endpoint_url, storage.region_name, storage.access_key)
 
 
 def store_client(storage: Any) -> Any:
@@ -71,12 +77,27 @@ def store_client(storage: Any) -> Any:
     makes one per thread, and under ASGI every request runs on a thread of
     its own: a client per request costs milliseconds and megabytes. boto3's
     clients are thread-safe (its resources are not)."""
-    key = (storage.bucket_name, storage.endpoint_url, storage.region_name, storage.access_key)
+    key = _store_key(storage)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
             client = _clients[key] = storage.connection.meta.client
     return client
+
+
+def store_origin(storage: Any) -> str:
+    """Where the store's presigned URLs send the browser (scheme://host[:port]),
+    in whichever addressing style boto3 chose for the bucket: pages allow it
+    as an image source (pmd_project.security)."""
+    key = _store_key(storage)
+    origin = _origins.get(key)
+    if origin is None:
+        example = store_client(storage).generate_presigned_url(
+            "get_object", Params={"Bucket": storage.bucket_name, "Key": object_key(storage, "x")}
+        )
+        parts = urlsplit(example)
+        origin = _origins[key] = f"{parts.scheme}://{parts.netloc}"
+    return origin
 
 
 def object_key(storage: Any, name: str) -> str:

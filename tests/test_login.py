@@ -122,6 +122,8 @@ class TestSiteLogin:
         assert "script-src 'self'" in policy
         assert "'unsafe-eval'" not in policy
         assert "frame-ancestors 'none'" in policy
+        # A local vault is this site: images come from nowhere else.
+        assert "img-src 'self' data:;" in policy
 
 
 class TestOverUvicorn:

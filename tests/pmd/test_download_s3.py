@@ -167,6 +167,23 @@ class TestRedirects:
             assert "Location" not in response
             assert s3_vault.endpoint.url.encode() not in response.content
 
+    def test_pages_allow_the_bucket_as_an_image_source_and_nothing_more(
+        self, s3_vault, owner, owner_client
+    ):
+        post = make_post(owner)
+        redirect = owner_client.get(post.art_url)["Location"]
+        page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts")
+        directives = dict(
+            directive.strip().split(" ", 1)
+            for directive in page["Content-Security-Policy"].split(";")
+            if directive.strip()
+        )
+        bucket = "/".join(redirect.split("/")[:3])  # scheme://host:port of the redirect
+        assert bucket == s3_vault.endpoint.url
+        assert directives["img-src"] == f"'self' data: {bucket}"
+        assert directives["script-src"] == "'self'"
+        assert directives["connect-src"] == "'self'"
+
     def test_a_store_that_does_not_answer_is_a_503_never_a_500(
         self, s3_vault, settings, owner, owner_client, s3_endpoint
     ):

@@ -1,0 +1,30 @@
+"""The Content-Security-Policy of every response (django-csp; the policy itself
+is CONTENT_SECURITY_POLICY in settings)."""
+
+from __future__ import annotations
+
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.core.files.storage import storages
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+from posts.files import is_object_store, store_origin
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the vault's bucket as an image source
+    when the vault is one: an artwork's <img> is answered with a presigned
+    redirect to the store (posts.files), and img-src 'self' would block it.
+    get_policy_parts is django-csp's own hook for a policy that depends on
+    the request."""
+
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        vault = storages["vault"]
+        if is_object_store(vault):
+            update = dict(parts.update or {})
+            update["img-src"] = [*update.get("img-src", ()), store_origin(vault)]
+            parts.update = update
+        return parts
