@@ -4,9 +4,12 @@ nothing scrolls sideways."""
 
 from __future__ import annotations
 
+import itertools
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from posts.models import Post
@@ -105,4 +108,32 @@ def test_sorting_and_filters_stay_reachable_on_a_phone(phone, owner):
     page.get_by_label("Search posts").fill("frog")
     expect(page.locator(".table-summary")).to_contain_text("of 20 matching")
     expect(page).to_have_url(re.compile(r"q=frog"))
+    assert scroll_width(page) <= PHONE["width"]
+
+
+def test_long_values_of_a_card_stay_apart(phone, owner):
+    """ "1 week, 5 days ago", the format and "108.1 KB" are wider together than
+    a 375 px card: no cell runs over another or out of itself."""
+    make_posts(
+        owner,
+        1,
+        created_at=timezone.now() - timedelta(days=12, hours=3),
+        file_bytes=110_700,
+    )
+    page = phone()
+    card = page.locator("#post-table tbody tr").first
+    expect(card.locator(".col-uploaded")).to_have_text("1\xa0week, 5\xa0days ago")
+    cells = [".col-title", ".col-uploaded", ".col-format", ".col-size", ".col-visibility"]
+    boxes = {cell: card.locator(cell).bounding_box() for cell in cells}
+    for first, second in itertools.combinations(cells, 2):
+        a, b = boxes[first], boxes[second]
+        apart = (
+            a["x"] + a["width"] <= b["x"] + 0.5
+            or b["x"] + b["width"] <= a["x"] + 0.5
+            or a["y"] + a["height"] <= b["y"] + 0.5
+            or b["y"] + b["height"] <= a["y"] + 0.5
+        )
+        assert apart, (first, second, a, b)
+    for cell in cells[:4]:
+        assert card.locator(cell).evaluate("cell => cell.scrollWidth <= cell.clientWidth"), cell
     assert scroll_width(page) <= PHONE["width"]
