@@ -44,7 +44,7 @@ RUNS = 3
 DOWNLOADS = 10
 TARGET_RATIO = 1.2
 TARGET_RSS_MB = 150
-# The worker that builds runs as a server installs it (README, "Deploying"):
+# The worker that builds runs as a server installs it (docs/operating.md, "Deploying"):
 # from deploy/requirements.txt, which `make bench` installs here. The
 # development environment also holds the test tools, and libraries import
 # what they find there (PyJWT loads cryptography, which moto brings; pubcontrol

@@ -1,6 +1,6 @@
 """Settings for the Post Management Dashboard.
 
-Everything comes from the environment (README, "Settings"), with defaults that
+Everything comes from the environment (docs/operating.md, "Settings"), with defaults that
 let `make run` work on a fresh checkout: SQLite and a vault folder under var/.
 Every variable NAME may instead be given as NAME_FILE, a file holding the value.
 """
@@ -301,7 +301,7 @@ PMD_HASHTAG_LIMIT = env.int(
     16,
     validate=Range(min=1, max=16, error="must be from {min} to {max}, not {input}"),
 )
-# Behind nginx: the internal location that maps to the vault (README, "nginx").
+# Behind nginx: the internal location that maps to the vault (docs/operating.md, "nginx").
 # Set, downloads are answered with X-Accel-Redirect and nginx sends the file.
 PMD_X_ACCEL_REDIRECT_PREFIX = env.str("PMD_X_ACCEL_REDIRECT_PREFIX", "")
 
@@ -463,7 +463,7 @@ LOGGING = {
 # usernames are counted as Django's form logs in with them (NFKC, case
 # folded: pmd_project/login_limits.py). The client address is REMOTE_ADDR:
 # uvicorn sets it from X-Forwarded-For only for connections from
-# FORWARDED_ALLOW_IPS (README, "Behind a proxy").
+# FORWARDED_ALLOW_IPS (docs/operating.md, "Behind a proxy").
 # Counted in the database (not the cache): logging in needs the database
 # anyway, so a Redis outage does not stop anyone logging in, and staff see
 # and clear lock-outs in the admin ("Access attempts").

@@ -8,7 +8,7 @@ django-celery-beat's schedule (pmd.tasks) and are idempotent.
 What is deleted is found through the rows that name it, never by listing a
 bucket. In a local folder, which a single host owns, the folder is also
 swept for what crashed builds left (temporary files, ZIPs no row names); a
-bucket's strays are its lifecycle rules' (README, "Deploying"), and a
+bucket's strays are its lifecycle rules' (docs/operating.md, "Deploying"), and a
 worker's scratch folder is swept by the worker (pmd.tasks).
 """
 

@@ -25,7 +25,7 @@ no reader sees a partial one; publishing is pointing the row at the key
 under the row lock, and a run that lost its lease deletes its own key.
 Cleanup finds keys through the rows (pmd.downloads.cleanup), never by
 listing the bucket; stray multipart uploads of killed workers are left to
-the bucket's lifecycle rule (README, "Deploying").
+the bucket's lifecycle rule (docs/operating.md, "Deploying").
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def discard(staged: Staged) -> None:
     try:
         delete(staged.name)
     except store_errors():
-        # Nothing points at it: the bucket's lifecycle rule for bdr/ (README)
+        # Nothing points at it: the bucket's lifecycle rule for bdr/ (docs/operating.md)
         # removes it in time.
         logger.warning("could not delete the unpublished %s", staged.name, exc_info=True)
 

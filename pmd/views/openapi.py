@@ -11,7 +11,7 @@ from pmd.api import complete_api
 def openapi_json(request: HttpRequest) -> JsonResponse:
     """GET /api/pmd/openapi.json: the API's description, generated from its
     schemas (public, like any API doc). The event stream is described in the
-    README: a stream that never ends is not something a schema tester can call."""
+    docs/api.md: a stream that never ends is not something a schema tester can call."""
     document = complete_api().get_openapi_schema(path_prefix="/api/pmd")
     document["servers"] = [{"url": settings.SITE_URL}]
     return JsonResponse(document, json_dumps_params={"ensure_ascii": False})

@@ -37,7 +37,7 @@ VAULT_LOCATION = "/_vault/"
 # connects from one nginx (on 127.0.0.1) is not.
 CLIENT_ADDRESS = "127.0.0.2"
 SPOOFED_ADDRESS = "203.0.113.7"
-LOGIN_LIMIT = 10  # failed log-ins per account (README, "Reliability and security")
+LOGIN_LIMIT = 10  # failed log-ins per account (docs/operating.md, "Reliability and security")
 
 
 def render_site(values: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ Worker A is made unable to take the build with Celery's remote control:
 after both workers have started on the shared queue, A is told to stop
 consuming it (cancel_consumer) and shown to still be alive, so only B can
 take the request. Beat is not started: it must run exactly once per
-deployment (README, "Deploying"), and nothing here waits on a schedule.
+deployment (docs/operating.md, "Deploying"), and nothing here waits on a schedule.
 
 It runs on SQLite too: the four processes are on one machine here and share
 the database file, as they share a PostgreSQL server in production.

@@ -15,7 +15,7 @@ import pytest
 from tests.live import ROOT
 
 UNITS = ROOT / "deploy" / "systemd"
-# Where the units expect the checkout and its virtualenv (README, "Deploying").
+# Where the units expect the checkout and its virtualenv (docs/operating.md, "Deploying").
 INSTALL_DIR = "/srv/pmd"
 VENV_BIN = f"{INSTALL_DIR}/.venv/bin/"
 
