@@ -17,7 +17,12 @@ SETTINGS_FILE = ROOT / "pmd_project" / "settings.py"
 
 
 def _documented_variables() -> list[str]:
-    section = (ROOT / "docs" / "operating.md").read_text().split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    section = (
+        (ROOT / "docs" / "operating.md")
+        .read_text()
+        .split("\n## Settings\n", 1)[1]
+        .split("\n## ", 1)[0]
+    )
     rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
     return [name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)]
 
