@@ -9,6 +9,7 @@ The queue length is left to the web's /metrics (one reading per deployment).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -20,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -49,7 +54,13 @@ def parse_listen(listen: str) -> tuple[str, int]:
 
 def start(listen: str) -> _Server:
     host, port = parse_listen(listen)
-    server = make_server(host, port, metrics_app, server_class=_Server, handler_class=_QuietHandler)
+    server = make_server(
+        host,
+        port,
+        metrics_app,
+        server_class=_Server6 if ":" in host else _Server,
+        handler_class=_QuietHandler,
+    )
     threading.Thread(target=server.serve_forever, name="pmd-metrics", daemon=True).start()
     if not metrics.MULTIPROCESS_DIR:
         logger.warning(

@@ -11,6 +11,8 @@ import json
 
 from django.urls import path
 
+from tests.telemetry.helpers import asgi_get, asgi_scope
+
 PROBE_REQUEST_ID = "sentry-probe-1"
 
 
@@ -19,34 +21,6 @@ def boom(request):
 
 
 urlpatterns = [path("boom", boom)]
-
-
-async def request_boom(application) -> int:
-    from asgiref.testing import ApplicationCommunicator
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/boom",
-        "raw_path": b"/boom",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"x-request-id", PROBE_REQUEST_ID.encode()),
-            (b"cookie", b"sessionid=secret-session"),
-        ],
-        "client": ("203.0.113.9", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    communicator = ApplicationCommunicator(application, scope)
-    await communicator.send_input({"type": "http.request", "body": b""})
-    start = await communicator.receive_output(10)
-    await communicator.receive_output(10)  # the body
-    return start["status"]
 
 
 def main() -> None:
@@ -58,8 +32,14 @@ def main() -> None:
     active = sentry_sdk.get_client().is_active()
     if active:
         with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["127.0.0.1"]):
-            status = asyncio.run(request_boom(application))
-        assert status == 500, status
+            scope = asgi_scope(
+                "/boom",
+                (b"x-request-id", PROBE_REQUEST_ID.encode()),
+                (b"cookie", b"sessionid=secret-session"),
+                client="203.0.113.9",
+            )
+            start = asyncio.run(asgi_get(application, scope))
+        assert start["status"] == 500, start
         sentry_sdk.flush(timeout=10)
     print(json.dumps({"active": active}))
 

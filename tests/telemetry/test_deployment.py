@@ -16,7 +16,7 @@ from tests.factories import make_post, make_user
 from tests.live import AsgiServer, free_port, session_cookies
 from tests.services import require_redis
 from tests.sse import SseClient
-from tests.telemetry.scrape import sample
+from tests.telemetry.helpers import sample
 from tests.worker import CeleryWorker, _delete_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

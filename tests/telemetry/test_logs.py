@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -12,6 +13,16 @@ from django.conf import settings
 from django.test import Client
 
 from pmd_project.telemetry import logs
+from tests.telemetry.helpers import asgi_get, asgi_scope
+
+
+@pytest.fixture
+def asgi_application():
+    """PMD's ASGI application, as uvicorn loads it. Loading it sets Django up
+    again, which configures logging afresh: ask for it before log_lines."""
+    from pmd_project.asgi import application
+
+    return application
 
 
 @pytest.fixture
@@ -49,13 +60,21 @@ class TestRequestId:
         Client().get("/no-such-page", HTTP_X_REQUEST_ID="req-404")  # Django logs "Not Found"
         Client().get("/no-such-page-either")
 
-        lines = [line for line in log_lines() if line["logger"] == "django.request"]
-        assert [(line["message"], line["request_id"]) for line in lines][0] == (
-            "Not Found: /no-such-page",
-            "req-404",
-        )
-        assert lines[1]["message"] == "Not Found: /no-such-page-either"
-        assert re.fullmatch(r"[0-9a-f]{32}", lines[1]["request_id"])
+        first, second = [line for line in log_lines() if line["logger"] == "django.request"]
+        assert (first["message"], first["request_id"]) == ("Not Found: /no-such-page", "req-404")
+        assert second["message"] == "Not Found: /no-such-page-either"
+        assert re.fullmatch(r"[0-9a-f]{32}", second["request_id"])
+
+    def test_under_asgi_even_what_django_logs_after_the_middleware_carries_it(
+        self, asgi_application, log_lines
+    ):
+        scope = asgi_scope("/no-such-page", (b"x-request-id", b"asgi-7"))
+        start = asyncio.run(asgi_get(asgi_application, scope))
+
+        assert start["status"] == 404
+        assert (b"X-Request-ID", b"asgi-7") in start["headers"]
+        [line] = [line for line in log_lines() if line["logger"] == "django.request"]
+        assert (line["message"], line["request_id"]) == ("Not Found: /no-such-page", "asgi-7")
 
     def test_it_is_unbound_once_the_request_is_answered(self, db):
         Client().get("/accounts/login/", HTTP_X_REQUEST_ID="gone-after")

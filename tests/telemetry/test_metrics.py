@@ -14,7 +14,7 @@ from tests.factories import make_post
 from tests.live import free_port
 from tests.pmd.bdr_helpers import make_bdr
 from tests.services import require_redis
-from tests.telemetry.scrape import has_series, sample
+from tests.telemetry.helpers import has_series, sample
 
 TOKEN = "metrics-token-for-tests"
 
