@@ -445,12 +445,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Operations (issue 19): telemetry (pmd_project/telemetry) ---------------
+# --- Operations: telemetry (pmd_project/telemetry) ---------------------------
 # What an operator watches (docs/operating.md, "Operating"). Every request has
 # an id (its X-Request-ID if sane, else a new one), sent back in the response
 # and carried into the Celery tasks it queues; log lines name it, as plain
-# text or as JSON lines (LOG_FORMAT=json) for a log shipper. The first
-# middleware binds the id and times each request by view.
+# text or as JSON lines (LOG_FORMAT=json) for a log shipper. The ASGI entry
+# point binds the id; the first middleware returns it and times the request.
 INSTALLED_APPS = [*INSTALLED_APPS, "pmd_project.telemetry"]
 MIDDLEWARE = ["pmd_project.telemetry.requests.RequestTelemetryMiddleware", *MIDDLEWARE]
 LOG_FORMAT = env.str(
