@@ -47,6 +47,7 @@ from django_eventstream.channelmanager import ChannelManagerBase
 from django_eventstream.storage import DjangoModelStorage
 
 from pmd_project.inputs import BadInput
+from pmd_project.telemetry.metrics import count_open_stream
 
 logger = logging.getLogger(__name__)
 
@@ -433,7 +434,7 @@ class GuardedStream:
         self.slot = slot
 
     def __aiter__(self) -> AsyncIterator[str]:
-        return self._forward()
+        return count_open_stream(self._forward())
 
     async def _forward(self) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()

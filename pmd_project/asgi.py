@@ -9,3 +9,8 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmd_project.settings")
 
 application = get_asgi_application()
+
+# Each request's id, bound around all of Django's handling of it (telemetry).
+from pmd_project.telemetry.requests import with_request_id  # noqa: E402 - after setup
+
+application = with_request_id(application)

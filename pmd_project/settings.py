@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from environs import FileAwareEnv
-from marshmallow.validate import Range
+from marshmallow.validate import OneOf, Range, Regexp
 from redis.connection import SSLConnection
 from redis.connection import parse_url as parse_redis_url
 
@@ -445,14 +445,67 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Operations: telemetry (pmd_project/telemetry) ---------------------------
+# What an operator watches (docs/operating.md, "Operating"). Every request has
+# an id (its X-Request-ID if sane, else a new one), sent back in the response
+# and carried into the Celery tasks it queues; log lines name it, as plain
+# text or as JSON lines (LOG_FORMAT=json) for a log shipper. The ASGI entry
+# point binds the id; the first middleware returns it and times the request.
+INSTALLED_APPS = [*INSTALLED_APPS, "pmd_project.telemetry"]
+MIDDLEWARE = ["pmd_project.telemetry.requests.RequestTelemetryMiddleware", *MIDDLEWARE]
+LOG_FORMAT = env.str(
+    "LOG_FORMAT",
+    "plain",
+    validate=OneOf(("plain", "json"), error="must be plain or json, not {input}"),
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "pmd_project.telemetry.logs.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "pmd_project.telemetry.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.log_level("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's and uvicorn's loggers come with handlers of their own
+        # (another format, no request id): through the root's instead.
+        **{
+            name: {"handlers": [], "level": "INFO", "propagate": True}
+            for name in ("django", "uvicorn", "uvicorn.access")
+        },
+    },
 }
+# Prometheus metrics at /metrics, for `Authorization: Bearer <token>` only;
+# without a token, no /metrics at all (404). Each web host serves what every
+# process on it counted (PROMETHEUS_MULTIPROC_DIR, read by prometheus_client);
+# a worker on a host without a web process serves its own on
+# PMD_WORKER_METRICS_LISTEN ("host:port", the same token).
+PMD_METRICS_TOKEN = env.str("PMD_METRICS_TOKEN", "")
+PMD_WORKER_METRICS_LISTEN = env.str(
+    "PMD_WORKER_METRICS_LISTEN",
+    "",
+    validate=Regexp(
+        r"^$|^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$",
+        error="must be host:port, such as 127.0.0.1:9808, not {input}",
+    ),
+)
+if PMD_WORKER_METRICS_LISTEN and not PMD_METRICS_TOKEN:
+    raise ImproperlyConfigured("PMD_WORKER_METRICS_LISTEN needs PMD_METRICS_TOKEN")
+# Prometheus scrapes each web host directly, over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
+# Errors to Sentry when set (sentry-sdk, started by pmd_project.telemetry's
+# app; no personal data sent). Off by default.
+SENTRY_DSN = env.str("SENTRY_DSN", "")
+# --- end of telemetry ---------------------------------------------------------
 
 # ---------------------------------------------------------------------------
 # Guards (issue 11): log-in limits and live streams.

@@ -7,6 +7,7 @@ from django.urls import include, path
 from posts import views as posts_views
 
 from . import health
+from .telemetry import views as telemetry_views
 
 urlpatterns = [
     path("", posts_views.home, name="home"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", telemetry_views.prometheus_metrics, name="metrics"),
     path("", include("posts.urls")),
     path("", include("pmd.urls")),
 ]

@@ -153,6 +153,9 @@ ROWS = [
     # per-check detail (tests/health). No worker runs here, so never ready.
     Row("health-live", "GET", "/health/live", each(OK)),
     Row("health-ready", "GET", "/health/ready", each(Expect(503))),
+    # Prometheus metrics: for a bearer token only, never a session; with no
+    # token configured (the default) not there at all (tests/telemetry).
+    Row("metrics", "GET", "/metrics", each(NOT_FOUND)),
     # The admin: staff only. One row per admin page kind support uses.
     Row("admin:*", "GET", "/admin/", matrix(TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, OK)),
     Row(

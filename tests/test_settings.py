@@ -30,6 +30,8 @@ def _documented_variables() -> list[str]:
 DOCUMENTED_VARIABLES = _documented_variables()
 # Read by the Procfile's shell (uvicorn's --host/--port), never by settings.
 READ_BY_THE_PROCFILE = {"PORT", "HOST", "FORWARDED_ALLOW_IPS", "WORKER_CONCURRENCY"}
+# Read by a library itself when it is imported, never by settings.
+READ_BY_A_LIBRARY = {"PROMETHEUS_MULTIPROC_DIR"}
 POSTGRES = "postgres://u:p@db.example.com:5432/pmd"
 
 # variable -> (other variables it needs, value in its file, where it lands, expected)
@@ -218,6 +220,25 @@ FILE_CASES = {
     "PMD_LOGIN_FAILURE_LIMIT": ({}, "3", lambda s: s["AXES_FAILURE_LIMIT"], 3),
     "PMD_LOGIN_COOLOFF_MINUTES": ({}, "60", lambda s: s["AXES_COOLOFF_TIME"].total_seconds(), 3600),
     "PMD_SSE_MAX_STREAMS_PER_USER": ({}, "2", lambda s: s["PMD_SSE_MAX_STREAMS_PER_USER"], 2),
+    "LOG_FORMAT": (
+        {},
+        "json",
+        lambda s: s["LOGGING"]["handlers"]["console"]["formatter"],
+        "json",
+    ),
+    "PMD_METRICS_TOKEN": ({}, "s3cret-token", lambda s: s["PMD_METRICS_TOKEN"], "s3cret-token"),
+    "PMD_WORKER_METRICS_LISTEN": (
+        {"PMD_METRICS_TOKEN": "t"},
+        "[::1]:9808",
+        lambda s: s["PMD_WORKER_METRICS_LISTEN"],
+        "[::1]:9808",
+    ),
+    "SENTRY_DSN": (
+        {},
+        "https://key@sentry.example/7",
+        lambda s: s["SENTRY_DSN"],
+        "https://key@sentry.example/7",
+    ),
 }
 
 
@@ -239,7 +260,9 @@ def clean_environment(monkeypatch):
 
 def test_it_knows_where_every_documented_variable_lands():
     assert len(DOCUMENTED_VARIABLES) > 40
-    assert sorted(set(DOCUMENTED_VARIABLES) - READ_BY_THE_PROCFILE) == sorted(FILE_CASES)
+    assert sorted(set(DOCUMENTED_VARIABLES) - READ_BY_THE_PROCFILE - READ_BY_A_LIBRARY) == sorted(
+        FILE_CASES
+    )
 
 
 @pytest.mark.parametrize("name", sorted(FILE_CASES))
@@ -267,11 +290,21 @@ def test_it_reads_every_setting_from_its_file(name, clean_environment, tmp_path)
         ("PMD_HASHTAG_LIMIT", "17", "must be from 1 to 16, not 17"),
         ("DATABASE_URL", "mysqlx://nowhere", "Not a valid database URL"),
         ("LOG_LEVEL", "LOUD", "Not a valid log level"),
+        ("LOG_FORMAT", "xml", "must be plain or json, not xml"),
+        ("PMD_WORKER_METRICS_LISTEN", "9808", "must be host:port"),
     ],
 )
 def test_it_names_the_variable_of_a_malformed_value(name, value, complaint, clean_environment):
     clean_environment.setenv(name, value)
     with pytest.raises(EnvError, match=rf'Environment variable "{name}" invalid: .*{complaint}'):
+        _load_settings()
+
+
+def test_a_worker_serves_no_metrics_without_a_token(clean_environment):
+    clean_environment.setenv("PMD_WORKER_METRICS_LISTEN", "0.0.0.0:9808")
+    with pytest.raises(
+        ImproperlyConfigured, match="PMD_WORKER_METRICS_LISTEN needs PMD_METRICS_TOKEN"
+    ):
         _load_settings()
 
 

@@ -28,6 +28,7 @@ from pmd.downloads import storage, zipbuild
 from pmd.downloads.events import announce_after_commit
 from pmd.downloads.queue import enqueue_email_after_commit
 from pmd.models import BatchDownloadRequest, InvalidTransition
+from pmd_project.telemetry.metrics import observe_build
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def lease_expired(bdr: BatchDownloadRequest, *, now: datetime) -> bool:
     return last is None or last < now - timedelta(seconds=settings.PMD_BDR_LEASE_SECONDS)
 
 
+@observe_build(retry=TransientBuildError)
 def download_request_build(bdr_id: uuid.UUID | str, *, lease: str | None = None) -> str:
     """Build the ZIP of request `bdr_id` (SPEC §7). Safe to run twice.
 
@@ -174,6 +176,7 @@ def build_and_stage(
         raise
 
 
+@observe_build(retry=TransientBuildError)
 def download_request_give_up(bdr_id: uuid.UUID | str, *, lease: str | None, message: str) -> str:
     """Fail the request after its last retry, if `lease` still holds it."""
     token = parse_datetime(lease) if lease else None

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from pmd.models import BatchDownloadRequest
+from pmd_project.telemetry.metrics import send_email
 from posts.public_ids import user_sqid
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def send_download_email(bdr_id: uuid.UUID | str, kind: str, *, raise_errors: boo
     }
     message = _message(f"bdr-{kind}", bdr.user.email, context)
     try:
-        message.send()
+        send_email(message, kind=kind)
     except Exception:
         if raise_errors:
             raise
