@@ -419,6 +419,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
 # Budget of each readiness check that waits on the network (Redis, a worker).
 PMD_HEALTH_TIMEOUT_SECONDS = env.int("PMD_HEALTH_TIMEOUT_SECONDS", 2, validate=at_least(1))
+# How long every probe of a process shares one run of the readiness checks.
+PMD_HEALTH_CACHE_SECONDS = env.int("PMD_HEALTH_CACHE_SECONDS", 3, validate=at_least(0))
+# An enqueue waits at most this long for a free broker connection, then
+# leaves its request pending for the recovery job (pmd.downloads.queue).
+CELERY_BROKER_POOL_ACQUIRE_TIMEOUT = 1
 # Beat writes a task's last run to the database right after sending it (not
 # every 3 minutes), so /health/ready can tell a running beat from a dead one.
 CELERY_BEAT_SYNC_EVERY = 1

@@ -215,6 +215,7 @@ FILE_CASES = {
         "whitenoise.storage.CompressedManifestStaticFilesStorage",
     ),
     "PMD_HEALTH_TIMEOUT_SECONDS": ({}, "5", lambda s: s["PMD_HEALTH_TIMEOUT_SECONDS"], 5),
+    "PMD_HEALTH_CACHE_SECONDS": ({}, "10", lambda s: s["PMD_HEALTH_CACHE_SECONDS"], 10),
     "PMD_LOGIN_FAILURE_LIMIT": ({}, "3", lambda s: s["AXES_FAILURE_LIMIT"], 3),
     "PMD_LOGIN_COOLOFF_MINUTES": ({}, "60", lambda s: s["AXES_COOLOFF_TIME"].total_seconds(), 3600),
     "PMD_SSE_MAX_STREAMS_PER_USER": ({}, "2", lambda s: s["PMD_SSE_MAX_STREAMS_PER_USER"], 2),
