@@ -69,7 +69,14 @@ def collected_static_root() -> str:
 def process_env(**extra: str) -> dict[str, str]:
     """The environment of a server or worker that shares this test run's
     database, Redis and vault."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # The test process's own choices (pyproject.toml, [tool.pytest_env]) stay
+    # with it: these processes run with production's defaults, e.g. pooled
+    # database connections.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_POOL"}
+    }
     env.update(
         DATABASE_URL=test_database_url(),
         REDIS_URL=settings.REDIS_URL,
