@@ -83,7 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pmd_project.static.StaticFilesMiddleware",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "pmd_project.errors.RefuseNulMiddleware",
@@ -242,7 +242,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "vault": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(PMD_VAULT_ROOT), "base_url": None},
+        "OPTIONS": {
+            "location": str(PMD_VAULT_ROOT),
+            "base_url": None,
+            # Readable by the vault folder's group, which nginx's workers are
+            # in (docs/operating.md, "Deploying"); not by every user of the host.
+            "file_permissions_mode": 0o640,
+        },
     },
 }
 
@@ -289,11 +295,13 @@ if PMD_VAULT_URL:
     }
 # --- end of object storage ---------------------------------------------------
 
-# --- Operations (issue 12): static files in production ---------------------
-# With DEBUG off, `collectstatic` (make run, the web unit, a build step) writes
-# every file under a content-hashed name with a manifest, and WhiteNoise serves
-# those names as immutable for ten years: a browser fetches each version once.
-# PMD_STATIC_MANIFEST=0 serves the source folders instead (no collectstatic).
+# --- Operations: static files in production ----------------------------------
+# With DEBUG off, `collectstatic` writes every file under a content-hashed name
+# with a manifest (and gzip and Brotli copies), and WhiteNoise serves those
+# names as immutable for ten years: a browser fetches each version once. The
+# web process collects them itself before it serves, once per version of the
+# code (pmd_project.static). PMD_STATIC_MANIFEST=0 serves the source folders
+# instead (no collectstatic).
 if env.str("STATIC_ROOT", ""):
     STATIC_ROOT = Path(env.str("STATIC_ROOT")).resolve()
 PMD_STATIC_MANIFEST = env.bool("PMD_STATIC_MANIFEST", not DEBUG)

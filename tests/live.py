@@ -50,11 +50,19 @@ def collected_static_root() -> str:
     from its manifest."""
     root = tempfile.mkdtemp(prefix="pmd-static-")
     atexit.register(shutil.rmtree, root, ignore_errors=True)
+    # As a web process collects them before it serves (pmd_project.static),
+    # with its stamp, so that the servers started later find them collected.
     subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from pmd_project.static import collect_once; collect_once()",
+        ],
         cwd=ROOT,
         env={
             **os.environ,
+            "DJANGO_SETTINGS_MODULE": "pmd_project.settings",
             "DEBUG": "0",
             "SECRET_KEY": settings.SECRET_KEY,
             "STATIC_ROOT": root,
