@@ -29,7 +29,7 @@ def _documented_variables() -> list[str]:
 
 DOCUMENTED_VARIABLES = _documented_variables()
 # Read by the Procfile's shell (uvicorn's --host/--port), never by settings.
-READ_BY_THE_PROCFILE = {"PORT", "HOST", "FORWARDED_ALLOW_IPS", "WORKER_CONCURRENCY"}
+READ_BY_THE_PROCFILE = {"PORT", "HOST", "FORWARDED_ALLOW_IPS", "WORKER_CONCURRENCY", "WORKER_NAME"}
 POSTGRES = "postgres://u:p@db.example.com:5432/pmd"
 
 # variable -> (other variables it needs, value in its file, where it lands, expected)

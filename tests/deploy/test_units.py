@@ -153,3 +153,45 @@ def test_systemd_accepts_the_units(tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr
+
+
+def _documented_environment_file() -> str:
+    text = (ROOT / "docs" / "operating.md").read_text()
+    step = text.split("**The environment file** `/etc/pmd/pmd.env`", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", step, re.DOTALL)
+    assert block, "the deploying checklist shows the environment file"
+    return "\n".join(line.strip() for line in block[1].splitlines()) + "\n"
+
+
+def _as_systemd_reads_it(text: str) -> dict[str, str]:
+    """EnvironmentFile= (systemd.exec): NAME=value lines, `#` comments, a
+    value in double or single quotes taken without them; nothing expanded."""
+    values = {}
+    for line in text.splitlines():
+        if not line or line.startswith(("#", ";")):
+            continue
+        name, _, value = line.partition("=")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def test_the_documented_environment_file_means_the_same_to_systemd_and_a_shell(tmp_path):
+    text = _documented_environment_file()
+    assert "$" not in text and "export" not in text
+    (tmp_path / "pmd.env").write_text(text)
+    sourced = subprocess.run(
+        ["sh", "-c", 'set -a; . "$1"; set +a; env -0', "sh", str(tmp_path / "pmd.env")],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        timeout=30,
+    )
+    assert sourced.returncode == 0, sourced.stderr
+    shell = dict(item.split("=", 1) for item in sourced.stdout.split("\0") if "=" in item)
+    systemd = _as_systemd_reads_it(text)
+    assert systemd["DEFAULT_FROM_EMAIL"] == "PMD <noreply@pmd.example.com>"
+    assert {name: shell.get(name) for name in systemd} == systemd
+    # Each unit names its own port and worker.
+    assert not {"PORT", "WORKER_NAME"} & set(systemd)
