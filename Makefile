@@ -36,6 +36,7 @@ lock: $(STAMP)
 	$(LOCK) --extra dev --extra test -o requirements.txt
 	$(LOCK) -o deploy/requirements.txt
 
+# Development: DEBUG on (settings default to off) with the development key.
 # Settings write nothing when imported (a read-only image must start), so the
 # folders of the default SQLite database and of STATIC_ROOT are made here. The
 # Procfile runs bare commands (uvicorn, celery) as a platform runs them, so
@@ -44,6 +45,7 @@ lock: $(STAMP)
 run: $(STAMP)
 	@set -e; \
 	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
+	export DEBUG="$${DEBUG:-1}"; \
 	mkdir -p var/static; \
 	REDIS_URL="$$($(PY) manage.py dev_redis)"; export REDIS_URL; \
 	$(PY) manage.py migrate --noinput -v 0; \

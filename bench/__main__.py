@@ -11,7 +11,7 @@ from bench.harness import RESULTS, configure
 
 def main(names: list[str]) -> None:
     configure()
-    from bench import actions, counters, downloads, live, load, objectstore, table
+    from bench import actions, counters, downloads, health, live, load, objectstore, table
 
     sections = {
         "table": table.run,
@@ -19,6 +19,7 @@ def main(names: list[str]) -> None:
         "counters": counters.run,
         "downloads": downloads.run,
         "objectstore": objectstore.run,
+        "health": health.run,
         "live": live.run,
         "load": load.run,
     }

@@ -4,6 +4,7 @@ a bench run never touches development or test data."""
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -25,7 +26,8 @@ def configure() -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
     os.environ.setdefault("CACHE_KEY_PREFIX", "pmd-bench")
     os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
+    # A key of this run's own: with DEBUG off no committed key is accepted.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
     os.environ.setdefault("SESSION_COOKIE_SECURE", "0")

@@ -15,6 +15,7 @@ from celery.signals import (
     worker_ready,
 )
 
+from pmd_project.heartbeat import Heartbeat
 from pmd_project.telemetry import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmd_project.settings")
@@ -69,3 +70,6 @@ def serve_worker_metrics(**kwargs) -> None:
         from pmd_project.telemetry import exporter
 
         exporter.start(settings.PMD_WORKER_METRICS_LISTEN)
+
+# Workers say which queues they consume, for /health/ready (pmd_project.heartbeat).
+app.steps["consumer"].add(Heartbeat)

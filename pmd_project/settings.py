@@ -40,14 +40,21 @@ def at_least(minimum: int) -> Range:
     return Range(min=minimum, error="must be at least {min}, not {input}")
 
 
-DEBUG = env.bool("DEBUG", True)
+# Off unless set: a server started without its settings must not show
+# tracebacks or run on a key anyone can read here. `make run` and the tests
+# turn it on.
+DEBUG = env.bool("DEBUG", False)
 
+# Only ever used with DEBUG on and no key set (local development); a process
+# with DEBUG off refuses to start on it, as on no key at all.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-7f3c2a9e1b5d4c8a6e0f2b7d9c1a3e5f8b0d2c4a6e8f0a1b"
 SECRET_KEY = env.str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    # Only ever used for local development (DEBUG on, nothing configured).
-    SECRET_KEY = "dev-only-insecure-key-7f3c2a9e1b5d4c8a6e0f2b7d9c1a3e5f8b0d2c4a6e8f0a1b"
+if not DEBUG and SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off: a long random key of this deployment's "
+        'own (docs/operating.md, "Deploying")'
+    )
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -76,12 +83,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pmd_project.static.StaticFilesMiddleware",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "pmd_project.errors.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pmd_project.cache_headers.PrivateAnswersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pmd_project.security.ContentSecurityPolicyMiddleware",
@@ -115,26 +123,39 @@ DATABASES = {
         "DATABASE_URL",
         f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         # Under ASGI every request runs in its own thread, so persistent
-        # connections would pile up (Django docs, "Databases"); health checks
-        # make a connection dropped by the server cost nothing but a reconnect.
+        # connections would pile up (Django docs, "Databases"): PostgreSQL
+        # connections are pooled instead (below). Health checks make a
+        # connection dropped by the server cost nothing but a reconnect.
         conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that does not answer fails a connection in seconds, not after
+    # the system's TCP timeout (minutes).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_POOL", False
+    "DATABASE_POOL", DATABASES["default"]["CONN_MAX_AGE"] == 0
 ):
-    # Opt-in connection pool (psycopg's, through Django): a request takes a
-    # warm connection instead of opening one (~15 ms less per request). SSE
-    # streams hand theirs back after each read (pmd/live.py). Off by default:
-    # after PostgreSQL restarts, psycopg_pool waits 1 s, 2 s, 4 s … between
-    # the dead connections it finds, so a large pool can time requests out;
-    # without it every request opens a fresh connection and just works.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    # psycopg's pool, through Django: a request takes a warm connection
+    # instead of opening one (a 128-id action over HTTP: 41.7 ms median
+    # without, 25.6 ms with; docs/benchmarks.md). SSE streams hand theirs back
+    # after each read (pmd/live.py). On by default wherever the database is
+    # PostgreSQL, but in the test process (pyproject.toml), whose test database
+    # is made and dropped under it.
+    # After PostgreSQL restarts: every pooled connection is dead. Django has
+    # the pool check each one before lending it (conn_health_checks), so a
+    # dead one is replaced, never handed to a request. While PostgreSQL is
+    # still down, psycopg_pool retries a connection with a growing delay
+    # (1 s, 2 s, 4 s …) until reconnect_timeout; left at its 5 minutes, the
+    # pool could wait a minute after PostgreSQL is back before trying again.
+    # Giving up after a few seconds instead lets the next request that needs
+    # a connection start a fresh attempt at once.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", 2),
         "max_size": env.int("DATABASE_POOL_MAX", 20, validate=at_least(1)),
         "timeout": env.int("DATABASE_POOL_TIMEOUT", 10, validate=at_least(1)),
+        "reconnect_timeout": 5,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for a lock instead of failing.
@@ -221,7 +242,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "vault": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(PMD_VAULT_ROOT), "base_url": None},
+        "OPTIONS": {
+            "location": str(PMD_VAULT_ROOT),
+            "base_url": None,
+            # Readable by the vault folder's group, which nginx's workers are
+            # in (docs/operating.md, "Deploying"); not by every user of the host.
+            "file_permissions_mode": 0o640,
+        },
     },
 }
 
@@ -268,11 +295,13 @@ if PMD_VAULT_URL:
     }
 # --- end of object storage ---------------------------------------------------
 
-# --- Operations (issue 12): static files in production ---------------------
-# With DEBUG off, `collectstatic` (make run, the web unit, a build step) writes
-# every file under a content-hashed name with a manifest, and WhiteNoise serves
-# those names as immutable for ten years: a browser fetches each version once.
-# PMD_STATIC_MANIFEST=0 serves the source folders instead (no collectstatic).
+# --- Operations: static files in production ----------------------------------
+# With DEBUG off, `collectstatic` writes every file under a content-hashed name
+# with a manifest (and gzip and Brotli copies), and WhiteNoise serves those
+# names as immutable for ten years: a browser fetches each version once. The
+# web process collects them itself before it serves, once per version of the
+# code (pmd_project.static). PMD_STATIC_MANIFEST=0 serves the source folders
+# instead (no collectstatic).
 if env.str("STATIC_ROOT", ""):
     STATIC_ROOT = Path(env.str("STATIC_ROOT")).resolve()
 PMD_STATIC_MANIFEST = env.bool("PMD_STATIC_MANIFEST", not DEBUG)
@@ -410,8 +439,12 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Opt-in: both commit every subdomain of the site's domain to HTTPS, and
+# preload for years, in every browser (hstspreload.org), which no setting
+# here can take back. The operator of the whole domain decides.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]  # those two, off by choice
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # --- Operations (issue 12): health checks (pmd_project/health.py) -----------
@@ -419,6 +452,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
 # Budget of each readiness check that waits on the network (Redis, a worker).
 PMD_HEALTH_TIMEOUT_SECONDS = env.int("PMD_HEALTH_TIMEOUT_SECONDS", 2, validate=at_least(1))
+# How long every probe of a process shares one run of the readiness checks.
+PMD_HEALTH_CACHE_SECONDS = env.int("PMD_HEALTH_CACHE_SECONDS", 3, validate=at_least(0))
+# An enqueue waits at most this long for a free broker connection, then
+# leaves its request pending for the recovery job (pmd.downloads.queue).
+CELERY_BROKER_POOL_ACQUIRE_TIMEOUT = 1
 # Beat writes a task's last run to the database right after sending it (not
 # every 3 minutes), so /health/ready can tell a running beat from a dead one.
 CELERY_BEAT_SYNC_EVERY = 1

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from .files import storage_file_response
 from .public_ids import user_sqid
@@ -18,7 +18,8 @@ ART_CONTENT_TYPES = {
 }
 
 
-@require_GET
+# HEAD too: monitors and link checkers ask the front page with it.
+@require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("posts:profile", user_sqid=user_sqid(request.user.pk))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import uuid
 from pathlib import Path
 
@@ -22,6 +23,10 @@ def pytest_configure(config):
     # (missing, it warns on every start without DEBUG) are made here.
     from django.conf import settings
 
+    # A key of this run's own, shared with the servers and workers it starts
+    # (tests.live.process_env): they run with DEBUG off, which refuses the
+    # development key.
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
     test_database = settings.DATABASES["default"].get("TEST", {}).get("NAME")
     for folder in [settings.STATIC_ROOT, *([Path(test_database).parent] if test_database else [])]:
         Path(folder).mkdir(parents=True, exist_ok=True)

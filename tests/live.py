@@ -50,11 +50,19 @@ def collected_static_root() -> str:
     from its manifest."""
     root = tempfile.mkdtemp(prefix="pmd-static-")
     atexit.register(shutil.rmtree, root, ignore_errors=True)
+    # As a web process collects them before it serves (pmd_project.static),
+    # with its stamp, so that the servers started later find them collected.
     subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from pmd_project.static import collect_once; collect_once()",
+        ],
         cwd=ROOT,
         env={
             **os.environ,
+            "DJANGO_SETTINGS_MODULE": "pmd_project.settings",
             "DEBUG": "0",
             "SECRET_KEY": settings.SECRET_KEY,
             "STATIC_ROOT": root,
@@ -69,7 +77,14 @@ def collected_static_root() -> str:
 def process_env(**extra: str) -> dict[str, str]:
     """The environment of a server or worker that shares this test run's
     database, Redis and vault."""
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # The test process's own choices (pyproject.toml, [tool.pytest_env]) stay
+    # with it: these processes run with production's defaults, e.g. pooled
+    # database connections.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_POOL"}
+    }
     env.update(
         DATABASE_URL=test_database_url(),
         REDIS_URL=settings.REDIS_URL,

@@ -29,14 +29,15 @@ def _documented_variables() -> list[str]:
 
 DOCUMENTED_VARIABLES = _documented_variables()
 # Read by the Procfile's shell (uvicorn's --host/--port), never by settings.
-READ_BY_THE_PROCFILE = {"PORT", "HOST", "FORWARDED_ALLOW_IPS", "WORKER_CONCURRENCY"}
+READ_BY_THE_PROCFILE = {"PORT", "HOST", "FORWARDED_ALLOW_IPS", "WORKER_CONCURRENCY", "WORKER_NAME"}
 # Read by a library itself when it is imported, never by settings.
 READ_BY_A_LIBRARY = {"PROMETHEUS_MULTIPROC_DIR"}
 POSTGRES = "postgres://u:p@db.example.com:5432/pmd"
 
 # variable -> (other variables it needs, value in its file, where it lands, expected)
 FILE_CASES = {
-    "DEBUG": ({"SECRET_KEY": "k"}, "0", lambda s: s["DEBUG"], False),
+    # None: unset. DEBUG is off unless set, and then needs a key of its own.
+    "DEBUG": ({"DEBUG": None, "SECRET_KEY": "k" * 50}, "1", lambda s: s["DEBUG"], True),
     "SECRET_KEY": ({}, "from-a-file", lambda s: s["SECRET_KEY"], "from-a-file"),
     "ALLOWED_HOSTS": (
         {},
@@ -55,9 +56,9 @@ FILE_CASES = {
     "DATABASE_CONN_MAX_AGE": ({}, "30", lambda s: s["DATABASES"]["default"]["CONN_MAX_AGE"], 30),
     "DATABASE_POOL": (
         {"DATABASE_URL": POSTGRES},
-        "1",
+        "0",
         lambda s: "pool" in s["DATABASES"]["default"].get("OPTIONS", {}),
-        True,
+        False,
     ),
     "DATABASE_POOL_MIN": (
         {"DATABASE_URL": POSTGRES, "DATABASE_POOL": "1"},
@@ -217,6 +218,7 @@ FILE_CASES = {
         "whitenoise.storage.CompressedManifestStaticFilesStorage",
     ),
     "PMD_HEALTH_TIMEOUT_SECONDS": ({}, "5", lambda s: s["PMD_HEALTH_TIMEOUT_SECONDS"], 5),
+    "PMD_HEALTH_CACHE_SECONDS": ({}, "10", lambda s: s["PMD_HEALTH_CACHE_SECONDS"], 10),
     "PMD_LOGIN_FAILURE_LIMIT": ({}, "3", lambda s: s["AXES_FAILURE_LIMIT"], 3),
     "PMD_LOGIN_COOLOFF_MINUTES": ({}, "60", lambda s: s["AXES_COOLOFF_TIME"].total_seconds(), 3600),
     "PMD_SSE_MAX_STREAMS_PER_USER": ({}, "2", lambda s: s["PMD_SSE_MAX_STREAMS_PER_USER"], 2),
@@ -255,6 +257,8 @@ def clean_environment(monkeypatch):
             ("PMD_", "DATABASE_", "EMAIL_", "CELERY_", "SECURE_", "SQIDS_", "CACHE_")
         ):
             monkeypatch.delenv(name)
+    # As `make run` and the test process have it: the development defaults.
+    monkeypatch.setenv("DEBUG", "1")
     return monkeypatch
 
 
@@ -269,7 +273,10 @@ def test_it_knows_where_every_documented_variable_lands():
 def test_it_reads_every_setting_from_its_file(name, clean_environment, tmp_path):
     needs, file_value, lands_in, expected = FILE_CASES[name]
     for other, value in needs.items():
-        clean_environment.setenv(other, value)
+        if value is None:
+            clean_environment.delenv(other)
+        else:
+            clean_environment.setenv(other, value)
     assert lands_in(_load_settings()) != expected, "the default must differ from the file's value"
 
     value_file = tmp_path / "value"

@@ -19,8 +19,28 @@ from pmd.models import BatchDownloadRequest
 logger = logging.getLogger(__name__)
 
 
+def publish(task, args: list[str]) -> None:
+    """Send `task` to the broker; raise if that cannot be done in bounded time.
+
+    A request thread must never wait without end for the broker: Celery's
+    own publish path takes a producer from one pool and then, with no time
+    limit, a connection from another, so anything else holding the
+    connections (kombu's control mailbox did) parked every enqueue for good.
+    Here the connection comes straight from the connection pool, waiting at
+    most CELERY_BROKER_POOL_ACQUIRE_TIMEOUT, and connecting and sending are
+    bounded by the transport's socket timeouts and the publish retry policy.
+    """
+    app = task.app
+    if app.conf.task_always_eager:
+        task.apply_async(args=args)
+        return
+    with app.connection_or_acquire() as connection:
+        task.apply_async(args=args, connection=connection)
+
+
 def enqueue_build(bdr_id: uuid.UUID | str) -> bool:
-    """Put the build of `bdr_id` on the queue; False if the broker is down.
+    """Put the build of `bdr_id` on the queue; False if the broker is down
+    or no connection to it was free in time.
 
     A request whose enqueue failed stays pending and the recovery job
     enqueues it again later, so the person who asked is never told of a
@@ -29,7 +49,7 @@ def enqueue_build(bdr_id: uuid.UUID | str) -> bool:
     from pmd.tasks import process_bdr_job
 
     try:
-        process_bdr_job.apply_async(args=[str(bdr_id)])
+        publish(process_bdr_job, [str(bdr_id)])
     except Exception:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
         logger.warning("could not enqueue bdr %s; recovery will", bdr_id, exc_info=True)
         return False
@@ -47,7 +67,7 @@ def enqueue_email_after_commit(bdr: BatchDownloadRequest, kind: str) -> None:
         from pmd.tasks import send_bdr_email
 
         try:
-            send_bdr_email.apply_async(args=[str(bdr.pk), kind])
+            publish(send_bdr_email, [str(bdr.pk), kind])
         except Exception:  # noqa: BLE001
             # The worker that got here reached the broker a moment ago; if it
             # is gone now, send in this process rather than lose the email.

@@ -60,6 +60,8 @@ TEMP_SUFFIX = ".zip.tmp"
 # Parts of a multipart upload: 8 MiB each, 2 at a time (16 MiB of buffers
 # at most; a 2.7 GB ZIP is about 330 parts, far below S3's 10,000).
 UPLOAD_PART_BYTES = 8 * 1024 * 1024
+# Owner read-write, group read (nginx's workers), nothing for others.
+VAULT_FILE_MODE = 0o640
 UPLOAD_CONCURRENCY = 2
 
 
@@ -115,8 +117,19 @@ def _mkstemp(folder: Path, bdr: BatchDownloadRequest) -> Path:
     descriptor, temp = tempfile.mkstemp(
         prefix=f"{TEMP_PREFIX}{bdr.pk}.", suffix=TEMP_SUFFIX, dir=folder
     )
-    os.close(descriptor)
+    try:
+        # mkstemp makes it 0600: nginx's workers, which send published ZIPs
+        # (X-Accel-Redirect), read the vault through its group.
+        os.fchmod(descriptor, vault_file_mode())
+    finally:
+        os.close(descriptor)
     return Path(temp)
+
+
+def vault_file_mode() -> int:
+    """The mode of files written to a local vault: the storage's own
+    (settings), readable by the vault folder's group (docs/operating.md)."""
+    return getattr(vault(), "file_permissions_mode", None) or VAULT_FILE_MODE
 
 
 def stage(

@@ -1,6 +1,7 @@
-"""Static files as deployed (issue 12 item 4): with DEBUG off, collectstatic's
-content-hashed names, served by WhiteNoise as immutable for a long time; in
-development (make run's DEBUG=1), the source files under their own names."""
+"""Static files as deployed: with DEBUG off, collectstatic's content-hashed
+names (collected by the web process itself), served by WhiteNoise as
+immutable for a long time; in development (make run's DEBUG=1), the source
+files under their own names."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.live import ROOT
+from pmd_project.static import STAMP
+from tests.live import ROOT, AsgiServer
 
 HASHED_CSS = re.compile(r'href="(/static/css/site\.([0-9a-f]{12})\.css)"')
 ONE_YEAR = 365 * 24 * 3600
@@ -85,3 +88,37 @@ def test_hashed_names_are_on_exactly_when_debug_is_off(env, backend):
     # Finders serve the source folders; with the manifest only collected files.
     finders = backend.endswith("StaticFilesStorage") and "Manifest" not in backend
     assert result.stdout.split() == [backend, str(finders)]
+
+
+def test_the_deployment_installs_brotli_for_precompressed_files():
+    # Without it WhiteNoise's collectstatic writes gzip copies only.
+    pins = (ROOT / "deploy" / "requirements.txt").read_text()
+    assert re.search(r"^brotli==[0-9.]+ ", pins, re.MULTILINE)
+
+
+def test_two_web_processes_started_on_an_empty_static_root_collect_it_and_serve(
+    tmp_path, django_db_blocker
+):
+    """A platform that runs only the Procfile: no collectstatic step, DEBUG
+    off, and two web processes sharing one STATIC_ROOT start at once."""
+    root = tmp_path / "static"
+    with django_db_blocker.unblock():
+        servers = [AsgiServer(STATIC_ROOT=str(root)) for _ in range(2)]
+    with ThreadPoolExecutor(2) as starting:
+        list(starting.map(lambda server: server.start(), servers))
+    try:
+        for server in servers:
+            page = httpx.get(f"{server.url}/accounts/login/", timeout=10)
+            assert page.status_code == 200, server.log_path.read_text()[-2000:]
+            found = HASHED_CSS.search(page.text)
+            assert found
+            css = httpx.get(f"{server.url}{found[1]}", timeout=10)
+            assert css.status_code == 200
+            assert css.text == (ROOT / "static" / "css" / "site.css").read_text()
+        assert (root / STAMP).is_file()
+        logs = "".join(server.log_path.read_text() for server in servers)
+        # One collected, the other found the stamp (they took turns).
+        assert logs.count("collected the static files into") == 1, logs[-3000:]
+    finally:
+        for server in servers:
+            server.stop()

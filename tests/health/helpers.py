@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
@@ -33,5 +34,13 @@ def get(client: Client, path: str, **kwargs):
     """client.get(path) on a thread of its own. The health views are async,
     and browser tests earlier in the session leave Playwright's event loop on
     the main thread, where Django's test client cannot run an async view."""
+
+    def request():
+        try:
+            return client.get(path, **kwargs)
+        finally:
+            # The session lookup ran on this thread: its connection ends with it.
+            connections.close_all()
+
     with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(client.get, path, **kwargs).result()
+        return thread.submit(request).result()
