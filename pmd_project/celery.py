@@ -71,5 +71,6 @@ def serve_worker_metrics(**kwargs) -> None:
 
         exporter.start(settings.PMD_WORKER_METRICS_LISTEN)
 
+
 # Workers say which queues they consume, for /health/ready (pmd_project.heartbeat).
 app.steps["consumer"].add(Heartbeat)
