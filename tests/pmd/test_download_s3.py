@@ -26,6 +26,7 @@ from posts.files import STORE_UNAVAILABLE
 from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_user
+from tests.headers import csp_directives
 from tests.objectstore import vault_storage_config
 from tests.pmd.bdr_helpers import make_bdr
 from tests.services import require_redis
@@ -173,16 +174,12 @@ class TestRedirects:
         post = make_post(owner)
         redirect = owner_client.get(post.art_url)["Location"]
         page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts")
-        directives = dict(
-            directive.strip().split(" ", 1)
-            for directive in page["Content-Security-Policy"].split(";")
-            if directive.strip()
-        )
+        directives = csp_directives(page["Content-Security-Policy"])
         bucket = "/".join(redirect.split("/")[:3])  # scheme://host:port of the redirect
         assert bucket == s3_vault.endpoint.url
-        assert directives["img-src"] == f"'self' data: {bucket}"
-        assert directives["script-src"] == "'self'"
-        assert directives["connect-src"] == "'self'"
+        assert directives["img-src"] == ["'self'", "data:", bucket]
+        assert directives["script-src"] == ["'self'"]
+        assert directives["connect-src"] == ["'self'"]
 
     def test_a_store_that_does_not_answer_is_a_503_never_a_500(
         self, s3_vault, settings, owner, owner_client, s3_endpoint
