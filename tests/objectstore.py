@@ -87,23 +87,21 @@ class S3Vault:
 
 def vault_storage_config(endpoint: S3Endpoint, prefix: str, *, bucket: str | None = None) -> dict:
     """What settings.STORAGES["vault"] is with PMD_VAULT_URL=s3://bucket/prefix."""
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": bucket or endpoint.bucket,
-            "location": prefix,
-            "endpoint_url": endpoint.url,
-            "region_name": REGION,
-            "access_key": ACCESS_KEY,
-            "secret_key": SECRET_KEY,
-            "signature_version": "s3v4",
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": 300,
-            "file_overwrite": False,
-            "max_memory_size": 8 * 1024 * 1024,
-        },
-    }
+    from django.conf import settings
+
+    from pmd_project.settings import s3_vault_storage
+
+    return s3_vault_storage(
+        f"s3://{bucket or endpoint.bucket}/{prefix}",
+        endpoint_url=endpoint.url,
+        region_name=REGION,
+        addressing_style="",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        expire_seconds=settings.PMD_VAULT_URL_EXPIRE_SECONDS,
+        connect_timeout=settings.PMD_VAULT_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=settings.PMD_VAULT_READ_TIMEOUT_SECONDS,
+    )
 
 
 def require_moto() -> None:

@@ -151,6 +151,30 @@ FILE_CASES = {
         ),
         (120, 120),
     ),
+    "AWS_S3_ADDRESSING_STYLE": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "virtual",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["client_config"].s3["addressing_style"],
+        "virtual",
+    ),
+    "PMD_VAULT_PUBLIC_URL": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "https://files.example.com/",
+        lambda s: s["PMD_VAULT_PUBLIC_URL"],
+        "https://files.example.com",
+    ),
+    "PMD_VAULT_CONNECT_TIMEOUT_SECONDS": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "5",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["client_config"].connect_timeout,
+        5,
+    ),
+    "PMD_VAULT_READ_TIMEOUT_SECONDS": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "20",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["client_config"].read_timeout,
+        20,
+    ),
     "PMD_SCRATCH_DIR": ({}, "/srv/scratch", lambda s: str(s["PMD_SCRATCH_DIR"]), "/srv/scratch"),
     "PMD_BDR_GIVE_UP_HOURS": ({}, "48", lambda s: s["PMD_BDR_GIVE_UP_HOURS"], 48),
     "PMD_EMAIL_MAX_RETRIES": ({}, "2", lambda s: s["PMD_EMAIL_MAX_RETRIES"], 2),
@@ -267,6 +291,7 @@ def test_it_reads_every_setting_from_its_file(name, clean_environment, tmp_path)
         ("PMD_HASHTAG_LIMIT", "17", "must be from 1 to 16, not 17"),
         ("DATABASE_URL", "mysqlx://nowhere", "Not a valid database URL"),
         ("LOG_LEVEL", "LOUD", "Not a valid log level"),
+        ("AWS_S3_ADDRESSING_STYLE", "sideways", "must be auto, path or virtual, not sideways"),
     ],
 )
 def test_it_names_the_variable_of_a_malformed_value(name, value, complaint, clean_environment):
@@ -362,4 +387,14 @@ def test_the_sse_relay_reads_redis_url_as_redis_py_does(url, expected, clean_env
 def test_a_redis_url_that_is_not_one_names_the_variable(clean_environment):
     clean_environment.setenv("REDIS_URL", "http://cache.example:6379")
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
+        _load_settings()
+
+
+@pytest.mark.parametrize(
+    "url", ["files.example.com", "ftp://files.example.com", "https://x.example/a"]
+)
+def test_a_public_vault_url_must_be_an_address_browsers_can_use(url, clean_environment):
+    clean_environment.setenv("PMD_VAULT_URL", "s3://b")
+    clean_environment.setenv("PMD_VAULT_PUBLIC_URL", url)
+    with pytest.raises(ImproperlyConfigured, match="PMD_VAULT_PUBLIC_URL must be the store's"):
         _load_settings()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
+import threading
 import time
 import uuid
 import zipfile
@@ -15,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.core.files.storage import storages
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -195,6 +198,108 @@ class TestRedirects:
             assert response.status_code == 503
             assert response.json() == {"error": STORE_UNAVAILABLE}
             assert response["Retry-After"] == "30"
+
+
+def _staff_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.django_db
+class TestStoreFaults:
+    def test_credentials_that_cannot_be_found_leave_pages_up_and_name_the_vault(
+        self, s3_vault, s3_endpoint, settings, monkeypatch, owner, owner_client, staff
+    ):
+        post = make_post(owner)
+        # No key in the settings, the environment or ~/.aws, and no instance
+        # role to ask: boto3's chain finds nothing.
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        keyless = vault_storage_config(s3_endpoint, s3_vault.prefix)
+        keyless["OPTIONS"].update(access_key=None, secret_key=None)
+        settings.STORAGES = {**settings.STORAGES, "vault": keyless}
+
+        assert Client().get("/health/live").status_code == 200
+        for client, url in (
+            (Client(), "/accounts/login/"),
+            (owner_client, f"/u/{user_sqid(owner.pk)}/"),
+            (owner_client, f"/u/{user_sqid(owner.pk)}/posts"),
+        ):
+            page = client.get(url)
+            assert page.status_code == 200, url
+            # Still an image source: the origin comes from the settings.
+            img_src = csp_directives(page["Content-Security-Policy"])["img-src"]
+            assert img_src == ["'self'", "data:", s3_endpoint.url]
+        art = owner_client.get(post.art_url)
+        assert art.status_code == 503
+        assert art.json() == {"error": STORE_UNAVAILABLE}
+        assert art["Retry-After"] == "30"
+        ready = _staff_client(staff).get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["vault"] != "OK"
+        assert ready.json()["checks"]["database"] == "OK"
+
+    def test_the_url_browsers_follow_is_signed_for_the_public_address(
+        self, s3_vault, s3_endpoint, settings, owner, owner_client
+    ):
+        # The processes reach the store at 127.0.0.1; browsers by name.
+        public = s3_endpoint.url.replace("127.0.0.1", "localhost")
+        settings.PMD_VAULT_PUBLIC_URL = public
+        post = make_post(owner)
+        bdr = _ready(owner, [post])
+
+        for url, name in (
+            (post.art_url, post.art.name),
+            (f"/api/pmd/bdr/{bdr.pk}/download", bdr.file_path),
+        ):
+            response = owner_client.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith(f"{public}/{s3_endpoint.bucket}/")
+            assert httpx.get(response["Location"]).content == s3_vault.read(name)
+        page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts")
+        img_src = csp_directives(page["Content-Security-Policy"])["img-src"]
+        assert img_src == ["'self'", "data:", public]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_store_that_hangs_is_a_503_with_retry_after_within_seconds(
+    s3_vault, s3_endpoint, owner, owner_client
+):
+    post = make_post(owner)
+    bdr = _ready(owner, [post])
+    urls = [post.art_url, f"/api/pmd/bdr/{bdr.pk}/download"]
+    assert [owner_client.get(url).status_code for url in urls] == [302, 302]
+    answers: dict[str, tuple[float, object]] = {}
+
+    def fetch(url: str) -> None:
+        started = time.monotonic()
+        try:
+            response = owner_client.get(url)
+        finally:
+            connection.close()
+        answers[url] = (time.monotonic() - started, response)
+
+    # The store's process stops: connections are accepted, nothing is answered.
+    os.kill(s3_endpoint.server.process.pid, signal.SIGSTOP)
+    try:
+        threads = [threading.Thread(target=fetch, args=(url,)) for url in urls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        os.kill(s3_endpoint.server.process.pid, signal.SIGCONT)
+
+    assert sorted(answers) == sorted(urls)
+    for url, (took, response) in answers.items():
+        assert response.status_code == 503, url
+        assert response.json() == {"error": STORE_UNAVAILABLE}
+        assert response["Retry-After"] == "30"
+        assert took < 10, f"{url} answered after {took:.1f} s"
 
 
 @pytest.mark.django_db
