@@ -338,6 +338,11 @@ class TestPublishAndCleanup:
         # A run that died between its upload and its publish left a key behind.
         stray = f"bdr/{user_sqid(owner.pk)}/{due.pk}/20260101T000000000000Z-deadbeef.zip"
         storages["vault"].save(stray, io.BytesIO(b"PK"))
+        # And one killed while uploading, an upload never finished.
+        store = s3_vault.endpoint.client()
+        store.create_multipart_upload(
+            Bucket=s3_vault.endpoint.bucket, Key=s3_vault.key(stray.replace("dead", "beef"))
+        )
         BatchDownloadRequest.objects.filter(pk=due.pk).update(
             expires_at=timezone.now() - timedelta(minutes=1)
         )
@@ -349,6 +354,10 @@ class TestPublishAndCleanup:
         due.refresh_from_db()
         assert (due.status, due.file_path) == (Status.EXPIRED, "")
         assert s3_vault.keys(f"bdr/{user_sqid(owner.pk)}/") == [fresh.file_path]
+        unfinished = store.list_multipart_uploads(
+            Bucket=s3_vault.endpoint.bucket, Prefix=s3_vault.key("bdr/")
+        )
+        assert unfinished.get("Uploads", []) == []
 
     def test_an_expiry_whose_delete_failed_is_finished_by_the_next_cleanup(
         self, s3_vault, settings, s3_endpoint, owner, django_capture_on_commit_callbacks
