@@ -7,6 +7,7 @@ Every variable NAME may instead be given as NAME_FILE, a file holding the value.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -461,9 +462,37 @@ EVENTSTREAM_REDIS = {
 }
 EVENTSTREAM_STORAGE_CLASS = "pmd.live.ConnectionReleasingStorage"
 EVENTSTREAM_CHANNELMANAGER_CLASS = "pmd.live.UserChannelManager"
-# Redis pub/sub ignores database numbers: deployments (or test runs) sharing
-# one Redis server keep their channels apart with a prefix.
-PMD_EVENT_CHANNEL_PREFIX = env.str("PMD_EVENT_CHANNEL_PREFIX", "")
+
+
+def deployment_channel_prefix(database: dict, redis_url: str) -> str:
+    """The event-channel prefix of the deployment using `database` and `redis_url`.
+
+    Redis pub/sub ignores database numbers, so deployments sharing one Redis
+    server would hear each other's events (a user of one told that a download
+    of the other is ready). The prefix is what a deployment's web and worker
+    processes share and another deployment's do not: its database (engine,
+    name, host, port) and its Redis database, hashed. No user or password
+    goes in: the prefix reaches browsers inside event ids.
+    """
+    redis = redis_client_options(redis_url)
+    identity = [
+        database["ENGINE"],
+        str(database.get("NAME") or ""),
+        str(database.get("HOST") or ""),
+        str(database.get("PORT") or ""),
+        str(redis.get("unix_socket_path") or redis.get("host") or ""),
+        str(redis.get("port") or ""),
+        str(redis.get("db") or 0),
+    ]
+    return f"d{hashlib.sha256(chr(0).join(identity).encode()).hexdigest()[:12]}-"
+
+
+# Set it (the same on every process of a deployment) when web and workers
+# reach the database or Redis under different addresses; empty shares the
+# channels with every deployment on the Redis server.
+PMD_EVENT_CHANNEL_PREFIX = env.str("PMD_EVENT_CHANNEL_PREFIX", None)
+if PMD_EVENT_CHANNEL_PREFIX is None:
+    PMD_EVENT_CHANNEL_PREFIX = deployment_channel_prefix(DATABASES["default"], REDIS_URL)
 
 # Production hardening: on whenever DEBUG is off, each switchable for a
 # deployment behind a TLS-terminating proxy.

@@ -398,3 +398,25 @@ def test_a_public_vault_url_must_be_an_address_browsers_can_use(url, clean_envir
     clean_environment.setenv("PMD_VAULT_PUBLIC_URL", url)
     with pytest.raises(ImproperlyConfigured, match="PMD_VAULT_PUBLIC_URL must be the store's"):
         _load_settings()
+
+
+def test_each_deployment_derives_an_event_channel_prefix_of_its_own(clean_environment):
+    def prefix(database: str, redis: str) -> str:
+        clean_environment.setenv("DATABASE_URL", database)
+        clean_environment.setenv("REDIS_URL", redis)
+        return _load_settings()["PMD_EVENT_CHANNEL_PREFIX"]
+
+    site_a = prefix(POSTGRES, "redis://cache.example:6379/0")
+    # Its web and worker processes, reading the same variables, agree; the
+    # passwords in them make no difference (the prefix reaches browsers).
+    assert prefix(POSTGRES, "redis://cache.example:6379/0") == site_a
+    assert prefix(POSTGRES.replace("u:p@", "u:other@"), "redis://:pw@cache.example:6379/0") == (
+        site_a
+    )
+    # Another database, or another Redis database on the same server, is another deployment.
+    assert prefix(POSTGRES.replace("/pmd", "/pmd_b"), "redis://cache.example:6379/0") != site_a
+    assert prefix(POSTGRES, "redis://cache.example:6379/1") != site_a
+    assert re.fullmatch(r"d[0-9a-f]{12}-", site_a)
+    # Set, even to nothing, it is what it says.
+    clean_environment.setenv("PMD_EVENT_CHANNEL_PREFIX", "")
+    assert _load_settings()["PMD_EVENT_CHANNEL_PREFIX"] == ""
