@@ -265,9 +265,10 @@ class TestStoreFaults:
         assert img_src == ["'self'", "data:", public]
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_a_store_that_hangs_is_a_503_with_retry_after_within_seconds(
-    s3_vault, s3_endpoint, owner, owner_client
+    s3_vault, s3_endpoint, owner, owner_client, chaos
 ):
     post = make_post(owner)
     bdr = _ready(owner, [post])
@@ -300,6 +301,14 @@ def test_a_store_that_hangs_is_a_503_with_retry_after_within_seconds(
         assert response.json() == {"error": STORE_UNAVAILABLE}
         assert response["Retry-After"] == "30"
         assert took < 10, f"{url} answered after {took:.1f} s"
+    # Back, it answers again.
+    assert [owner_client.get(url).status_code for url in urls] == [302, 302]
+    slowest = max(took for took, _ in answers.values())
+    chaos(
+        fault="the object store hangs (its process stopped) during artwork and download requests",
+        user_saw=f"503 “The file store is not answering…” with Retry-After after {slowest:.1f} s",
+        end_state="nothing changed; the next request after the store is back is answered",
+    )
 
 
 @pytest.mark.django_db
