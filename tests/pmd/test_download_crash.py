@@ -58,6 +58,16 @@ class _Trickle(threading.Thread):
             pass  # the reader was killed
 
 
+def _request(owner, posts) -> BatchDownloadRequest:
+    return downloads.download_request_create(
+        user=owner,
+        post_ids=[post.pk for post in posts],
+        include_comments=False,
+        include_reactions=False,
+        send_email=False,
+    )
+
+
 def _row(bdr) -> BatchDownloadRequest:
     return BatchDownloadRequest.objects.get(pk=bdr.pk)
 
@@ -76,13 +86,7 @@ def test_a_build_whose_worker_is_killed_is_taken_over_by_its_heartbeat_lease(
     os.mkfifo(slow)
     trickle = _Trickle(slow)
     trickle.start()
-    bdr = downloads.download_request_create(
-        user=owner,
-        post_ids=[post.pk for post in posts],
-        include_comments=False,
-        include_reactions=False,
-        send_email=False,
-    )
+    bdr = _request(owner, posts)
     log_dir = Path(session_vault).parent
     env = {"PMD_VAULT_ROOT": str(session_vault), "PMD_BDR_LEASE_SECONDS": str(LEASE_SECONDS)}
     first = CeleryWorker(queue=celery_test_queue, log_dir=log_dir, **env).start()
@@ -157,13 +161,7 @@ def test_a_build_killed_mid_upload_to_the_bucket_is_taken_over_and_leaves_one_ob
     for post in posts:
         body = b"\x89PNG\r\n\x1a\n" + os.urandom(5 * 1024 * 1024)
         store.put_object(Bucket=s3_endpoint.bucket, Key=s3_vault.key(post.art.name), Body=body)
-    bdr = downloads.download_request_create(
-        user=owner,
-        post_ids=[post.pk for post in posts],
-        include_comments=False,
-        include_reactions=False,
-        send_email=False,
-    )
+    bdr = _request(owner, posts)
     under = f"bdr/{user_sqid(owner.pk)}/{bdr.pk}/"
 
     def unfinished_uploads() -> list:

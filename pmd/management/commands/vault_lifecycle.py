@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pmd.downloads.storage import DOWNLOADS_DIR, vault
-from posts.files import is_object_store, store_client, store_errors, store_problem
+from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
 
 # Days after which an unfinished upload is aborted: a build uploads its ZIP in
 # minutes, so a day-old upload belongs to a dead worker.
@@ -26,8 +26,8 @@ ZIP_GRACE_DAYS = 2
 
 def vault_lifecycle_rules(storage) -> list[dict]:
     """The vault's two rules, in the shape of S3's PutBucketLifecycleConfiguration."""
-    everything = f"{storage.location}/" if storage.location else ""
-    zips = f"{everything}{DOWNLOADS_DIR}/"
+    everything = object_key(storage, "")  # "<prefix>/", or "" for a whole bucket
+    zips = object_key(storage, f"{DOWNLOADS_DIR}/")
     return [
         {
             "ID": f"pmd-unfinished-uploads:{everything}",

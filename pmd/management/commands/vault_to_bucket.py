@@ -38,10 +38,9 @@ def local_files(root: Path) -> dict[str, Path]:
 
 def bucket_sizes(storage) -> dict[str, int]:
     """Key -> size of every object under the vault's prefix (one listing)."""
-    prefix = f"{storage.location}/" if storage.location else ""
     sizes = {}
     paginator = store_client(storage).get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=prefix):
+    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=object_key(storage, "")):
         for item in page.get("Contents", []):
             sizes[item["Key"]] = item["Size"]
     return sizes
