@@ -15,6 +15,7 @@ from django.utils import timezone
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
 from tests.factories import make_post
+from tests.objectstore import vault_storage_config
 
 pytestmark = pytest.mark.django_db
 
@@ -122,9 +123,18 @@ class TestVaultToBucket:
             assert response.status_code == 302, url
             assert httpx.get(response["Location"]).content == files[name]
 
-    def test_it_needs_a_bucket_and_a_folder(self, s3_vault, tmp_path, settings):
+    def test_it_needs_a_bucket_and_a_folder(self, s3_vault, s3_endpoint, tmp_path, settings):
         with pytest.raises(CommandError, match="is not a folder"):
             _command("vault_to_bucket", "--from", str(tmp_path / "nowhere"))
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "vault": vault_storage_config(s3_endpoint, "x", bucket="pmd-test-no-such-bucket"),
+        }
+        refused = (
+            r"Could not list the bucket: the object store refused the request \(NoSuchBucket\)"
+        )
+        with pytest.raises(CommandError, match=refused):
+            _command("vault_to_bucket", "--from", str(tmp_path))
         settings.STORAGES = {
             **settings.STORAGES,
             "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
