@@ -35,7 +35,13 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from pmd.hashtags import BadHashtag, hashtag_parse, hashtags_have, hashtags_without
+from pmd.hashtags import (
+    BadHashtag,
+    hashtag_key,
+    hashtag_parse,
+    hashtags_have,
+    hashtags_without,
+)
 from pmd.models import ActivityEntry
 from posts.models import Post
 
@@ -465,7 +471,9 @@ class HashtagAction(BulkAction):
     row_fields = (*_ROW_FIELDS, "hashtags")
 
     def subject(self, hashtag: str) -> str:
-        return f"#{hashtag}"
+        # Matched as the actions match it: a later "strasse" is the same
+        # subject as "straße".
+        return f"#{hashtag_key(hashtag)}"
 
 
 class AddHashtag(HashtagAction):

@@ -55,17 +55,19 @@ def hashtag_parse(value: object) -> str:
     return text
 
 
-def _key(word: str) -> str:
-    # casefold: "STRASSE" and "straße" are one hashtag, as a search would find.
+def hashtag_key(word: str) -> str:
+    """What two spellings of one hashtag share. casefold, not lower():
+    "STRASSE" and "straße" are one hashtag, as a search would find; every
+    comparison of hashtags goes through this."""
     return word.casefold()
 
 
 def hashtags_have(hashtags: str, hashtag: str) -> bool:
-    key = _key(hashtag)
-    return any(_key(word) == key for word in hashtags.split())
+    key = hashtag_key(hashtag)
+    return any(hashtag_key(word) == key for word in hashtags.split())
 
 
 def hashtags_without(hashtags: str, hashtag: str) -> str:
     """`hashtags` without `hashtag` in any case, the others kept in order."""
-    key = _key(hashtag)
-    return " ".join(word for word in hashtags.split() if _key(word) != key)
+    key = hashtag_key(hashtag)
+    return " ".join(word for word in hashtags.split() if hashtag_key(word) != key)

@@ -21,7 +21,12 @@ What the package leaves to us (PITFALLS §1), and where it is done here:
   streams of one session woken by one event share one check, run on one
   thread and connection per process (`SessionChecks`);
 - one user could open any number of streams: `StreamSlots` counts them in
-  Redis across web processes, each entry expiring unless renewed.
+  Redis across web processes, each entry expiring unless renewed;
+- Redis pub/sub ignores database numbers, so every deployment on one Redis
+  server hears every event published there: each channel name carries the
+  deployment's prefix (PMD_EVENT_CHANNEL_PREFIX, by default derived from the
+  deployment's database and Redis database, settings.deployment_channel_prefix),
+  and a listener dispatches an event to its own deployment's streams only.
 """
 
 from __future__ import annotations

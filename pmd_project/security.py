@@ -23,8 +23,12 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
         vault = storages["vault"]
-        if is_object_store(vault):
+        # Worked out once per process from the settings, never by asking the
+        # store (or its credentials): every response, /health/live and the
+        # log-in page included, is answered whatever state the store is in.
+        origin = store_origin(vault) if is_object_store(vault) else None
+        if origin is not None:
             update = dict(parts.update or {})
-            update["img-src"] = [*update.get("img-src", ()), store_origin(vault)]
+            update["img-src"] = [*update.get("img-src", ()), origin]
             parts.update = update
         return parts

@@ -7,6 +7,7 @@ Every variable NAME may instead be given as NAME_FILE, a file holding the value.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -257,42 +258,106 @@ STORAGES = {
 # django-storages, with its usual AWS_* variables (SPEC §12); left empty for
 # AWS itself, the endpoint, region and keys come from boto3's own chain
 # (instance roles, ~/.aws). Reads are answered with presigned redirects that
-# live PMD_VAULT_URL_EXPIRE_SECONDS, and workers build each ZIP in
-# PMD_SCRATCH_DIR before uploading it (pmd.downloads.storage).
+# live PMD_VAULT_URL_EXPIRE_SECONDS, signed for PMD_VAULT_PUBLIC_URL when the
+# browsers reach the store at another address than the processes do, and
+# workers build each ZIP in PMD_SCRATCH_DIR before uploading it
+# (pmd.downloads.storage). docs/operating.md, "Object storage".
 PMD_VAULT_URL = env.str("PMD_VAULT_URL", "")
 AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", "")
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", "")
+AWS_S3_ADDRESSING_STYLE = env.str(
+    "AWS_S3_ADDRESSING_STYLE",
+    "",
+    validate=OneOf(
+        ["", "auto", "path", "virtual"], error="must be auto, path or virtual, not {input}"
+    ),
+)
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", "")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", "")
 PMD_VAULT_URL_EXPIRE_SECONDS = env.int("PMD_VAULT_URL_EXPIRE_SECONDS", 300, validate=at_least(30))
+PMD_VAULT_PUBLIC_URL = env.str("PMD_VAULT_PUBLIC_URL", "").rstrip("/")
+# A store that stops answering must cost a request seconds, not botocore's
+# 60 s connect plus 60 s read, each tried up to five times: two attempts of
+# these bound an artwork or download request to about 7 s (then a 503 with
+# Retry-After, posts.files), below any proxy's timeout.
+PMD_VAULT_CONNECT_TIMEOUT_SECONDS = env.int(
+    "PMD_VAULT_CONNECT_TIMEOUT_SECONDS", 3, validate=at_least(1)
+)
+PMD_VAULT_READ_TIMEOUT_SECONDS = env.int("PMD_VAULT_READ_TIMEOUT_SECONDS", 3, validate=at_least(1))
 PMD_SCRATCH_DIR = env.path("PMD_SCRATCH_DIR", Path(tempfile.gettempdir()) / "pmd-scratch")
-if PMD_VAULT_URL:
-    _vault_url = urlparse(PMD_VAULT_URL)
-    if _vault_url.scheme != "s3" or not _vault_url.netloc:
+
+
+def s3_vault_storage(
+    url: str,
+    *,
+    endpoint_url: str,
+    region_name: str,
+    addressing_style: str,
+    access_key: str,
+    secret_key: str,
+    expire_seconds: int,
+    connect_timeout: int,
+    read_timeout: int,
+) -> dict:
+    """The STORAGES entry of a vault in the bucket of `url` (s3://<bucket>/<prefix>).
+    The tests' store (tests/objectstore.py) is configured by the same function."""
+    from botocore.config import Config
+
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.netloc:
         raise ImproperlyConfigured(
-            f"PMD_VAULT_URL must look like s3://<bucket>/<prefix>, not {PMD_VAULT_URL!r}"
+            f"PMD_VAULT_URL must look like s3://<bucket>/<prefix>, not {url!r}"
         )
-    STORAGES["vault"] = {
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": _vault_url.netloc,
-            "location": _vault_url.path.strip("/"),
-            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
-            "region_name": AWS_S3_REGION_NAME or None,
-            "access_key": AWS_ACCESS_KEY_ID or None,
-            "secret_key": AWS_SECRET_ACCESS_KEY or None,
-            "signature_version": "s3v4",
+            "bucket_name": parsed.netloc,
+            "location": parsed.path.strip("/"),
+            "endpoint_url": endpoint_url or None,
+            "region_name": region_name or None,
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            # Every client of the vault (django-storages' own and
+            # posts.files') is made with this.
+            "client_config": Config(
+                signature_version="s3v4",
+                s3={"addressing_style": addressing_style or "auto"},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"mode": "standard", "total_max_attempts": 2},
+            ),
             # Private objects: every read is a presigned URL given after the
             # access check (posts.files.storage_file_response).
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": PMD_VAULT_URL_EXPIRE_SECONDS,
+            "querystring_expire": expire_seconds,
             # Like the local folder, a name in use gets a new one, never overwritten.
             "file_overwrite": False,
             # A file read through storage.open() spills to disk past 8 MiB.
             "max_memory_size": 8 * 1024 * 1024,
         },
     }
+
+
+if PMD_VAULT_URL:
+    STORAGES["vault"] = s3_vault_storage(
+        PMD_VAULT_URL,
+        endpoint_url=AWS_S3_ENDPOINT_URL,
+        region_name=AWS_S3_REGION_NAME,
+        addressing_style=AWS_S3_ADDRESSING_STYLE,
+        access_key=AWS_ACCESS_KEY_ID,
+        secret_key=AWS_SECRET_ACCESS_KEY,
+        expire_seconds=PMD_VAULT_URL_EXPIRE_SECONDS,
+        connect_timeout=PMD_VAULT_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=PMD_VAULT_READ_TIMEOUT_SECONDS,
+    )
+if PMD_VAULT_PUBLIC_URL:
+    _public = urlparse(PMD_VAULT_PUBLIC_URL)
+    if _public.scheme not in ("http", "https") or not _public.netloc or _public.path:
+        raise ImproperlyConfigured(
+            "PMD_VAULT_PUBLIC_URL must be the store's address as browsers reach it, "
+            f"such as https://files.example.com, not {PMD_VAULT_PUBLIC_URL!r}"
+        )
 # --- end of object storage ---------------------------------------------------
 
 # --- Operations: static files in production ----------------------------------
@@ -426,9 +491,37 @@ EVENTSTREAM_REDIS = {
 }
 EVENTSTREAM_STORAGE_CLASS = "pmd.live.ConnectionReleasingStorage"
 EVENTSTREAM_CHANNELMANAGER_CLASS = "pmd.live.UserChannelManager"
-# Redis pub/sub ignores database numbers: deployments (or test runs) sharing
-# one Redis server keep their channels apart with a prefix.
-PMD_EVENT_CHANNEL_PREFIX = env.str("PMD_EVENT_CHANNEL_PREFIX", "")
+
+
+def deployment_channel_prefix(database: dict, redis_url: str) -> str:
+    """The event-channel prefix of the deployment using `database` and `redis_url`.
+
+    Redis pub/sub ignores database numbers, so deployments sharing one Redis
+    server would hear each other's events (a user of one told that a download
+    of the other is ready). The prefix is what a deployment's web and worker
+    processes share and another deployment's do not: its database (engine,
+    name, host, port) and its Redis database, hashed. No user or password
+    goes in: the prefix reaches browsers inside event ids.
+    """
+    redis = redis_client_options(redis_url)
+    identity = [
+        database["ENGINE"],
+        str(database.get("NAME") or ""),
+        str(database.get("HOST") or ""),
+        str(database.get("PORT") or ""),
+        str(redis.get("unix_socket_path") or redis.get("host") or ""),
+        str(redis.get("port") or ""),
+        str(redis.get("db") or 0),
+    ]
+    return f"d{hashlib.sha256(chr(0).join(identity).encode()).hexdigest()[:12]}-"
+
+
+# Set it (the same on every process of a deployment) when web and workers
+# reach the database or Redis under different addresses; empty shares the
+# channels with every deployment on the Redis server.
+PMD_EVENT_CHANNEL_PREFIX = env.str("PMD_EVENT_CHANNEL_PREFIX", None)
+if PMD_EVENT_CHANNEL_PREFIX is None:
+    PMD_EVENT_CHANNEL_PREFIX = deployment_channel_prefix(DATABASES["default"], REDIS_URL)
 
 # Production hardening: on whenever DEBUG is off, each switchable for a
 # deployment behind a TLS-terminating proxy.

@@ -47,11 +47,15 @@ def profile_page(*, owner: AbstractBaseUser, page_number: str | int | None) -> P
 
 
 def post_for_art(*, sqid: str, viewer: AbstractBaseUser) -> Post:
-    """The post whose artwork `viewer` may see (SPEC §3 `art_url`), or Http404."""
+    """The post whose artwork `viewer` may see (SPEC §3 `art_url`), or Http404.
+    A deactivated user's artworks are gone like their profile, for everyone
+    but staff (a deactivated owner is logged out, so never the viewer)."""
     post_id = post_id_from_sqid(sqid)
+    posts = Post.objects.filter(pk=post_id)
+    if not viewer.is_staff:
+        posts = posts.filter(owner__is_active=True)
     post = (
-        Post.objects.filter(pk=post_id)
-        .only(
+        posts.only(
             "id",
             "owner_id",
             "kind",
@@ -60,8 +64,7 @@ def post_for_art(*, sqid: str, viewer: AbstractBaseUser) -> Post:
             "hidden_by_user",
             "hidden_by_mod",
             "deleted_by_user",
-        )
-        .first()
+        ).first()
         if post_id is not None
         else None
     )

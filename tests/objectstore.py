@@ -11,8 +11,12 @@ Under CI=true a missing moto fails (tests/services.py).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import socket
 import sys
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +46,48 @@ class MotoServer(ServerProcess):
 
     def start(self) -> MotoServer:
         return self.start_process(probe="/moto-api/")
+
+
+class SlowLink:
+    """A TCP relay to `port` on loopback that passes on what clients send at
+    about `rate` bytes a second (answers come back at full speed): uploads
+    through it take seconds, so a test can act while one is in flight."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, port: int, *, rate: int) -> None:
+        self.upstream = port
+        self.rate = rate
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._sockets: list[socket.socket] = [self._listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+                store = socket.create_connection(("127.0.0.1", self.upstream))
+            except OSError:
+                return  # closed
+            self._sockets += [client, store]
+            threading.Thread(target=self._pass, args=(client, store, True), daemon=True).start()
+            threading.Thread(target=self._pass, args=(store, client, False), daemon=True).start()
+
+    def _pass(self, source: socket.socket, target: socket.socket, slow: bool) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(self.CHUNK):
+                target.sendall(chunk)
+                if slow:
+                    time.sleep(len(chunk) / self.rate)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
 
 
 @dataclass
@@ -87,23 +133,21 @@ class S3Vault:
 
 def vault_storage_config(endpoint: S3Endpoint, prefix: str, *, bucket: str | None = None) -> dict:
     """What settings.STORAGES["vault"] is with PMD_VAULT_URL=s3://bucket/prefix."""
-    return {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": bucket or endpoint.bucket,
-            "location": prefix,
-            "endpoint_url": endpoint.url,
-            "region_name": REGION,
-            "access_key": ACCESS_KEY,
-            "secret_key": SECRET_KEY,
-            "signature_version": "s3v4",
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": 300,
-            "file_overwrite": False,
-            "max_memory_size": 8 * 1024 * 1024,
-        },
-    }
+    from django.conf import settings
+
+    from pmd_project.settings import s3_vault_storage
+
+    return s3_vault_storage(
+        f"s3://{bucket or endpoint.bucket}/{prefix}",
+        endpoint_url=endpoint.url,
+        region_name=REGION,
+        addressing_style="",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        expire_seconds=settings.PMD_VAULT_URL_EXPIRE_SECONDS,
+        connect_timeout=settings.PMD_VAULT_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=settings.PMD_VAULT_READ_TIMEOUT_SECONDS,
+    )
 
 
 def require_moto() -> None:

@@ -154,6 +154,30 @@ FILE_CASES = {
         ),
         (120, 120),
     ),
+    "AWS_S3_ADDRESSING_STYLE": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "virtual",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["client_config"].s3["addressing_style"],
+        "virtual",
+    ),
+    "PMD_VAULT_PUBLIC_URL": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "https://files.example.com/",
+        lambda s: s["PMD_VAULT_PUBLIC_URL"],
+        "https://files.example.com",
+    ),
+    "PMD_VAULT_CONNECT_TIMEOUT_SECONDS": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "5",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["client_config"].connect_timeout,
+        5,
+    ),
+    "PMD_VAULT_READ_TIMEOUT_SECONDS": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "20",
+        lambda s: s["STORAGES"]["vault"]["OPTIONS"]["client_config"].read_timeout,
+        20,
+    ),
     "PMD_SCRATCH_DIR": ({}, "/srv/scratch", lambda s: str(s["PMD_SCRATCH_DIR"]), "/srv/scratch"),
     "PMD_BDR_GIVE_UP_HOURS": ({}, "48", lambda s: s["PMD_BDR_GIVE_UP_HOURS"], 48),
     "PMD_EMAIL_MAX_RETRIES": ({}, "2", lambda s: s["PMD_EMAIL_MAX_RETRIES"], 2),
@@ -299,6 +323,7 @@ def test_it_reads_every_setting_from_its_file(name, clean_environment, tmp_path)
         ("LOG_LEVEL", "LOUD", "Not a valid log level"),
         ("LOG_FORMAT", "xml", "must be plain or json, not xml"),
         ("PMD_WORKER_METRICS_LISTEN", "9808", "must be host:port"),
+        ("AWS_S3_ADDRESSING_STYLE", "sideways", "must be auto, path or virtual, not sideways"),
     ],
 )
 def test_it_names_the_variable_of_a_malformed_value(name, value, complaint, clean_environment):
@@ -403,3 +428,35 @@ def test_a_redis_url_that_is_not_one_names_the_variable(clean_environment):
     clean_environment.setenv("REDIS_URL", "http://cache.example:6379")
     with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
         _load_settings()
+
+
+@pytest.mark.parametrize(
+    "url", ["files.example.com", "ftp://files.example.com", "https://x.example/a"]
+)
+def test_a_public_vault_url_must_be_an_address_browsers_can_use(url, clean_environment):
+    clean_environment.setenv("PMD_VAULT_URL", "s3://b")
+    clean_environment.setenv("PMD_VAULT_PUBLIC_URL", url)
+    with pytest.raises(ImproperlyConfigured, match="PMD_VAULT_PUBLIC_URL must be the store's"):
+        _load_settings()
+
+
+def test_each_deployment_derives_an_event_channel_prefix_of_its_own(clean_environment):
+    def prefix(database: str, redis: str) -> str:
+        clean_environment.setenv("DATABASE_URL", database)
+        clean_environment.setenv("REDIS_URL", redis)
+        return _load_settings()["PMD_EVENT_CHANNEL_PREFIX"]
+
+    site_a = prefix(POSTGRES, "redis://cache.example:6379/0")
+    # Its web and worker processes, reading the same variables, agree; the
+    # passwords in them make no difference (the prefix reaches browsers).
+    assert prefix(POSTGRES, "redis://cache.example:6379/0") == site_a
+    assert prefix(POSTGRES.replace("u:p@", "u:other@"), "redis://:pw@cache.example:6379/0") == (
+        site_a
+    )
+    # Another database, or another Redis database on the same server, is another deployment.
+    assert prefix(POSTGRES.replace("/pmd", "/pmd_b"), "redis://cache.example:6379/0") != site_a
+    assert prefix(POSTGRES, "redis://cache.example:6379/1") != site_a
+    assert re.fullmatch(r"d[0-9a-f]{12}-", site_a)
+    # Set, even to nothing, it is what it says.
+    clean_environment.setenv("PMD_EVENT_CHANNEL_PREFIX", "")
+    assert _load_settings()["PMD_EVENT_CHANNEL_PREFIX"] == ""

@@ -23,9 +23,12 @@ key of this run's own, `bdr/<user sqid>/<request id>/<run>.zip`, and deleted
 from the worker's disk. An object appears only once its upload completes, so
 no reader sees a partial one; publishing is pointing the row at the key
 under the row lock, and a run that lost its lease deletes its own key.
-Cleanup finds keys through the rows (pmd.downloads.cleanup), never by
-listing the bucket; stray multipart uploads of killed workers are left to
-the bucket's lifecycle rule (docs/operating.md, "Deploying").
+Once that is committed, the request's own prefix is cleared of what other
+runs left there: a ZIP uploaded by a run that died before publishing, and
+the parts of an upload whose worker was killed (invisible, but billed until
+aborted). Cleanup finds keys through the rows (pmd.downloads.cleanup), never
+by listing the bucket; the bucket's lifecycle rules (`manage.py
+vault_lifecycle`) catch what no run came back for.
 """
 
 from __future__ import annotations
@@ -39,14 +42,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
+from django.db import transaction
 
 from pmd.models import BatchDownloadRequest
-from posts.files import is_object_store, object_key, store_client, store_errors
+from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
 from posts.public_ids import user_sqid
 
 logger = logging.getLogger(__name__)
@@ -216,9 +221,16 @@ def open_for_reading(name: str) -> tuple[IO[bytes], int]:
 
 def publish(staged: Staged) -> None:
     """Make the staged ZIP the request's file. Called under the request's row
-    lock, so at most one run's ZIP becomes the file. In a bucket there is
-    nothing left to do: the row pointing at the key is the publishing."""
+    lock, so at most one run's ZIP becomes the file. In a bucket the row
+    pointing at the key is the publishing; after the commit, what other runs
+    of the request left under its prefix goes (outside the lock, and a store
+    that fails then costs nothing but a log line)."""
     if staged.path is None:
+        prefix = _RUN_KEY.fullmatch(staged.name)
+        if prefix is not None:
+            transaction.on_commit(
+                partial(_clear_after_publish, prefix.group(1), staged.name), robust=True
+            )
         return
     final_path = Path(vault().path(staged.name))
     os.replace(staged.path, final_path)
@@ -253,7 +265,38 @@ def delete_download(name: str) -> None:
     if not is_object_store(storage) or run_prefix is None:
         storage.delete(name)
         return
-    storage.bucket.objects.filter(Prefix=object_key(storage, run_prefix.group(1))).delete()
+    clear_request_prefix(run_prefix.group(1))
+
+
+def clear_request_prefix(prefix: str, *, keep: str | None = None) -> None:
+    """Delete everything under one request's prefix (`bdr/<sqid>/<id>/`) but
+    the object `keep`: ZIPs of runs that never published, and the uploads
+    that killed workers left unfinished (aborted, so their parts go too).
+    The prefix is the request's own: no other request's keys are listed."""
+    storage = vault()
+    client = store_client(storage)
+    bucket = storage.bucket_name
+    under = object_key(storage, prefix)
+    kept = object_key(storage, keep) if keep else None
+    for page in client.get_paginator("list_multipart_uploads").paginate(
+        Bucket=bucket, Prefix=under
+    ):
+        for unfinished in page.get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=unfinished["Key"], UploadId=unfinished["UploadId"]
+            )
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=under):
+        stray = [{"Key": item["Key"]} for item in page.get("Contents", []) if item["Key"] != kept]
+        if stray:  # at most 1,000 a page, as DeleteObjects takes
+            client.delete_objects(Bucket=bucket, Delete={"Objects": stray, "Quiet": True})
+
+
+def _clear_after_publish(prefix: str, published: str) -> None:
+    try:
+        clear_request_prefix(prefix, keep=published)
+    except store_errors() as error:
+        # The published ZIP is in place; the rest waits for expiry or the lifecycle rules.
+        logger.warning("could not clear %s after publishing: %s", prefix, store_problem(error))
 
 
 def sweep_scratch(*, older_than_seconds: float) -> int:

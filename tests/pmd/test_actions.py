@@ -680,6 +680,18 @@ class TestUndo:
         assert flags(kept)[0] is False
         assert flags(changed_again)[0] is True
 
+    def test_a_hashtag_changed_since_in_another_spelling_is_left_as_it_is(self, owner):
+        (post,) = make_posts(owner, 1, hashtags="retro")
+        added = run(owner, "add_hashtag", [post.pk], "straße")
+        # "strasse" is the same hashtag (case-folded): removing it removes
+        # "straße", and adding it back writes the new spelling.
+        assert run(owner, "remove_hashtag", [post.pk], "strasse").affected_count == 1
+        run(owner, "add_hashtag", [post.pk], "strasse")
+        undone = undo(owner, added.activity_id)
+        assert undone.changed_ids == []
+        assert undone.message == "Nothing was undone: the post had changed since."
+        assert hashtags(post) == "retro strasse"
+
     def test_a_post_that_cannot_take_the_inverse_any_more_is_left_too(self, owner):
         posts = make_posts(owner, 2)
         hid = run(owner, "hide", ids_of(posts))

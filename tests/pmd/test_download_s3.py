@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
+import threading
 import time
 import uuid
 import zipfile
@@ -15,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.core.files.storage import storages
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -26,6 +29,7 @@ from posts.files import STORE_UNAVAILABLE
 from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_user
+from tests.headers import csp_directives
 from tests.objectstore import vault_storage_config
 from tests.pmd.bdr_helpers import make_bdr
 from tests.services import require_redis
@@ -173,16 +177,12 @@ class TestRedirects:
         post = make_post(owner)
         redirect = owner_client.get(post.art_url)["Location"]
         page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts")
-        directives = dict(
-            directive.strip().split(" ", 1)
-            for directive in page["Content-Security-Policy"].split(";")
-            if directive.strip()
-        )
+        directives = csp_directives(page["Content-Security-Policy"])
         bucket = "/".join(redirect.split("/")[:3])  # scheme://host:port of the redirect
         assert bucket == s3_vault.endpoint.url
-        assert directives["img-src"] == f"'self' data: {bucket}"
-        assert directives["script-src"] == "'self'"
-        assert directives["connect-src"] == "'self'"
+        assert directives["img-src"] == ["'self'", "data:", bucket]
+        assert directives["script-src"] == ["'self'"]
+        assert directives["connect-src"] == ["'self'"]
 
     def test_a_store_that_does_not_answer_is_a_503_never_a_500(
         self, s3_vault, settings, owner, owner_client, s3_endpoint
@@ -198,6 +198,117 @@ class TestRedirects:
             assert response.status_code == 503
             assert response.json() == {"error": STORE_UNAVAILABLE}
             assert response["Retry-After"] == "30"
+
+
+def _staff_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.django_db
+class TestStoreFaults:
+    def test_credentials_that_cannot_be_found_leave_pages_up_and_name_the_vault(
+        self, s3_vault, s3_endpoint, settings, monkeypatch, owner, owner_client, staff
+    ):
+        post = make_post(owner)
+        # No key in the settings, the environment or ~/.aws, and no instance
+        # role to ask: boto3's chain finds nothing.
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        keyless = vault_storage_config(s3_endpoint, s3_vault.prefix)
+        keyless["OPTIONS"].update(access_key=None, secret_key=None)
+        settings.STORAGES = {**settings.STORAGES, "vault": keyless}
+
+        assert Client().get("/health/live").status_code == 200
+        for client, url in (
+            (Client(), "/accounts/login/"),
+            (owner_client, f"/u/{user_sqid(owner.pk)}/"),
+            (owner_client, f"/u/{user_sqid(owner.pk)}/posts"),
+        ):
+            page = client.get(url)
+            assert page.status_code == 200, url
+            # Still an image source: the origin comes from the settings.
+            img_src = csp_directives(page["Content-Security-Policy"])["img-src"]
+            assert img_src == ["'self'", "data:", s3_endpoint.url]
+        art = owner_client.get(post.art_url)
+        assert art.status_code == 503
+        assert art.json() == {"error": STORE_UNAVAILABLE}
+        assert art["Retry-After"] == "30"
+        ready = _staff_client(staff).get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["vault"] != "OK"
+        assert ready.json()["checks"]["database"] == "OK"
+
+    def test_the_url_browsers_follow_is_signed_for_the_public_address(
+        self, s3_vault, s3_endpoint, settings, owner, owner_client
+    ):
+        # The processes reach the store at 127.0.0.1; browsers by name.
+        public = s3_endpoint.url.replace("127.0.0.1", "localhost")
+        settings.PMD_VAULT_PUBLIC_URL = public
+        post = make_post(owner)
+        bdr = _ready(owner, [post])
+
+        for url, name in (
+            (post.art_url, post.art.name),
+            (f"/api/pmd/bdr/{bdr.pk}/download", bdr.file_path),
+        ):
+            response = owner_client.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith(f"{public}/{s3_endpoint.bucket}/")
+            assert httpx.get(response["Location"]).content == s3_vault.read(name)
+        page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts")
+        img_src = csp_directives(page["Content-Security-Policy"])["img-src"]
+        assert img_src == ["'self'", "data:", public]
+
+
+@pytest.mark.fault
+@pytest.mark.django_db(transaction=True)
+def test_a_store_that_hangs_is_a_503_with_retry_after_within_seconds(
+    s3_vault, s3_endpoint, owner, owner_client, chaos
+):
+    post = make_post(owner)
+    bdr = _ready(owner, [post])
+    urls = [post.art_url, f"/api/pmd/bdr/{bdr.pk}/download"]
+    assert [owner_client.get(url).status_code for url in urls] == [302, 302]
+    answers: dict[str, tuple[float, object]] = {}
+
+    def fetch(url: str) -> None:
+        started = time.monotonic()
+        try:
+            response = owner_client.get(url)
+        finally:
+            connection.close()
+        answers[url] = (time.monotonic() - started, response)
+
+    # The store's process stops: connections are accepted, nothing is answered.
+    os.kill(s3_endpoint.server.process.pid, signal.SIGSTOP)
+    try:
+        threads = [threading.Thread(target=fetch, args=(url,)) for url in urls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        os.kill(s3_endpoint.server.process.pid, signal.SIGCONT)
+
+    assert sorted(answers) == sorted(urls)
+    for url, (took, response) in answers.items():
+        assert response.status_code == 503, url
+        assert response.json() == {"error": STORE_UNAVAILABLE}
+        assert response["Retry-After"] == "30"
+        assert took < 10, f"{url} answered after {took:.1f} s"
+    # Back, it answers again.
+    assert [owner_client.get(url).status_code for url in urls] == [302, 302]
+    slowest = max(took for took, _ in answers.values())
+    chaos(
+        fault="the object store hangs (its process stopped) during artwork and download requests",
+        user_saw=f"503 “The file store is not answering…” with Retry-After after {slowest:.1f} s",
+        end_state="nothing changed; the next request after the store is back is answered",
+    )
 
 
 @pytest.mark.django_db
@@ -236,6 +347,11 @@ class TestPublishAndCleanup:
         # A run that died between its upload and its publish left a key behind.
         stray = f"bdr/{user_sqid(owner.pk)}/{due.pk}/20260101T000000000000Z-deadbeef.zip"
         storages["vault"].save(stray, io.BytesIO(b"PK"))
+        # And one killed while uploading, an upload never finished.
+        store = s3_vault.endpoint.client()
+        store.create_multipart_upload(
+            Bucket=s3_vault.endpoint.bucket, Key=s3_vault.key(stray.replace("dead", "beef"))
+        )
         BatchDownloadRequest.objects.filter(pk=due.pk).update(
             expires_at=timezone.now() - timedelta(minutes=1)
         )
@@ -247,6 +363,10 @@ class TestPublishAndCleanup:
         due.refresh_from_db()
         assert (due.status, due.file_path) == (Status.EXPIRED, "")
         assert s3_vault.keys(f"bdr/{user_sqid(owner.pk)}/") == [fresh.file_path]
+        unfinished = store.list_multipart_uploads(
+            Bucket=s3_vault.endpoint.bucket, Prefix=s3_vault.key("bdr/")
+        )
+        assert unfinished.get("Uploads", []) == []
 
     def test_an_expiry_whose_delete_failed_is_finished_by_the_next_cleanup(
         self, s3_vault, settings, s3_endpoint, owner, django_capture_on_commit_callbacks

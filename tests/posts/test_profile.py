@@ -66,6 +66,21 @@ class TestArt:
             assert other_client.get(url).status_code == 404
             assert client.get(url).status_code == 404
 
+    def test_a_deactivated_users_artwork_is_served_to_staff_only(
+        self, owner, owner_client, other_client, client, staff
+    ):
+        post = make_post(owner)
+        url = f"/art/{post_sqid(post.pk)}"
+        owner.is_active = False
+        owner.save(update_fields=["is_active"])
+        staff_client = Client()
+        staff_client.force_login(staff)
+        # Their session no longer logs them in either.
+        for stranger in (client, other_client, owner_client):
+            assert stranger.get(url).status_code == 404
+        assert stranger.get(f"/u/{user_sqid(owner.pk)}/").status_code == 404
+        assert staff_client.get(url).status_code == 200
+
     def test_it_is_404_for_a_missing_file_or_unknown_post(self, client, owner):
         post = make_post(owner, write_file=False)
         assert client.get(f"/art/{post_sqid(post.pk)}").status_code == 404
