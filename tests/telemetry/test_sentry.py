@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.live import ROOT
+from tests.live import ROOT, collected_static_root, process_env
 from tests.telemetry.sentry_probe import PROBE_REQUEST_ID
 
 
@@ -69,8 +68,16 @@ def receiver():
     receiver.server.shutdown()
 
 
-def run_probe(**env: str) -> dict:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SENTRY_")}
+@pytest.fixture
+def probe_environment(db, django_db_blocker) -> dict[str, str]:
+    """The environment of a web process of this test run (its migrated
+    database, DEBUG off), without any SENTRY_ variable of the caller's."""
+    with django_db_blocker.unblock():
+        environment = process_env(STATIC_ROOT=collected_static_root())
+    return {k: v for k, v in environment.items() if not k.startswith("SENTRY_")}
+
+
+def run_probe(environment: dict[str, str], **env: str) -> dict:
     result = subprocess.run(
         [sys.executable, "-m", "tests.telemetry.sentry_probe"],
         cwd=ROOT,
@@ -83,12 +90,12 @@ def run_probe(**env: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_without_a_dsn_nothing_is_started():
-    assert run_probe() == {"active": False}
+def test_without_a_dsn_nothing_is_started(probe_environment):
+    assert run_probe(probe_environment) == {"active": False}
 
 
-def test_an_exception_in_a_view_reaches_the_dsn_without_personal_data(receiver):
-    assert run_probe(SENTRY_DSN=receiver.dsn) == {"active": True}
+def test_an_exception_in_a_view_reaches_the_dsn_without_personal_data(receiver, probe_environment):
+    assert run_probe(probe_environment, SENTRY_DSN=receiver.dsn) == {"active": True}
 
     assert {path for path, _ in receiver.envelopes} == {"/api/42/envelope/"}
     [event] = receiver.events()
