@@ -35,6 +35,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from pmd.errors import Invalid, NotFound
 from pmd.hashtags import BadHashtag, hashtag_parse, hashtags_have, hashtags_without
 from pmd.models import ActivityEntry
 from posts.models import Post
@@ -56,15 +57,6 @@ _ROW_FIELDS = (
     "deleted_by_user",
     "deleted_by_user_date",
 )
-
-
-class ActionRefused(Exception):
-    """The request is refused as a whole and nothing was changed."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -271,7 +263,7 @@ class BulkAction:
                 problems.setdefault(key, []).append(post_id)
         if problems and strict:
             details = " ".join(self.problem_message(key, ids) for key, ids in problems.items())
-            raise ActionRefused(f"{details} Nothing was changed.")
+            raise Invalid(f"{details} Nothing was changed.")
         refused = {post_id for ids in problems.values() for post_id in ids}
         eligible = [rows[post_id] for post_id in post_ids if post_id not in refused]
         to_change, full_ids = self.plan(eligible)
@@ -630,13 +622,13 @@ HASHTAG_ACTIONS = [name for name, action in ACTIONS.items() if action.takes_hash
 
 
 def bulk_action(name: object) -> BulkAction:
-    """The registered action called `name`, or ActionRefused."""
+    """The registered action called `name`, or Invalid."""
     choices = ", ".join(ACTIONS)
     if not isinstance(name, str) or not name:
-        raise ActionRefused(f"Say which action to run: one of {choices}.")
+        raise Invalid(f"Say which action to run: one of {choices}.")
     action = ACTIONS.get(name)
     if action is None:
-        raise ActionRefused(f"Unknown action {name[:40]!r}; use one of {choices}.")
+        raise Invalid(f"Unknown action {name[:40]!r}; use one of {choices}.")
     return action
 
 
@@ -645,17 +637,17 @@ def _with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
     actions, refused by the others (SPEC §6)."""
     if not action.takes_hashtag:
         if hashtag is not None:
-            raise ActionRefused(
+            raise Invalid(
                 f"Only {' and '.join(HASHTAG_ACTIONS)} take a hashtag; leave it out for "
                 f"{action.name}."
             )
         return action
     if hashtag is None:
-        raise ActionRefused(f'{action.name} needs a hashtag, such as "pixelart".')
+        raise Invalid(f'{action.name} needs a hashtag, such as "pixelart".')
     try:
         return action.bind(hashtag_parse(hashtag))
     except BadHashtag as error:
-        raise ActionRefused(str(error)) from None
+        raise Invalid(str(error)) from None
 
 
 def _record(
@@ -702,7 +694,7 @@ def post_action_run(
 ) -> ActionResult:
     """Run one batch action on at most PMD_ACTION_LIMIT of `user`'s posts.
 
-    All or nothing: on any invalid id ActionRefused says which and nothing is
+    All or nothing: on any invalid id Invalid says which and nothing is
     written. The audit entry is written in the same transaction as the change.
     `affected_count` is the number of posts whose state changed: hide and
     unhide and the hashtag actions are idempotent, so posts already in the
@@ -713,10 +705,10 @@ def post_action_run(
     action = _with_hashtag(bulk_action(action_name), hashtag)
     post_ids = list(dict.fromkeys(post_ids))
     if not post_ids:
-        raise ActionRefused("Select at least one post.")
+        raise Invalid("Select at least one post.")
     limit = settings.PMD_ACTION_LIMIT
     if len(post_ids) > limit:
-        raise ActionRefused(f"At most {limit} posts per request; this one has {len(post_ids)}.")
+        raise Invalid(f"At most {limit} posts per request; this one has {len(post_ids)}.")
     with transaction.atomic():
         counts = action.execute(user, post_ids)
         entry = _record(user, action, post_ids, counts)
@@ -734,14 +726,14 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
         # Locked: two undos of one action queue, and the second finds the first.
         entry = ActivityEntry.objects.select_for_update().filter(user=user, pk=activity_id).first()
         if entry is None:
-            raise ActionRefused("You have no action with that activity_id to undo.", 404)
+            raise NotFound("You have no action with that activity_id to undo.")
         original = ACTIONS[entry.action]
         if entry.undo_of_id is not None:
-            raise ActionRefused("An undo cannot be undone; run the action again instead.")
+            raise Invalid("An undo cannot be undone; run the action again instead.")
         if entry.created_at < timezone.now() - UNDO_WINDOW:
-            raise ActionRefused("That action is more than an hour old and can no longer be undone.")
+            raise Invalid("That action is more than an hour old and can no longer be undone.")
         if not entry.changed_ids:
-            raise ActionRefused(
+            raise Invalid(
                 "That action changed nothing, so there is nothing to undo."
                 if not entry.count
                 else "That action was recorded before undo existed and cannot be undone."
@@ -753,7 +745,7 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
         ).values_list("action", "hashtag", "undo_of_id", "changed_ids")
         for action_name, hashtag, undo_of_id, changed_ids in later:
             if undo_of_id == entry.pk:
-                raise ActionRefused("That action has already been undone.")
+                raise Invalid("That action has already been undone.")
             if ACTIONS[action_name].subject(hashtag) == subject:
                 changed_since.update(changed_ids)
         inverse = ACTIONS[original.inverse].bind(entry.hashtag)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views import csrf
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -22,16 +22,8 @@ from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from pmd.actions import ActionRefused
-from pmd.errors import (
-    Conflict,
-    DailyLimitReached,
-    DomainError,
-    Gone,
-    Invalid,
-    NotFound,
-    Unavailable,
-)
+from pmd.errors import DomainError
+from pmd.refusals import json_error, refusal_response
 from pmd_project import inputs
 from pmd_project.inputs import BadInput
 
@@ -39,32 +31,6 @@ LOGIN_REQUIRED = "Log in to use the PMD API."
 CSRF_REFUSED = (
     "The request's security token (CSRF) is missing or out of date; reload the page and try again."
 )
-
-# The name the services raise; one error for every refused input (pmd_project.inputs).
-ApiError = BadInput
-
-
-# The status code of each refusal the rules raise (pmd.errors): the one place
-# the HTTP edge decides it. A kind not listed is a 400.
-STATUS_FOR: dict[type[DomainError], int] = {
-    Invalid: 400,
-    NotFound: 404,
-    Conflict: 409,
-    Gone: 410,
-    DailyLimitReached: 429,
-    Unavailable: 503,
-}
-
-
-def status_for(error: DomainError) -> int:
-    for kind in type(error).__mro__:
-        if kind in STATUS_FOR:
-            return STATUS_FOR[kind]
-    return 400
-
-
-def json_error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
 
 
 class Strict(BaseModel):
@@ -190,12 +156,8 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 
 api.add_exception_handler(_CsrfRefused, lambda request, error: error.response)
-api.add_exception_handler(
-    ActionRefused, lambda request, error: json_error(error.message, error.status)
-)
-api.add_exception_handler(
-    DomainError, lambda request, error: json_error(error.message, status_for(error))
-)
+# What the rules refuse (pmd.errors), answered as everywhere (pmd.refusals).
+api.add_exception_handler(DomainError, lambda request, error: refusal_response(error))
 for _error, _status, _text in (
     (AuthenticationError, 401, LOGIN_REQUIRED),
     (RequestDataTooBig, 413, "The request body is too large."),

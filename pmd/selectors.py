@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from pmd_project.inputs import ID_LIMIT, BadInput
+from pmd.errors import Invalid
+from pmd_project.inputs import ID_LIMIT
 from posts.models import LIVE_ARTWORK, SORT_FIELDS, Post
 
 from .actions import recently_deleted_posts
@@ -169,7 +170,7 @@ def encode_cursor(post: Post) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (created_at in UTC, id) a cursor holds, or BadInput."""
+    """The (created_at in UTC, id) a cursor holds, or Invalid."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, post_id = json.loads(raw)
@@ -179,9 +180,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         # A date near year 1 or 9999 may not survive the move to UTC.
         created_at = created_at.astimezone(UTC)
     except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
-        raise BadInput(BAD_CURSOR) from None
+        raise Invalid(BAD_CURSOR) from None
     if isinstance(post_id, bool) or not isinstance(post_id, int) or not 0 < post_id < ID_LIMIT:
-        raise BadInput(BAD_CURSOR)
+        raise Invalid(BAD_CURSOR)
     return created_at, post_id
 
 
@@ -202,7 +203,7 @@ def posts_newest_first(
 ) -> KeysetPage:
     """A page of the owner's live artworks, newest first (created_at, then id,
     descending), after `cursor`. Walking the cursors visits every post exactly
-    once, however many share one created_at. Raises BadInput for a bad cursor."""
+    once, however many share one created_at. Raises Invalid for a bad cursor."""
     state = state or TableState()
     posts = matching_posts(owner=owner, state=state).order_by("-created_at", "-id")
     if cursor:

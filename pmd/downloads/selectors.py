@@ -15,12 +15,18 @@ from django.db.models import Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from pmd.errors import Invalid
+from pmd.downloads.serialize import display_status
+from pmd.errors import Conflict, Gone, Invalid
 from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
 from pmd.selectors import live_artworks, table_ordering
 from pmd.table_state import TableState
 
 RECENT_COUNT = 20
+# When the ZIP of a ready request is not in the vault after all (deleted by
+# hand, or a cleanup that ran between the check and the read).
+FILE_GONE = "This download is no longer available. Request a new one."
+
+Status = BatchDownloadRequest.Status
 
 
 def day_window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -55,12 +61,26 @@ def download_requests_recent(
 
 def download_request_of(user: AbstractBaseUser, pk: Any) -> BatchDownloadRequest | None:
     """The user's request `pk` (a UUID or its text), or None for a malformed,
-    unknown or someone else's id: callers answer 404 to all three alike."""
+    unknown or someone else's id: callers answer all three alike (not found)."""
     try:
         key = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
     except ValueError:
         return None
     return BatchDownloadRequest.objects.filter(pk=key, user=user).first()
+
+
+def downloadable_file(bdr: BatchDownloadRequest) -> str:
+    """The vault path of `bdr`'s ZIP while it may be downloaded; Gone once it
+    has expired (even before cleanup ran), Conflict while it failed or is
+    still to be built."""
+    status = display_status(bdr)
+    if status == Status.EXPIRED:
+        raise Gone("This download has expired. Request a new one from the dashboard.")
+    if status == Status.FAILED:
+        raise Conflict(f"This download failed: {bdr.error_message}")
+    if status != Status.READY:
+        raise Conflict("This download is not ready yet.")
+    return bdr.file_path
 
 
 def download_panel_context(user: AbstractBaseUser, *, highlight: str | None = None) -> dict:

@@ -12,17 +12,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from pmd.actions import (
-    ACTIONS,
-    HASHTAG_ACTIONS,
-    ActionRefused,
-    bulk_action,
-    post_action_run,
-    post_action_undo,
-)
+from pmd.actions import ACTIONS, HASHTAG_ACTIONS, bulk_action, post_action_run, post_action_undo
 from pmd.api import Request, Strict, api, errors, post_id_list
 from pmd.hashtags import MAX_LENGTH
-from pmd_project.inputs import ID_LIMIT
+from pmd_project.inputs import ID_LIMIT, BadInput
 
 ACTION_NAMES = {"type": "string", "enum": list(ACTIONS)}
 # The registry's own check and messages ("Unknown action 'x'; use one of …").
@@ -35,7 +28,7 @@ def _text(value: object) -> object:
     # Whether the text is a hashtag is the service's to say (pmd.hashtags);
     # here only that it is text, with the service's words.
     if not isinstance(value, str):
-        raise ActionRefused('hashtag must be text, such as "pixelart".')
+        raise BadInput('hashtag must be text, such as "pixelart".')
     return value
 
 

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 from ninja.decorators import decorate_view
 from ninja.responses import Status
@@ -21,24 +20,13 @@ from pydantic import ConfigDict, Field, WithJsonSchema
 
 from pmd import downloads
 from pmd.access import get_owned_download_request
-from pmd.api import (
-    ApiError,
-    Count,
-    Flag,
-    Request,
-    Strict,
-    api,
-    errors,
-    json_error,
-    post_id_list,
-    status_for,
-)
-from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
+from pmd.api import Count, Flag, Request, Strict, api, errors, post_id_list
+from pmd.errors import Gone
+from pmd.models import MAX_DOWNLOAD_PARTS
 from pmd.table_state import TableState
 from posts.files import storage_file_response
 from posts.models import SORT_FIELDS
 
-BdrStatus = BatchDownloadRequest.Status
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Uuid = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
@@ -129,20 +117,15 @@ def download_requests(request: HttpRequest) -> BdrList | HttpResponse:
 @decorate_view(vary_on_headers("HX-Request"))
 def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | HttpResponse:
     """Request a ZIP of up to PMD_BDR_LIMIT artworks; 429 when today's are used up."""
-    try:
-        bdr = downloads.download_request_create(
-            user=request.user,
-            post_ids=body.post_ids,
-            include_comments=body.include_comments,
-            include_reactions=body.include_reactions,
-            send_email=body.send_email,
-            part_number=body.part,
-            part_count=body.parts,
-        )
-    except downloads.DailyLimitReached as refused:
-        response = json_error(refused.message, status_for(refused))
-        response["Retry-After"] = str(int((refused.resets_at - timezone.now()).total_seconds()))
-        return response
+    bdr = downloads.download_request_create(
+        user=request.user,
+        post_ids=body.post_ids,
+        include_comments=body.include_comments,
+        include_reactions=body.include_reactions,
+        send_email=body.send_email,
+        part_number=body.part,
+        part_count=body.parts,
+    )
     left = downloads.requests_left_today(request.user)
     item = downloads.bdr_item(bdr)
     return Status(
@@ -191,23 +174,17 @@ def download_request_file(request: HttpRequest, pk: str) -> HttpResponse:
     """The ZIP, resumable with Range, handed to nginx (X-Accel-Redirect), or
     redirected to the object store."""
     bdr = get_owned_download_request(request, pk)
-    status = downloads.display_status(bdr)
-    if status == BdrStatus.EXPIRED:
-        raise ApiError("This download has expired. Request a new one from the dashboard.", 410)
-    if status == BdrStatus.FAILED:
-        raise ApiError(f"This download failed: {bdr.error_message}", 409)
-    if status != BdrStatus.READY:
-        raise ApiError("This download is not ready yet.", 409)
     try:
         return storage_file_response(
             request,
             storages["vault"],
-            bdr.file_path,
+            downloads.downloadable_file(bdr),
             content_type="application/zip",
             attachment_name=downloads.attachment_name(bdr),
         )
     except Http404:
-        raise ApiError("This download is no longer available. Request a new one.", 410) from None
+        # The file answerer's "no such file": the request said ready, the vault disagrees.
+        raise Gone(downloads.FILE_GONE) from None
 
 
 api.get(

@@ -13,7 +13,6 @@ from django.utils import timezone
 from pmd.actions import (
     ACTIONS,
     UNDO_WINDOW,
-    ActionRefused,
     post_action_run,
     post_action_undo,
     recently_deleted_posts,
@@ -21,6 +20,7 @@ from pmd.actions import (
 )
 from pmd.activity import activity_recent
 from pmd.counts import cached_count
+from pmd.errors import DomainError, NotFound
 from pmd.models import ActivityEntry
 from pmd.selectors import matching_posts
 from pmd.table_state import TableState
@@ -36,7 +36,7 @@ def run(user, action, ids, hashtag=None):
 
 def refused(user, action, ids, hashtag=None) -> str:
     before = database_state()
-    with pytest.raises(ActionRefused) as caught:
+    with pytest.raises(DomainError) as caught:
         run(user, action, ids, hashtag)
     assert database_state() == before, "a refused action changed the database"
     return caught.value.message
@@ -46,9 +46,9 @@ def undo(user, activity_id):
     return post_action_undo(user=user, activity_id=activity_id)
 
 
-def undo_refused(user, activity_id) -> ActionRefused:
+def undo_refused(user, activity_id) -> DomainError:
     before = database_state()
-    with pytest.raises(ActionRefused) as caught:
+    with pytest.raises(DomainError) as caught:
         undo(user, activity_id)
     assert database_state() == before, "a refused undo changed the database"
     return caught.value
@@ -373,7 +373,7 @@ class TestCountsRefresh:
         run(owner, "hide", ids)
         assert cached_count(owner.pk, "all", lambda: 0) == 0
         run(owner, "hide", ids)  # already hidden: nothing changes
-        with pytest.raises(ActionRefused):
+        with pytest.raises(DomainError):
             run(owner, "restore", ids)
         assert cached_count(owner.pk, "all", lambda: 99) == 0
 
@@ -403,7 +403,7 @@ class TestConcurrency:
         def hide() -> None:
             try:
                 outcome["message"] = run(owner, "hide", [post.pk]).message
-            except ActionRefused as refusal:
+            except DomainError as refusal:
                 outcome["refused"] = refusal.message
             finally:
                 connection.close()
@@ -717,7 +717,7 @@ class TestUndo:
         hid = run(owner, "hide", [post.pk])
         for user, activity_id in ((other, hid.activity_id), (owner, hid.activity_id + 1000)):
             refusal = undo_refused(user, activity_id)
-            assert refusal.status == 404
+            assert isinstance(refusal, NotFound)
             assert refusal.message == "You have no action with that activity_id to undo."
         assert flags(post)[0] is True
 
@@ -749,7 +749,7 @@ class TestUndoConcurrency:
             try:
                 start.wait(5)
                 outcomes.append(undo(owner, hid.activity_id).message)
-            except ActionRefused as refusal:
+            except DomainError as refusal:
                 outcomes.append(refusal.message)
             finally:
                 connection.close()
