@@ -18,7 +18,7 @@ from pmd.errors import Invalid
 from pmd_project.inputs import ID_LIMIT
 from posts.models import LIVE_ARTWORK, SORT_FIELDS, Post
 
-from .actions import recently_deleted_posts
+from .actions.bin import recently_deleted_posts
 from .counts import cached_counts
 from .table_state import TableState
 

@@ -9,7 +9,7 @@ import re
 from tests.live import ROOT
 
 # Below the views: services, selectors and the download pipeline.
-RULES = ("pmd/actions.py", "pmd/downloads", "pmd/selectors.py")
+RULES = ("pmd/actions", "pmd/downloads", "pmd/selectors.py")
 # Three digits from 400 to 599, the shape of an HTTP error status.
 ERROR_STATUS = re.compile(r"^[45][0-9]{2}$")
 # Not an answer of ours: S3's error code for a missing object, read from boto3.

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.http import HttpRequest
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from pmd.actions import ACTIONS, HASHTAG_ACTIONS, bulk_action, post_action_run, post_action_undo
+from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, bulk_action
+from pmd.actions.run import post_action_run
+from pmd.actions.undo import post_action_undo
 from pmd.api import Request, Strict, api, errors, post_id_list
 from pmd.hashtags import MAX_LENGTH
 from pmd_project.inputs import ID_LIMIT, BadInput

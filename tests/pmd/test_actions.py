@@ -10,14 +10,10 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pmd.actions import (
-    ACTIONS,
-    UNDO_WINDOW,
-    post_action_run,
-    post_action_undo,
-    recently_deleted_posts,
-    restore_cutoff,
-)
+from pmd.actions.bin import recently_deleted_posts, restore_cutoff
+from pmd.actions.registry import ACTIONS
+from pmd.actions.run import post_action_run
+from pmd.actions.undo import UNDO_WINDOW, post_action_undo
 from pmd.activity import activity_recent
 from pmd.counts import cached_count
 from pmd.errors import DomainError, NotFound
