@@ -3,41 +3,14 @@ PMD_RESTORE_DAYS from "Recently deleted"."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import ngettext
 
 from pmd.actions.base import ActionCounts, BulkAction, problem
-from posts.models import Post
-
-
-def restore_cutoff(now: datetime | None = None) -> datetime:
-    """Posts deleted at or after this moment can still be restored."""
-    return (now or timezone.now()) - timedelta(days=settings.PMD_RESTORE_DAYS)
-
-
-def recently_deleted_condition(now: datetime | None = None) -> Q:
-    """The "Recently deleted" rule: artworks the owner deleted within
-    PMD_RESTORE_DAYS. Playlists are excluded, as everywhere in the PMD (SPEC §3:
-    the playlist feature is deferred). Matches the partial index
-    post_recently_deleted."""
-    return Q(
-        kind=Post.Kind.ARTWORK,
-        deleted_by_user=True,
-        deleted_by_user_date__gte=restore_cutoff(now),
-    )
-
-
-def recently_deleted_posts(*, owner: AbstractBaseUser) -> QuerySet[Post]:
-    """The owner's restorable posts, most recently deleted first."""
-    return Post.objects.filter(recently_deleted_condition(), owner=owner).order_by(
-        "-deleted_by_user_date", "-id"
-    )
+from posts.models import Post, restore_cutoff
 
 
 class DeletePosts(BulkAction):

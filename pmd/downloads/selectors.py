@@ -19,7 +19,6 @@ from pmd.downloads.serialize import display_status
 from pmd.errors import Conflict, Gone, Invalid
 from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
 from pmd.selectors import live_artworks, table_ordering
-from pmd.table_state import TableState
 
 RECENT_COUNT = 20
 # When the ZIP of a ready request is not in the vault after all (deleted by
@@ -119,11 +118,12 @@ def check_downloadable(post_ids: list[int], found: Collection[int]) -> None:
 
 
 def table_positions(
-    *, user: AbstractBaseUser, post_ids: list[int], state: TableState
+    *, user: AbstractBaseUser, post_ids: list[int], sort: str, direction: str
 ) -> list[tuple[int, int]]:
     """(post id, position) of each of `post_ids`, in the order the table
-    shows them under `state`'s sort; position 1 is the first row of the
-    user's unfiltered "Posts". Invalid if one is not a live artwork of theirs.
+    shows them sorted by `sort` (a key of SORT_FIELDS) in `direction`;
+    position 1 is the first row of the user's unfiltered "Posts". Invalid if
+    one is not a live artwork of theirs.
 
     A split download sends its parts in this order (issue 13). Positions
     count every live artwork, so those of two calls compare: the page asks
@@ -132,9 +132,7 @@ def table_positions(
     """
     ranked = (
         live_artworks(owner=user)
-        .annotate(
-            position=Window(RowNumber(), order_by=table_ordering(state.sort, state.direction))
-        )
+        .annotate(position=Window(RowNumber(), order_by=table_ordering(sort, direction)))
         .values_list("id", "position")
     )
     # Numbered first, picked after, in SQL of its own: the ORM would put

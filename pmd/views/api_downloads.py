@@ -153,9 +153,11 @@ def download_table_order(request: HttpRequest, body: TableOrderRequest) -> Table
     selection of more than PMD_BDR_LIMIT posts is split into downloads in
     table order; positions from two calls compare. 400 if any post is not the
     caller's live artwork. Changes nothing (a POST for the length of the list)."""
+    # The table's own reading of a sort without a direction (pmd.table_state).
     query = {"sort": body.sort} | ({"dir": body.direction} if body.direction else {})
+    state = TableState.from_query(query)
     positions = downloads.table_positions(
-        user=request.user, post_ids=body.post_ids, state=TableState.from_query(query)
+        user=request.user, post_ids=body.post_ids, sort=state.sort, direction=state.direction
     )
     return TableOrder(items=[TablePosition(id=pk, position=at) for pk, at in positions])
 

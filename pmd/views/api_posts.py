@@ -11,7 +11,7 @@ from ninja import Query, Schema
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from pmd.api import Count, Strict, api, errors
-from pmd.selectors import posts_newest_first
+from pmd.selectors import PostQuery, posts_newest_first
 from pmd.table_state import TableState
 from pmd_project.inputs import whole_number
 from posts.models import art_urls
@@ -84,7 +84,7 @@ class Filters(Schema):
 @api.get("/posts", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
 def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
     """The caller's artwork posts, newest first (created_at, then id), by cursor."""
-    found = posts_newest_first(owner=request.user, limit=page.limit, cursor=page.cursor)
+    found = posts_newest_first(PostQuery(owner=request.user), limit=page.limit, cursor=page.cursor)
     return PostList.model_validate(
         {"items": found.items, "next_cursor": found.next_cursor, "total_count": found.total_count},
         context={"art_url": art_urls()},
@@ -94,12 +94,10 @@ def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
 @api.get("/posts/ids", response={200: PostIds, **errors(400, 401)}, url_name="api-post-ids")
 def post_ids(request: HttpRequest, page: Query[Page], filters: Query[Filters]) -> PostIds:
     """Ids of every post matching the table's search and filters, for "Select all"."""
-    state = TableState.from_query(filters.model_dump())
     found = posts_newest_first(
-        owner=request.user,
+        TableState.from_query(filters.model_dump()).query(request.user),
         limit=page.limit,
         cursor=page.cursor,
-        state=state,
         fields=("id", "created_at"),
     )
     return PostIds(

@@ -10,7 +10,6 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pmd.actions.bin import recently_deleted_posts, restore_cutoff
 from pmd.actions.registry import ACTIONS
 from pmd.actions.run import post_action_run
 from pmd.actions.undo import UNDO_WINDOW, post_action_undo
@@ -18,9 +17,8 @@ from pmd.activity import activity_recent
 from pmd.counts import cached_count
 from pmd.errors import DomainError, NotFound
 from pmd.models import ActivityEntry
-from pmd.selectors import matching_posts
-from pmd.table_state import TableState
-from posts.models import Post
+from pmd.selectors import PostQuery, matching_posts
+from posts.models import Post, restore_cutoff
 from tests.factories import make_posts
 from tests.pmd.action_state import database_state, flags, hashtags
 from tests.services import require_redis
@@ -55,8 +53,8 @@ def ids_of(posts) -> list[int]:
 
 
 def searched(owner, words: str) -> set[int]:
-    state = TableState(search=words)
-    return set(matching_posts(owner=owner, state=state).values_list("id", flat=True))
+    query = PostQuery(owner=owner, search=words)
+    return set(matching_posts(query).values_list("id", flat=True))
 
 
 class TestRegistry:
@@ -308,14 +306,14 @@ class TestRestore:
         assert flags(hidden)[:3] == (True, False, False)
         assert flags(moderated)[:3] == (False, True, False)
 
-    def test_recently_deleted_lists_only_restorable_artworks_newest_first(self, owner, other):
+    def test_recently_deleted_holds_only_restorable_artworks(self, owner, other):
         older = self._deleted(owner, 5)
         newer = self._deleted(owner, 1)
         self._deleted(owner, 8)
         self._deleted(owner, 1, kind="playlist")
         self._deleted(other, 1)
         make_posts(owner, 1)
-        assert list(recently_deleted_posts(owner=owner)) == [newer, older]
+        assert set(Post.objects.filter(owner=owner).recently_deleted()) == {newer, older}
         assert abs(restore_cutoff() - (timezone.now() - timedelta(days=7))) < timedelta(seconds=5)
 
 
@@ -636,7 +634,7 @@ class TestUndo:
         deleted = run(owner, "delete", ids_of(posts))
         assert undo(owner, deleted.activity_id).affected_count == 3
         assert not Post.objects.filter(deleted_by_user=True).exists()
-        assert set(recently_deleted_posts(owner=owner)) == set()
+        assert set(Post.objects.filter(owner=owner).recently_deleted()) == set()
 
     @pytest.mark.parametrize(
         ("action", "start", "inverse_check"),
