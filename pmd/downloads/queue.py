@@ -1,8 +1,9 @@
 """Putting download work on the Celery queue, after the transaction commits.
 
 The services enqueue the tasks that in turn call them: the tasks (pmd.tasks)
-import this package, so this module reaches them only when it first
-enqueues, and nothing here is imported back by pmd.tasks at import time.
+import this package, so this module names them instead of importing them,
+and no import goes round in a circle. Celery finds a task by its name in
+its registry (pmd.apps registers them in every process).
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from django.db import transaction
 
 from pmd.downloads.emails import send_download_email
 from pmd.models import BatchDownloadRequest
+from pmd_project.celery import app
+
+# The names pmd.tasks gives its tasks (beat's rows and queued messages carry them).
+BUILD_TASK = "pmd.tasks.process_bdr_job"
+EMAIL_TASK = "pmd.tasks.send_bdr_email"
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +32,8 @@ def enqueue_build(bdr_id: uuid.UUID | str) -> bool:
     enqueues it again later, so the person who asked is never told of a
     broker they cannot do anything about.
     """
-    from pmd.tasks import process_bdr_job
-
     try:
-        process_bdr_job.apply_async(args=[str(bdr_id)])
+        app.signature(BUILD_TASK, args=[str(bdr_id)]).apply_async()
     except Exception:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
         logger.warning("could not enqueue bdr %s; recovery will", bdr_id, exc_info=True)
         return False
@@ -44,10 +48,8 @@ def enqueue_build_after_commit(bdr: BatchDownloadRequest) -> None:
 
 def enqueue_email_after_commit(bdr: BatchDownloadRequest, kind: str) -> None:
     def enqueue() -> None:
-        from pmd.tasks import send_bdr_email
-
         try:
-            send_bdr_email.apply_async(args=[str(bdr.pk), kind])
+            app.signature(EMAIL_TASK, args=[str(bdr.pk), kind]).apply_async()
         except Exception:  # noqa: BLE001
             # The worker that got here reached the broker a moment ago; if it
             # is gone now, send in this process rather than lose the email.
