@@ -110,7 +110,7 @@ class BulkAction:
         """Why this one of the owner's posts cannot take the action, as a
         key that problem_message words, or None."""
         if row.kind != Post.Kind.ARTWORK:
-            # Playlists are excluded from the PMD everywhere (SPEC §3: deferred).
+            # Playlists are excluded from the PMD everywhere (the feature is deferred).
             return "playlist"
         if row.deleted_by_user:
             return "deleted"

@@ -34,7 +34,7 @@ class ActionResult:
 
 def _with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
     """The action bound to the request's hashtag: required by the hashtag
-    actions, refused by the others (SPEC §6)."""
+    actions, refused by the others."""
     if not action.takes_hashtag:
         if hashtag is not None:
             raise Invalid(

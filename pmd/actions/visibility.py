@@ -67,7 +67,7 @@ class UnhidePosts(BulkAction):
         return row.hidden_by_user
 
     def changes(self, now: datetime) -> dict[str, Any]:
-        # Only the owner's own flag: a moderator's hide is not the owner's to lift (SPEC §3).
+        # Only the owner's own flag: a moderator's hide is not the owner's to lift.
         return {"hidden_by_user": False}
 
     def stays_hidden(self, row: Any) -> bool:
