@@ -35,11 +35,7 @@ class PeerPostAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The same rows as the PMD: the owner's live artworks.
-        return (
-            super()
-            .get_queryset(request)
-            .filter(owner_id=self.owner_id, kind="artwork", deleted_by_user=False)
-        )
+        return super().get_queryset(request).filter(owner_id=self.owner_id).live_artworks()
 
 
 site.register(Post, PeerPostAdmin)

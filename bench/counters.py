@@ -335,8 +335,7 @@ def _interleaved(
 
 def run() -> str:
     from pmd.counts import owner_posts_version
-    from pmd.selectors import live_artworks, matching_posts
-    from pmd.table_state import TableState
+    from pmd.selectors import PostQuery, live_artworks, matching_posts
     from posts.counters import missing_triggers
     from posts.demo import _fans
 
@@ -373,8 +372,8 @@ def run() -> str:
     table_queries = _table_queries(owner)
     version_read = timed(lambda: owner_posts_version(owner.pk), RUNS)
     count_live = timed(lambda: live_artworks(owner=owner).count(), 5)
-    filtered = TableState(visibility="visible", file_format="gif")
-    count_filtered = timed(lambda: matching_posts(owner=owner, state=filtered).count(), 5)
+    filtered = PostQuery(owner=owner, visibility="visible", file_format="gif")
+    count_filtered = timed(lambda: matching_posts(filtered).count(), 5)
     inside = {
         f"`UPDATE` of {BATCH} posts (hide)": _trigger_time(
             "UPDATE posts_post SET hidden_by_user = true WHERE id = ANY(%s)", [batch]

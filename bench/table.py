@@ -26,8 +26,7 @@ def run() -> str:
     from django.test import Client, override_settings
 
     from bench import admin_peer
-    from pmd.selectors import encode_cursor, live_artworks, table_page
-    from pmd.table_state import TableState
+    from pmd.selectors import PostQuery, encode_cursor, live_artworks
     from posts.models import SORT_FIELDS, Post
     from posts.public_ids import user_sqid
 
@@ -88,7 +87,7 @@ def run() -> str:
             first, last = worst[(sort, size, "first")], worst[(sort, size, "last")]
             balance.append(last / first)
     slowest = max(worst, key=worst.get)
-    explain = _explain(owner, TableState, table_page, slowest, total)
+    explain = _explain(owner, PostQuery, slowest, total)
     lines = [
         "## Dashboard table (issue 3)",
         "",
@@ -120,24 +119,26 @@ def run() -> str:
     return "\n".join(lines)
 
 
-def _explain(owner, table_state, table_page, slowest, total) -> str:
+def _explain(owner, post_query, slowest, total) -> str:
     from django.db import connection
 
-    from pmd.selectors import matching_posts, table_ordering
+    from pmd.selectors import matching_posts, table_ordering, table_page
     from posts.models import Post
 
     sort, size, _ = slowest
     middle = math.ceil(total / size) // 2
     plans = []
     for label, number in (("deepest page (the middle)", middle), ("last page", None)):
-        state = table_state(sort=sort, direction="desc", size=size, page=number or 10**9)
-        page = table_page(owner=owner, state=state)
+        query = post_query(
+            owner=owner, sort=sort, direction="desc", size=size, page=number or 10**9
+        )
+        page = table_page(query)
         offset = (page.number - 1) * size
         reverse = offset > total // 2
         order = table_ordering(sort, "asc" if reverse else "desc")
         start = total - offset - size if reverse else offset
         ids = (
-            matching_posts(owner=owner, state=state)
+            matching_posts(query)
             .order_by(*order)
             .values("id")[max(start, 0) : max(start, 0) + size]
         )

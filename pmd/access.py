@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 
@@ -35,7 +36,7 @@ def dashboard_owner_required(view: Callable[..., HttpResponse]) -> Callable[...,
     return wrapped
 
 
-def get_owned_download_request(request: HttpRequest, pk: str) -> BatchDownloadRequest:
+def get_owned_download_request(request: HttpRequest, pk: uuid.UUID | str) -> BatchDownloadRequest:
     """The caller's download request `pk`, or NotFound: a malformed id, an
     unknown one and someone else's are answered alike, so ids cannot be probed."""
     bdr = download_request_of(request.user, pk)

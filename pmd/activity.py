@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Func, IntegerField
 
-from pmd.actions import ACTIONS
+from pmd.actions.registry import ACTIONS
 from pmd.models import ActivityEntry
 
 # The page sends a large selection as one request per 128 posts, one after

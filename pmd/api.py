@@ -1,157 +1,24 @@
-"""The JSON API (SPEC §6) on django-ninja, and its conventions in one place.
-
-Requests and responses are typed schemas; the OpenAPI description served at
-/api/pmd/openapi.json is generated from them. Anonymous callers get 401
-(never a redirect); every error is `{"error": "<message for a person>"}`;
-bad input is a 400 (never ninja's 422) and never a 5xx. The operations live
-in pmd/views/api_*.py and register themselves on `api`.
+"""The JSON API on django-ninja: one router per area, added here and nowhere
+else, under /api/pmd/ (pmd/urls.py). Its conventions (strict schemas, errors
+as `{"error": …}`, session and CSRF) are pmd/views/api_conventions.py; the
+OpenAPI description is served by pmd/views/openapi.py. JSON only: the HTML
+the page swaps in comes from the page's own views (pmd/views/).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views import csrf
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.parser import Parser
-from ninja.security import SessionAuth
-from ninja.utils import check_csrf
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from pmd.actions import ActionRefused
-from pmd.errors import (
-    Conflict,
-    DailyLimitReached,
-    DomainError,
-    Gone,
-    Invalid,
-    NotFound,
-    Unavailable,
+from pmd.refusals import json_error
+from pmd.views import api_actions, api_downloads, api_posts
+from pmd.views.api_conventions import (
+    CSRF_REFUSED,
+    LOGIN_REQUIRED,
+    DjangoSession,
+    JsonObjectParser,
+    PmdApi,
 )
-from pmd_project import inputs
-from pmd_project.inputs import BadInput
-
-LOGIN_REQUIRED = "Log in to use the PMD API."
-CSRF_REFUSED = (
-    "The request's security token (CSRF) is missing or out of date; reload the page and try again."
-)
-
-# The name the services raise; one error for every refused input (pmd_project.inputs).
-ApiError = BadInput
-
-
-# The status code of each refusal the rules raise (pmd.errors): the one place
-# the HTTP edge decides it. A kind not listed is a 400.
-STATUS_FOR: dict[type[DomainError], int] = {
-    Invalid: 400,
-    NotFound: 404,
-    Conflict: 409,
-    Gone: 410,
-    DailyLimitReached: 429,
-    Unavailable: 503,
-}
-
-
-def status_for(error: DomainError) -> int:
-    for kind in type(error).__mro__:
-        if kind in STATUS_FOR:
-            return STATUS_FOR[kind]
-    return 400
-
-
-def json_error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
-class Strict(BaseModel):
-    """A request or response body: no property beyond those declared, so the
-    published description is exactly what the code takes and gives."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Request(Strict):
-    @model_validator(mode="before")
-    @classmethod
-    def _check_missing_fields_too(cls, data: Any) -> Any:
-        # A missing required field goes through its parser as None, so the
-        # error says what to send ("post_ids must be a list of post ids.").
-        if not isinstance(data, dict):
-            return data
-        missing = {name: None for name, field in cls.model_fields.items() if field.is_required()}
-        return missing | data
-
-
-def post_id_list(limit_setting: str) -> Any:
-    """A body field holding distinct post ids, at most settings.<limit_setting>
-    of them: parsed by pmd_project.inputs, described as it parses."""
-    limit = getattr(settings, limit_setting)
-    return Annotated[
-        list[int],
-        BeforeValidator(
-            lambda value: inputs.post_ids(value, limit=getattr(settings, limit_setting))
-        ),
-        WithJsonSchema(
-            {
-                "type": "array",
-                "items": {"type": "integer", "format": "int64", "minimum": 1},
-                "minItems": 1,
-                "maxItems": limit,
-                "description": f"At most {limit} distinct ids; duplicates count once.",
-            }
-        ),
-    ]
-
-
-Count = Annotated[int, Field(ge=0)]
-
-# true or false, nothing a JSON parser could coerce ("yes", 1, null).
-Flag = Annotated[
-    bool, BeforeValidator(lambda value, info: inputs.flag(value, name=info.field_name))
-]
-
-
-class Error(Strict):
-    error: str = Field(min_length=1)
-
-
-def errors(*statuses: int) -> dict[tuple[int, ...], type[Error]]:
-    """Response declarations for the error statuses an operation can give."""
-    return {statuses: Error}
-
-
-class _CsrfRefused(Exception):
-    def __init__(self, response: HttpResponse) -> None:
-        self.response = response
-
-
-class DjangoSession(SessionAuth):
-    """Django's session; unsafe methods also pass Django's own CSRF check
-    (X-CSRFToken), whose refusal is csrf_failure's JSON below."""
-
-    def _get_key(self, request: HttpRequest) -> str | None:
-        refusal = check_csrf(request)
-        if refusal is not None:
-            raise _CsrfRefused(refusal)
-        return request.COOKIES.get(self.param_name)
-
-
-class JsonObjectParser(Parser):
-    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        return inputs.json_object(request.body)
-
-
-class PmdApi(NinjaAPI):
-    def get_content_type(self) -> str:
-        return "application/json"  # as Django's JsonResponse, without a charset
-
-    def get_openapi_operation_id(self, operation: Any) -> str:
-        return operation.view_func.__name__
-
 
 api = PmdApi(
     title="Post Management Dashboard API",
@@ -166,68 +33,18 @@ api = PmdApi(
     openapi_url=None,  # served by pmd.views.openapi at the URL it always had
     docs_url=None,
 )
-
-
-def complete_api() -> PmdApi:
-    """`api` with every operation: they register themselves when their module
-    is imported, and the URLs and the description must not miss one."""
-    from pmd.views import api_actions, api_downloads, api_posts  # noqa: F401
-
-    return api
-
-
-@api.exception_handler(BadInput)
-def _bad_input(request: HttpRequest, error: BadInput) -> HttpResponse:
-    return json_error(error.message, error.status)
-
-
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    # ninja wraps what the body parser raises; say what was really wrong.
-    if isinstance(error.__cause__, BadInput):
-        return _bad_input(request, error.__cause__)
-    return json_error(error.message, error.status_code)
-
-
-api.add_exception_handler(_CsrfRefused, lambda request, error: error.response)
-api.add_exception_handler(
-    ActionRefused, lambda request, error: json_error(error.message, error.status)
-)
-api.add_exception_handler(
-    DomainError, lambda request, error: json_error(error.message, status_for(error))
-)
-for _error, _status, _text in (
-    (AuthenticationError, 401, LOGIN_REQUIRED),
-    (RequestDataTooBig, 413, "The request body is too large."),
-    (Http404, 404, "There is nothing at this address."),
-):
-    api.add_exception_handler(_error, lambda request, error, s=_status, t=_text: json_error(t, s))
-
-
-@api.exception_handler(ValidationError)
-def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
-    """What schema validation refused, as a 400 a person can read (SPEC §6:
-    bad input is a 400, not ninja's 422)."""
-    first = error.errors[0]
-    where = first["loc"][0]
-    # Body errors sit under the operation's body argument; leave it out.
-    field = ".".join(str(part) for part in first["loc"][2 if where == "body" else 1 :])
-    if not field:
-        message = "The request body must be a JSON object."
-    elif first["type"] == "extra_forbidden":
-        message = f"Unknown field {field!r}; leave it out."
-    else:
-        message = f"{field}: {first['msg']}."
-    return json_error(message, 400)
+api.add_router("/posts", api_posts.router)
+api.add_router("/action", api_actions.router)
+api.add_router("/bdr", api_downloads.router)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: under /api/ a JSON error the page can show in a
-    toast (SPEC §6: every error body is JSON); Django's page elsewhere."""
+    toast (every error body of the API is JSON); Django's page elsewhere."""
     if not request.path.startswith("/api/"):
         return csrf.csrf_failure(request, reason)
     if not request.user.is_authenticated:
         # Without a session there is nothing to forge, and the caller needs
-        # to hear "log in" (SPEC §6: 401).
+        # to hear "log in" (401).
         return json_error(LOGIN_REQUIRED, 401)
     return json_error(CSRF_REFUSED, 403)

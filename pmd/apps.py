@@ -8,6 +8,10 @@ class PmdConfig(AppConfig):
     verbose_name = "Post Management Dashboard"
 
     def ready(self) -> None:
+        # Registers the Celery tasks in every process, so the web process's
+        # enqueues (by name, pmd.downloads.queue) find the task itself: its
+        # routing, and Celery's eager mode when that is on.
+        from . import tasks  # noqa: F401
         from .live import install_resilient_listener
 
         install_resilient_listener()

@@ -1,7 +1,8 @@
-"""What the dashboard's rules raise when they refuse (STYLE, "The house as it stands").
+"""What the dashboard's rules raise when they refuse: the one vocabulary of refusals.
 
-Services and access helpers raise these, and know nothing of HTTP; the HTTP
-edge maps each kind to a status code in one place (pmd.api.STATUS_FOR). Every
+Services, selectors and access helpers raise these, and know nothing of HTTP;
+the HTTP edge gives each kind its status code in one place (pmd.refusals).
+A refusal changes nothing: whatever raised it wrote nothing first. Every
 message is written for the person who asked, never a stack trace.
 """
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from pmd.actions.registry import action_choices
+
 
 class InvalidTransition(Exception):
     """A status change the state machine of SPEC §3 does not allow."""
@@ -142,13 +144,10 @@ class ActivityEntry(models.Model):
     entry is also the handle by which its action is undone: the undo is an
     entry of its own, pointing back with `undo_of`."""
 
-    class Action(models.TextChoices):
-        HIDE = "hide", "Hide"
-        UNHIDE = "unhide", "Unhide"
-        DELETE = "delete", "Delete"
-        RESTORE = "restore", "Restore"
-        ADD_HASHTAG = "add_hashtag", "Add hashtag"
-        REMOVE_HASHTAG = "remove_hashtag", "Remove hashtag"
+    # The batch actions' names and labels, as the registry declares them.
+    Action = models.TextChoices(
+        "Action", [(name.upper(), (name, label)) for name, label in action_choices()]
+    )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pmd_activity"

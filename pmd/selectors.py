@@ -1,4 +1,9 @@
-"""Reads for the dashboard: the table, the JSON list and "select all"."""
+"""Reads for the dashboard: the table, the JSON list and "select all".
+
+They take a PostQuery, plain typed data: the view layer turns the URL into
+one (pmd.table_state), so nothing here knows of query strings or the page.
+Which posts count is the posts app's to say (posts.models.PostQuerySet).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from pmd_project.inputs import ID_LIMIT, BadInput
-from posts.models import LIVE_ARTWORK, SORT_FIELDS, Post
+from pmd.errors import Invalid
+from pmd_project.inputs import ID_LIMIT
+from posts.models import SORT_FIELDS, Post, PostQuerySet
 
-from .actions import recently_deleted_posts
 from .counts import cached_counts
-from .table_state import TableState
 
 # What a table row shows; everything else stays in the database.
 TABLE_COLUMNS = (
@@ -29,26 +34,47 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 
 
-def live_artworks(*, owner: AbstractBaseUser) -> QuerySet[Post]:
-    """The owner's posts the PMD lists. Playlists are excluded here, and so
-    everywhere in the PMD (SPEC §3: the playlist feature is deferred); deleted
-    posts appear only under "Recently deleted"."""
-    return Post.objects.filter(LIVE_ARTWORK, owner=owner)
+@dataclass(frozen=True)
+class PostQuery:
+    """Which of an owner's posts to read, in which order, a page at a time:
+    the table's view, search and filters, sort and page, as plain values."""
+
+    owner: AbstractBaseUser
+    # "live": the owner's artworks; "deleted": their "Recently deleted".
+    view: Literal["live", "deleted"] = "live"
+    # Words that must all appear in the title, description or hashtags.
+    search: str = ""
+    visibility: Literal["all", "visible", "hidden"] = "all"
+    # "all", or one of Post.Format's values.
+    file_format: str = "all"
+    # A key of posts.models.SORT_FIELDS.
+    sort: str = "uploaded"
+    direction: Literal["asc", "desc"] = "desc"
+    page: int = 1
+    size: int = 32
+
+    @property
+    def filter_key(self) -> str:
+        """Identifies the set of matching posts (not their order or page)."""
+        return f"{self.view}|{self.visibility}|{self.file_format}|{self.search}"
 
 
-def matching_posts(*, owner: AbstractBaseUser, state: TableState) -> QuerySet[Post]:
-    """The posts the table's search and filters select, in no order."""
-    if state.view == "deleted":
-        posts = recently_deleted_posts(owner=owner)
-    else:
-        posts = live_artworks(owner=owner)
-    if state.visibility == "visible":
-        posts = posts.filter(hidden_by_user=False, hidden_by_mod=False)
-    elif state.visibility == "hidden":
-        posts = posts.filter(Q(hidden_by_user=True) | Q(hidden_by_mod=True))
-    if state.file_format != "all":
-        posts = posts.filter(file_format=state.file_format)
-    for word in state.search.split():
+def live_artworks(*, owner: AbstractBaseUser) -> PostQuerySet:
+    """The owner's posts the PMD lists and acts on."""
+    return Post.objects.filter(owner=owner).live_artworks()
+
+
+def matching_posts(query: PostQuery) -> QuerySet[Post]:
+    """The posts the query's view, search and filters select, in no order."""
+    posts = Post.objects.filter(owner=query.owner)
+    posts = posts.recently_deleted() if query.view == "deleted" else posts.live_artworks()
+    if query.visibility == "visible":
+        posts = posts.not_hidden()
+    elif query.visibility == "hidden":
+        posts = posts.hidden()
+    if query.file_format != "all":
+        posts = posts.filter(file_format=query.file_format)
+    for word in query.search.split():
         word = word.lstrip("#")
         if word:
             posts = posts.filter(
@@ -59,31 +85,32 @@ def matching_posts(*, owner: AbstractBaseUser, state: TableState) -> QuerySet[Po
     return posts
 
 
-def matching_counts(*, owner: AbstractBaseUser, states: Sequence[TableState]) -> list[int]:
-    """How many posts each state's search and filters match, in order.
+def matching_counts(queries: Sequence[PostQuery]) -> list[int]:
+    """How many posts each query (of one owner) matches, in order.
 
     Counts are cached under the owner's posts version (pmd/counts.py), read
-    once for all of them: one query, however many states.
+    once for all of them: one query, however many are asked.
     """
+    (owner_id,) = {query.owner.pk for query in queries}
     keys: list[str | None] = []
     computes = {}
-    for state in states:
-        if state.view == "deleted":
+    for query in queries:
+        if query.view == "deleted":
             # Small, and its window moves with the clock: not worth caching.
             keys.append(None)
             continue
-        key = hashlib.blake2b(state.filter_key.encode(), digest_size=12).hexdigest()
+        key = hashlib.blake2b(query.filter_key.encode(), digest_size=12).hexdigest()
         keys.append(key)
-        computes[key] = matching_posts(owner=owner, state=state).count
-    cached = cached_counts(owner.pk, computes) if computes else {}
+        computes[key] = matching_posts(query).count
+    cached = cached_counts(owner_id, computes) if computes else {}
     return [
-        cached[key] if key else matching_posts(owner=owner, state=state).count()
-        for key, state in zip(keys, states, strict=True)
+        cached[key] if key else matching_posts(query).count()
+        for key, query in zip(keys, queries, strict=True)
     ]
 
 
-def matching_count(*, owner: AbstractBaseUser, state: TableState) -> int:
-    return matching_counts(owner=owner, states=[state])[0]
+def matching_count(query: PostQuery) -> int:
+    return matching_counts([query])[0]
 
 
 def table_ordering(sort: str, direction: str) -> list[str]:
@@ -119,9 +146,7 @@ class TablePage:
         return self.number < self.num_pages
 
 
-def table_page(
-    *, owner: AbstractBaseUser, state: TableState, total: int | None = None
-) -> TablePage:
+def table_page(query: PostQuery, *, total: int | None = None) -> TablePage:
     """One page of the table, costing the same on the first and the last page.
 
     Two measures keep deep pages cheap at 100,000 posts (PITFALLS §7):
@@ -130,31 +155,30 @@ def table_page(
     - past the middle, the scan runs from the other end of the index, so the
       last page skips as few entries as the first.
 
-    `total` is matching_count() of `state`, when the caller has it already.
+    `total` is matching_count() of `query`, when the caller has it already.
     """
     if total is None:
-        total = matching_count(owner=owner, state=state)
-    num_pages = max(1, math.ceil(total / state.size))
-    number = min(max(state.page, 1), num_pages)
-    clamped_from = state.page if number != state.page else None
-    offset = (number - 1) * state.size
-    limit = min(state.size, max(total - offset, 0))
+        total = matching_count(query)
+    num_pages = max(1, math.ceil(total / query.size))
+    number = min(max(query.page, 1), num_pages)
+    clamped_from = query.page if number != query.page else None
+    offset = (number - 1) * query.size
+    limit = min(query.size, max(total - offset, 0))
     if not limit:
-        return TablePage([], total, number, num_pages, state.size, clamped_from)
+        return TablePage([], total, number, num_pages, query.size, clamped_from)
 
-    ordering = table_ordering(state.sort, state.direction)
+    ordering = table_ordering(query.sort, query.direction)
     reverse = offset > total // 2
     if reverse:
-        opposite = "desc" if state.direction == "asc" else "asc"
-        scan_order = table_ordering(state.sort, opposite)
+        opposite = "desc" if query.direction == "asc" else "asc"
+        scan_order = table_ordering(query.sort, opposite)
         start = total - offset - limit
     else:
         scan_order = ordering
         start = offset
-    matching = matching_posts(owner=owner, state=state)
-    page_ids = matching.order_by(*scan_order).values("id")[start : start + limit]
+    page_ids = matching_posts(query).order_by(*scan_order).values("id")[start : start + limit]
     rows = list(Post.objects.filter(id__in=page_ids).order_by(*ordering).only(*TABLE_COLUMNS))
-    return TablePage(rows, total, number, num_pages, state.size, clamped_from)
+    return TablePage(rows, total, number, num_pages, query.size, clamped_from)
 
 
 # --- The JSON list (SPEC §6): keyset pagination over (created_at, id) ----------
@@ -169,7 +193,7 @@ def encode_cursor(post: Post) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (created_at in UTC, id) a cursor holds, or BadInput."""
+    """The (created_at in UTC, id) a cursor holds, or Invalid."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, post_id = json.loads(raw)
@@ -179,9 +203,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         # A date near year 1 or 9999 may not survive the move to UTC.
         created_at = created_at.astimezone(UTC)
     except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
-        raise BadInput(BAD_CURSOR) from None
+        raise Invalid(BAD_CURSOR) from None
     if isinstance(post_id, bool) or not isinstance(post_id, int) or not 0 < post_id < ID_LIMIT:
-        raise BadInput(BAD_CURSOR)
+        raise Invalid(BAD_CURSOR)
     return created_at, post_id
 
 
@@ -193,18 +217,17 @@ class KeysetPage:
 
 
 def posts_newest_first(
+    query: PostQuery,
     *,
-    owner: AbstractBaseUser,
     limit: int,
     cursor: str | None,
-    state: TableState | None = None,
     fields: tuple[str, ...] | None = None,
 ) -> KeysetPage:
-    """A page of the owner's live artworks, newest first (created_at, then id,
-    descending), after `cursor`. Walking the cursors visits every post exactly
-    once, however many share one created_at. Raises BadInput for a bad cursor."""
-    state = state or TableState()
-    posts = matching_posts(owner=owner, state=state).order_by("-created_at", "-id")
+    """A page of the posts `query` matches, newest first (created_at, then id,
+    descending; the query's own sort and page are not used), after `cursor`.
+    Walking the cursors visits every post exactly once, however many share
+    one created_at. Raises Invalid for a bad cursor."""
+    posts = matching_posts(query).order_by("-created_at", "-id")
     if cursor:
         created_at, post_id = decode_cursor(cursor)
         posts = posts.filter(
@@ -214,4 +237,4 @@ def posts_newest_first(
         posts = posts.only(*fields)
     items = list(posts[: limit + 1])
     next_cursor = encode_cursor(items[limit - 1]) if len(items) > limit else None
-    return KeysetPage(items[:limit], next_cursor, matching_count(owner=owner, state=state))
+    return KeysetPage(items[:limit], next_cursor, matching_count(query))

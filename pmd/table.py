@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 
 from posts.models import Post, art_urls
 
-from .selectors import TablePage, matching_counts, table_page
+from .selectors import PostQuery, TablePage, matching_counts, table_page
 from .table_state import COLUMNS, FORMATS, PAGE_SIZES, TableState
 from .templatetags.pmd_format import time_tag
 
@@ -87,9 +87,10 @@ def _pager(state: TableState, page: TablePage) -> dict[str, str | None]:
 
 
 def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
+    query = state.query(owner)
     # Both counts at once: they share one read of the owner's posts version.
-    total, live_total = matching_counts(owner=owner, states=[state, TableState()])
-    page = table_page(owner=owner, state=state, total=total)
+    total, live_total = matching_counts([query, PostQuery(owner=owner)])
+    page = table_page(query, total=total)
     art_url = art_urls()
     notes = list(state.notes)
     if page.clamped_from is not None:

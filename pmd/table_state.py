@@ -3,7 +3,8 @@
 Sort, direction, page, page size, search and filters are query parameters, so
 every view of the table is a link that works without JavaScript, and HTMX can
 push it to the history. Unknown values fall back to defaults with a note the
-page shows, never an error.
+page shows, never an error. The selectors never see this class: query()
+hands them the same values as a plain PostQuery.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import QueryDict
 
+from pmd.selectors import PostQuery
 from pmd_project.inputs import digits, search_text
 from posts.models import SORT_FIELDS, Post
 
@@ -87,10 +90,19 @@ class TableState:
             view = "live"
         return cls(sort, direction, page, size, search, visibility, file_format, view, tuple(notes))
 
-    @property
-    def filter_key(self) -> str:
-        """Identifies the set of matching posts (not their order or page)."""
-        return f"{self.view}|{self.visibility}|{self.file_format}|{self.search}"
+    def query(self, owner: AbstractBaseUser) -> PostQuery:
+        """What the selectors read for this state of `owner`'s table."""
+        return PostQuery(
+            owner=owner,
+            view=self.view,
+            search=self.search,
+            visibility=self.visibility,
+            file_format=self.file_format,
+            sort=self.sort,
+            direction=self.direction,
+            page=self.page,
+            size=self.size,
+        )
 
     @property
     def is_filtered(self) -> bool:

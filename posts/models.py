@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models.functions import Left
 from django.urls import reverse
+from django.utils import timezone
 
 from .public_ids import post_sqid
 
@@ -17,12 +19,21 @@ def vault_storage():
     return storages["vault"]
 
 
+# Which posts count, each rule spelled once; PostQuerySet below names them.
 # The rows the PMD works on: artwork posts not deleted by their owner.
-# Playlists are excluded from the PMD everywhere (SPEC §3: the feature is
+# Playlists are excluded from the PMD everywhere (the playlist feature is
 # deferred); deleted posts live in "Recently deleted" only. Every sort index
 # below is partial on exactly this condition, so it stays small and matches
 # the PMD's queries.
 LIVE_ARTWORK = models.Q(kind="artwork", deleted_by_user=False)
+# Neither the owner nor a moderator hid it.
+NOT_HIDDEN = models.Q(hidden_by_user=False, hidden_by_mod=False)
+# What the public sees on a profile (the partial index post_profile): both
+# of the above, as one flat condition (as the index's migration records it).
+VISIBLE = models.Q(**dict(LIVE_ARTWORK.children), **dict(NOT_HIDDEN.children))
+# Artworks their owner deleted (the partial index post_recently_deleted);
+# "Recently deleted" is those deleted within PMD_RESTORE_DAYS.
+DELETED_ARTWORK = models.Q(kind="artwork", deleted_by_user=True)
 
 # Sort keys of the PMD table: URL name -> model field. Each one has a partial
 # index (owner, field, id) so that any page of any sort is an index-only scan.
@@ -55,6 +66,36 @@ def _sort_index(key: str, field: str) -> models.Index:
         # filters be answered from the index without visiting the table.
         include=["hidden_by_user", "hidden_by_mod", "file_format"],
     )
+
+
+def restore_cutoff(now: datetime | None = None) -> datetime:
+    """Posts deleted at or after this moment can still be restored."""
+    return (now or timezone.now()) - timedelta(days=settings.PMD_RESTORE_DAYS)
+
+
+class PostQuerySet(models.QuerySet):
+    """The predicates of which posts count, for every reader of posts: the
+    public profile, the dashboard's table and list, its actions and downloads.
+    Each matches the partial index it is named after, so the planner can use it."""
+
+    def live_artworks(self) -> PostQuerySet:
+        """Artworks not deleted: the posts the PMD lists and acts on."""
+        return self.filter(LIVE_ARTWORK)
+
+    def visible(self) -> PostQuerySet:
+        """What the public may see: live artworks that nobody hid."""
+        return self.filter(VISIBLE)
+
+    def recently_deleted(self, *, now: datetime | None = None) -> PostQuerySet:
+        """Artworks their owner deleted within PMD_RESTORE_DAYS: still restorable."""
+        return self.filter(DELETED_ARTWORK, deleted_by_user_date__gte=restore_cutoff(now))
+
+    def not_hidden(self) -> PostQuerySet:
+        return self.filter(NOT_HIDDEN)
+
+    def hidden(self) -> PostQuerySet:
+        """Hidden by the owner or by a moderator."""
+        return self.filter(models.Q(hidden_by_user=True) | models.Q(hidden_by_mod=True))
 
 
 class Post(models.Model):
@@ -103,23 +144,18 @@ class Post(models.Model):
     comment_count = models.PositiveIntegerField(default=0)
     view_count = models.PositiveIntegerField(default=0)
 
+    objects = PostQuerySet.as_manager()
+
     class Meta:
         indexes = [
             *(_sort_index(key, field) for key, field in SORT_FIELDS.items()),
             models.Index(
-                fields=["owner", "-created_at", "-id"],
-                name="post_profile",
-                condition=models.Q(
-                    kind="artwork",
-                    deleted_by_user=False,
-                    hidden_by_user=False,
-                    hidden_by_mod=False,
-                ),
+                fields=["owner", "-created_at", "-id"], name="post_profile", condition=VISIBLE
             ),
             models.Index(
                 fields=["owner", "deleted_by_user_date", "id"],
                 name="post_recently_deleted",
-                condition=models.Q(kind="artwork", deleted_by_user=True),
+                condition=DELETED_ARTWORK,
             ),
         ]
         constraints = [
@@ -162,7 +198,7 @@ class Post(models.Model):
 
     @property
     def is_visible(self) -> bool:
-        """Whether the public may see it (SPEC §3)."""
+        """Whether the public may see it: PostQuerySet.visible() for one post in hand."""
         return (
             self.kind == self.Kind.ARTWORK
             and not self.hidden_by_user

@@ -26,14 +26,8 @@ def user_by_sqid(*, sqid: str) -> AbstractBaseUser:
 
 
 def visible_posts(*, owner: AbstractBaseUser) -> QuerySet[Post]:
-    """What the public sees on a profile: artworks not hidden and not deleted."""
-    return Post.objects.filter(
-        owner=owner,
-        kind=Post.Kind.ARTWORK,
-        hidden_by_user=False,
-        hidden_by_mod=False,
-        deleted_by_user=False,
-    ).order_by("-created_at", "-id")
+    """What the public sees on a profile, newest first."""
+    return Post.objects.filter(owner=owner).visible().order_by("-created_at", "-id")
 
 
 def profile_page(*, owner: AbstractBaseUser, page_number: str | int | None) -> Page:

@@ -85,6 +85,24 @@ ROWS = [
         "/u/{owner_sqid}/posts/activity",
         matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
     ),
+    Row(
+        "pmd:download-panel",
+        "GET",
+        "/u/{owner_sqid}/posts/downloads",
+        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+    ),
+    Row(
+        "pmd:download-row",
+        "GET",
+        "/u/{owner_sqid}/posts/downloads/{ready_bdr}",
+        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+    ),
+    Row(
+        "pmd:download-retry",
+        "POST",
+        "/u/{owner_sqid}/posts/downloads/{failed_bdr}/retry",
+        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+    ),
     Row("pmd:api-posts", "GET", "/api/pmd/posts", matrix(API_401, OWN_DATA, OK, OWN_DATA)),
     Row("pmd:api-post-ids", "GET", "/api/pmd/posts/ids", matrix(API_401, OWN_DATA, OK, OWN_DATA)),
     Row(

@@ -180,7 +180,7 @@ class TestScriptTagsStayText:
     [
         ("get", "/api/pmd/action", "POST"),
         ("post", "/api/pmd/posts", "GET"),
-        ("delete", "/api/pmd/bdr/zzz/retry", "POST"),
+        ("delete", "/api/pmd/bdr/00000000-0000-4000-8000-000000000000/retry", "POST"),
     ],
 )
 def test_a_wrong_method_is_a_json_405(owner_client, method, path, allowed):

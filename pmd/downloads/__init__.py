@@ -20,9 +20,11 @@ here; workers and tests import the modules themselves.
 from __future__ import annotations
 
 from pmd.downloads.selectors import (
+    FILE_GONE,
     download_panel_context,
     download_request_of,
     download_requests_recent,
+    downloadable_file,
     requests_left_today,
     table_positions,
 )
@@ -36,6 +38,7 @@ from pmd.downloads.service import (
 from pmd.errors import DailyLimitReached
 
 __all__ = [
+    "FILE_GONE",
     "DailyLimitReached",
     "attachment_name",
     "bdr_item",
@@ -47,6 +50,7 @@ __all__ = [
     "download_request_of",
     "download_request_retry",
     "download_requests_recent",
+    "downloadable_file",
     "iso",
     "requests_left_today",
     "table_positions",

@@ -33,6 +33,8 @@ from pmd_project.telemetry.metrics import observe_build
 logger = logging.getLogger(__name__)
 
 Status = BatchDownloadRequest.Status
+# A longer message is cut to what the column holds.
+ERROR_MESSAGE_LENGTH = BatchDownloadRequest._meta.get_field("error_message").max_length
 
 NOTHING_READABLE = (
     "{what}, so there is nothing to download. "
@@ -273,7 +275,9 @@ def fail(bdr: BatchDownloadRequest, token: datetime | None, message: str) -> str
         current = _holding(bdr, token)
         if current is None:
             return "superseded"
-        current.transition(Status.FAILED, error_message=message[:500], completed_at=timezone.now())
+        current.transition(
+            Status.FAILED, error_message=message[:ERROR_MESSAGE_LENGTH], completed_at=timezone.now()
+        )
         announce_after_commit(current)
         if current.send_email:
             enqueue_email_after_commit(current, "failed")

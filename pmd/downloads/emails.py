@@ -38,7 +38,7 @@ def email_skip_reason(bdr: BatchDownloadRequest | None, kind: str) -> str | None
 
     An email is sent only while what it says still holds (SPEC §8): a ready
     email only while the download can be fetched (a ready request past
-    `expires_at` answers 410 even before cleanup marks it expired); a failed
+    `expires_at` is expired even before cleanup marks it so); a failed
     email only while the request is failed and has not been retried (the
     retry has news of its own).
     """

@@ -1,8 +1,9 @@
 """Putting download work on the Celery queue, after the transaction commits.
 
 The services enqueue the tasks that in turn call them: the tasks (pmd.tasks)
-import this package, so this module reaches them only when it first
-enqueues, and nothing here is imported back by pmd.tasks at import time.
+import this package, so this module names them instead of importing them,
+and no import goes round in a circle. Celery finds a task by its name in
+its registry (pmd.apps registers them in every process).
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from django.db import transaction
 
 from pmd.downloads.emails import send_download_email
 from pmd.models import BatchDownloadRequest
+from pmd_project.celery import app
+
+# The names pmd.tasks gives its tasks (beat's rows and queued messages carry them).
+BUILD_TASK = "pmd.tasks.process_bdr_job"
+EMAIL_TASK = "pmd.tasks.send_bdr_email"
 
 logger = logging.getLogger(__name__)
 
 
-def publish(task, args: list[str]) -> None:
-    """Send `task` to the broker; raise if that cannot be done in bounded time.
+def publish(task_name: str, args: list[str]) -> None:
+    """Send the task named `task_name` to the broker; raise if that cannot be done in bounded time.
 
     A request thread must never wait without end for the broker: Celery's
     own publish path takes a producer from one pool and then, with no time
@@ -30,12 +36,12 @@ def publish(task, args: list[str]) -> None:
     most CELERY_BROKER_POOL_ACQUIRE_TIMEOUT, and connecting and sending are
     bounded by the transport's socket timeouts and the publish retry policy.
     """
-    app = task.app
+    task = app.signature(task_name, args=args)
     if app.conf.task_always_eager:
-        task.apply_async(args=args)
+        task.apply_async()
         return
     with app.connection_or_acquire() as connection:
-        task.apply_async(args=args, connection=connection)
+        task.apply_async(connection=connection)
 
 
 def enqueue_build(bdr_id: uuid.UUID | str) -> bool:
@@ -46,10 +52,8 @@ def enqueue_build(bdr_id: uuid.UUID | str) -> bool:
     enqueues it again later, so the person who asked is never told of a
     broker they cannot do anything about.
     """
-    from pmd.tasks import process_bdr_job
-
     try:
-        publish(process_bdr_job, [str(bdr_id)])
+        publish(BUILD_TASK, [str(bdr_id)])
     except Exception:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
         logger.warning("could not enqueue bdr %s; recovery will", bdr_id, exc_info=True)
         return False
@@ -64,10 +68,8 @@ def enqueue_build_after_commit(bdr: BatchDownloadRequest) -> None:
 
 def enqueue_email_after_commit(bdr: BatchDownloadRequest, kind: str) -> None:
     def enqueue() -> None:
-        from pmd.tasks import send_bdr_email
-
         try:
-            publish(send_bdr_email, [str(bdr.pk), kind])
+            publish(EMAIL_TASK, [str(bdr.pk), kind])
         except Exception:  # noqa: BLE001
             # The worker that got here reached the broker a moment ago; if it
             # is gone now, send in this process rather than lose the email.

@@ -15,12 +15,17 @@ from django.db.models import Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from pmd.errors import Invalid
+from pmd.downloads.serialize import display_status
+from pmd.errors import Conflict, Gone, Invalid
 from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
 from pmd.selectors import live_artworks, table_ordering
-from pmd.table_state import TableState
 
 RECENT_COUNT = 20
+# When the ZIP of a ready request is not in the vault after all (deleted by
+# hand, or a cleanup that ran between the check and the read).
+FILE_GONE = "This download is no longer available. Request a new one."
+
+Status = BatchDownloadRequest.Status
 
 
 def day_window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -55,12 +60,26 @@ def download_requests_recent(
 
 def download_request_of(user: AbstractBaseUser, pk: Any) -> BatchDownloadRequest | None:
     """The user's request `pk` (a UUID or its text), or None for a malformed,
-    unknown or someone else's id: callers answer 404 to all three alike."""
+    unknown or someone else's id: callers answer all three alike (not found)."""
     try:
         key = pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk))
     except ValueError:
         return None
     return BatchDownloadRequest.objects.filter(pk=key, user=user).first()
+
+
+def downloadable_file(bdr: BatchDownloadRequest) -> str:
+    """The vault path of `bdr`'s ZIP while it may be downloaded; Gone once it
+    has expired (even before cleanup ran), Conflict while it failed or is
+    still to be built."""
+    status = display_status(bdr)
+    if status == Status.EXPIRED:
+        raise Gone("This download has expired. Request a new one from the dashboard.")
+    if status == Status.FAILED:
+        raise Conflict(f"This download failed: {bdr.error_message}")
+    if status != Status.READY:
+        raise Conflict("This download is not ready yet.")
+    return bdr.file_path
 
 
 def download_panel_context(user: AbstractBaseUser, *, highlight: str | None = None) -> dict:
@@ -99,11 +118,12 @@ def check_downloadable(post_ids: list[int], found: Collection[int]) -> None:
 
 
 def table_positions(
-    *, user: AbstractBaseUser, post_ids: list[int], state: TableState
+    *, user: AbstractBaseUser, post_ids: list[int], sort: str, direction: str
 ) -> list[tuple[int, int]]:
     """(post id, position) of each of `post_ids`, in the order the table
-    shows them under `state`'s sort; position 1 is the first row of the
-    user's unfiltered "Posts". Invalid if one is not a live artwork of theirs.
+    shows them sorted by `sort` (a key of SORT_FIELDS) in `direction`;
+    position 1 is the first row of the user's unfiltered "Posts". Invalid if
+    one is not a live artwork of theirs.
 
     A split download sends its parts in this order (issue 13). Positions
     count every live artwork, so those of two calls compare: the page asks
@@ -112,9 +132,7 @@ def table_positions(
     """
     ranked = (
         live_artworks(owner=user)
-        .annotate(
-            position=Window(RowNumber(), order_by=table_ordering(state.sort, state.direction))
-        )
+        .annotate(position=Window(RowNumber(), order_by=table_ordering(sort, direction)))
         .values_list("id", "position")
     )
     # Numbered first, picked after, in SQL of its own: the ORM would put

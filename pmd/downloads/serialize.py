@@ -25,7 +25,7 @@ def iso(moment: datetime | None) -> str | None:
 
 def display_status(bdr: BatchDownloadRequest, *, now: datetime | None = None) -> str:
     """The status a person should see: a ready request past its expiry is
-    expired already, even before cleanup has run (SPEC §6: 410)."""
+    expired already, even before cleanup has run: it can no longer be downloaded."""
     if bdr.status == Status.READY and (
         bdr.expires_at is None or bdr.expires_at <= (now or timezone.now())
     ):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
 
 from pmd.downloads.serialize import display_status
 from pmd.models import BatchDownloadRequest
+from posts.public_ids import user_sqid
 
 register = template.Library()
 
@@ -31,3 +33,10 @@ def bdr_retried(bdr: BatchDownloadRequest) -> bool:
         return bdr.retried_by is not None
     except ObjectDoesNotExist:
         return False
+
+
+@register.filter
+def bdr_retry_url(bdr: BatchDownloadRequest) -> str:
+    """Where the panel's Retry button posts (the page's own view, which
+    answers with the refreshed panel)."""
+    return reverse("pmd:download-retry", args=[user_sqid(bdr.user_id), bdr.pk])

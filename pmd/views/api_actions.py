@@ -10,19 +10,17 @@ from typing import Annotated, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
+from ninja import Router
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from pmd.actions import (
-    ACTIONS,
-    HASHTAG_ACTIONS,
-    ActionRefused,
-    bulk_action,
-    post_action_run,
-    post_action_undo,
-)
-from pmd.api import Request, Strict, api, errors, post_id_list
+from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, bulk_action
+from pmd.actions.run import post_action_run
+from pmd.actions.undo import post_action_undo
 from pmd.hashtags import MAX_LENGTH
-from pmd_project.inputs import ID_LIMIT
+from pmd.views.api_conventions import Request, Strict, errors, post_id_list
+from pmd_project.inputs import ID_LIMIT, BadInput
+
+router = Router()
 
 ACTION_NAMES = {"type": "string", "enum": list(ACTIONS)}
 # The registry's own check and messages ("Unknown action 'x'; use one of …").
@@ -35,7 +33,7 @@ def _text(value: object) -> object:
     # Whether the text is a hashtag is the service's to say (pmd.hashtags);
     # here only that it is text, with the service's words.
     if not isinstance(value, str):
-        raise ActionRefused('hashtag must be text, such as "pixelart".')
+        raise BadInput('hashtag must be text, such as "pixelart".')
     return value
 
 
@@ -101,9 +99,7 @@ class UndoRequest(Request):
     activity_id: Annotated[int, Field(strict=True, ge=1, lt=ID_LIMIT)]
 
 
-@api.post(
-    "/action", response={200: ActionResult, **errors(400, 401, 403, 413)}, url_name="api-action"
-)
+@router.post("", response={200: ActionResult, **errors(400, 401, 403, 413)}, url_name="api-action")
 def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
     """Hide, unhide, delete or restore up to PMD_ACTION_LIMIT of the caller's
     posts, or add or remove one hashtag on them."""
@@ -113,8 +109,8 @@ def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
     return ActionResult(success=True, **asdict(result))
 
 
-@api.post(
-    "/action/undo",
+@router.post(
+    "/undo",
     response={200: ActionResult, **errors(400, 401, 403, 404, 413)},
     url_name="api-action-undo",
 )

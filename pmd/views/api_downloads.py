@@ -1,44 +1,32 @@
-"""Download requests in the JSON API (SPEC §6): request, list, read, download,
-retry, and the table order a split download follows (issue 13).
-
-The list, one request and a retry answer an HTMX request with the panel's
-HTML (templates/pmd/_download_requests.html) instead of JSON, so the page can
-swap it in place.
+"""Download requests in the JSON API: request, list, read, download, retry,
+and the table order a split download follows. JSON only: the page's panel
+of them is served by the page's own views (pmd/views/download_panel.py).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
-from django.views.decorators.vary import vary_on_headers
-from ninja.decorators import decorate_view
+from ninja import Router
 from ninja.responses import Status
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from pmd import downloads
 from pmd.access import get_owned_download_request
-from pmd.api import (
-    ApiError,
-    Count,
-    Flag,
-    Request,
-    Strict,
-    api,
-    errors,
-    json_error,
-    post_id_list,
-    status_for,
-)
-from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
+from pmd.errors import Gone
+from pmd.models import MAX_DOWNLOAD_PARTS
 from pmd.table_state import TableState
+from pmd.views.api_conventions import Count, Flag, Request, Strict, errors, post_id_list
 from posts.files import storage_file_response
 from posts.models import SORT_FIELDS
 
-BdrStatus = BatchDownloadRequest.Status
+# Ids are matched by the path's uuid converter: "sse" or "table-order" is never
+# taken for one, and a malformed id is the 404 of an address that is not there.
+router = Router()
+
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Uuid = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 ZIP = {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
@@ -111,38 +99,29 @@ class TableOrder(Strict):
     items: list[TablePosition]
 
 
-@api.get("/bdr", response={200: BdrList, **errors(401)}, url_name="api-bdr-list")
-@decorate_view(vary_on_headers("HX-Request"))
-def download_requests(request: HttpRequest) -> BdrList | HttpResponse:
+@router.get("", response={200: BdrList, **errors(401)}, url_name="api-bdr-list")
+def download_requests(request: HttpRequest) -> BdrList:
     """The caller's 20 newest download requests."""
-    if request.htmx:
-        return _panel(request)
     recent = downloads.download_requests_recent(request.user)
     return BdrList(items=[downloads.bdr_item(bdr) for bdr in recent])
 
 
-@api.post(
-    "/bdr",
+@router.post(
+    "",
     response={201: BdrCreated, **errors(400, 401, 403, 413, 429)},
     url_name="api-bdr-list",
 )
-@decorate_view(vary_on_headers("HX-Request"))
-def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | HttpResponse:
+def create_download_request(request: HttpRequest, body: BdrRequest) -> Status:
     """Request a ZIP of up to PMD_BDR_LIMIT artworks; 429 when today's are used up."""
-    try:
-        bdr = downloads.download_request_create(
-            user=request.user,
-            post_ids=body.post_ids,
-            include_comments=body.include_comments,
-            include_reactions=body.include_reactions,
-            send_email=body.send_email,
-            part_number=body.part,
-            part_count=body.parts,
-        )
-    except downloads.DailyLimitReached as refused:
-        response = json_error(refused.message, status_for(refused))
-        response["Retry-After"] = str(int((refused.resets_at - timezone.now()).total_seconds()))
-        return response
+    bdr = downloads.download_request_create(
+        user=request.user,
+        post_ids=body.post_ids,
+        include_comments=body.include_comments,
+        include_reactions=body.include_reactions,
+        send_email=body.send_email,
+        part_number=body.part,
+        part_count=body.parts,
+    )
     left = downloads.requests_left_today(request.user)
     item = downloads.bdr_item(bdr)
     return Status(
@@ -158,9 +137,8 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status | 
     )
 
 
-# Before /bdr/{pk}, whose route would take "table-order" for an id.
-@api.post(
-    "/bdr/table-order",
+@router.post(
+    "/table-order",
     response={200: TableOrder, **errors(400, 401, 403, 413)},
     url_name="api-bdr-table-order",
 )
@@ -170,50 +148,41 @@ def download_table_order(request: HttpRequest, body: TableOrderRequest) -> Table
     selection of more than PMD_BDR_LIMIT posts is split into downloads in
     table order; positions from two calls compare. 400 if any post is not the
     caller's live artwork. Changes nothing (a POST for the length of the list)."""
+    # The table's own reading of a sort without a direction (pmd.table_state).
     query = {"sort": body.sort} | ({"dir": body.direction} if body.direction else {})
+    state = TableState.from_query(query)
     positions = downloads.table_positions(
-        user=request.user, post_ids=body.post_ids, state=TableState.from_query(query)
+        user=request.user, post_ids=body.post_ids, sort=state.sort, direction=state.direction
     )
     return TableOrder(items=[TablePosition(id=pk, position=at) for pk, at in positions])
 
 
-@api.get("/bdr/{pk}", response={200: BdrItem, **errors(401, 404)}, url_name="api-bdr-detail")
-@decorate_view(vary_on_headers("HX-Request"))
-def download_request_detail(request: HttpRequest, pk: str) -> BdrItem | HttpResponse:
-    # `pk` is text: a malformed id is a 404 like an unknown one (pmd.access).
-    bdr = get_owned_download_request(request, pk)
-    if request.htmx:
-        return render(request, "pmd/_download_request_row.html", {"bdr": bdr})
-    return BdrItem(**downloads.bdr_item(bdr))
+@router.get("/{uuid:pk}", response={200: BdrItem, **errors(401, 404)}, url_name="api-bdr-detail")
+def download_request_detail(request: HttpRequest, pk: uuid.UUID) -> BdrItem:
+    return BdrItem(**downloads.bdr_item(get_owned_download_request(request, pk)))
 
 
-def download_request_file(request: HttpRequest, pk: str) -> HttpResponse:
+def download_request_file(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The ZIP, resumable with Range, handed to nginx (X-Accel-Redirect), or
     redirected to the object store."""
     bdr = get_owned_download_request(request, pk)
-    status = downloads.display_status(bdr)
-    if status == BdrStatus.EXPIRED:
-        raise ApiError("This download has expired. Request a new one from the dashboard.", 410)
-    if status == BdrStatus.FAILED:
-        raise ApiError(f"This download failed: {bdr.error_message}", 409)
-    if status != BdrStatus.READY:
-        raise ApiError("This download is not ready yet.", 409)
     try:
         return storage_file_response(
             request,
             storages["vault"],
-            bdr.file_path,
+            downloads.downloadable_file(bdr),
             content_type="application/zip",
             attachment_name=downloads.attachment_name(bdr),
         )
     except Http404:
-        raise ApiError("This download is no longer available. Request a new one.", 410) from None
+        # The file answerer's "no such file": the request said ready, the vault disagrees.
+        raise Gone(downloads.FILE_GONE) from None
 
 
-api.get(
-    "/bdr/{pk}/download",
+router.get(
+    "/{uuid:pk}/download",
     # 302: with object storage, a short-lived presigned URL of the bucket;
-    # 503: the object store does not answer (PMD_VAULT_URL, SPEC §12).
+    # 503: the object store does not answer (PMD_VAULT_URL, docs/downloads.md).
     response={
         200: None,
         206: None,
@@ -225,26 +194,19 @@ api.get(
     url_name="api-bdr-download",
     openapi_extra={"responses": {200: {"content": ZIP}, 206: {"content": ZIP}}},
 )(download_request_file)
-api.api_operation(
-    ["HEAD"], "/bdr/{pk}/download", url_name="api-bdr-download", include_in_schema=False
+router.api_operation(
+    ["HEAD"], "/{uuid:pk}/download", url_name="api-bdr-download", include_in_schema=False
 )(download_request_file)
 
 
-@api.post(
-    "/bdr/{pk}/retry",
+@router.post(
+    "/{uuid:pk}/retry",
     response={201: BdrRetried, **errors(401, 403, 404, 409)},
     url_name="api-bdr-retry",
 )
-def download_request_retry(request: HttpRequest, pk: str) -> Status | HttpResponse:
+def download_request_retry(request: HttpRequest, pk: uuid.UUID) -> Status:
     """A new request for the posts of a failed one; it does not use up another of today's."""
     retry = downloads.download_request_retry(bdr=get_owned_download_request(request, pk))
-    if request.htmx:
-        return _panel(request)
     left = downloads.requests_left_today(request.user)
     message = downloads.download_request_created_message(retry, requests_left=left)
     return Status(201, BdrRetried(**downloads.bdr_item(retry), message=message))
-
-
-def _panel(request: HttpRequest) -> HttpResponse:
-    context = downloads.download_panel_context(request.user, highlight=request.GET.get("bdr"))
-    return render(request, "pmd/_download_requests.html", context)

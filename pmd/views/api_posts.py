@@ -7,14 +7,16 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Query, Schema
+from ninja import Query, Router, Schema
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-from pmd.api import Count, Strict, api, errors
-from pmd.selectors import posts_newest_first
+from pmd.selectors import PostQuery, posts_newest_first
 from pmd.table_state import TableState
+from pmd.views.api_conventions import Count, Strict, errors
 from pmd_project.inputs import whole_number
 from posts.models import art_urls
+
+router = Router()
 
 LIMIT = settings.PMD_LIST_LIMIT
 
@@ -81,25 +83,23 @@ class Filters(Schema):
     view: str = Field("", description="live, or deleted for Recently deleted")
 
 
-@api.get("/posts", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
+@router.get("", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
 def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
     """The caller's artwork posts, newest first (created_at, then id), by cursor."""
-    found = posts_newest_first(owner=request.user, limit=page.limit, cursor=page.cursor)
+    found = posts_newest_first(PostQuery(owner=request.user), limit=page.limit, cursor=page.cursor)
     return PostList.model_validate(
         {"items": found.items, "next_cursor": found.next_cursor, "total_count": found.total_count},
         context={"art_url": art_urls()},
     )
 
 
-@api.get("/posts/ids", response={200: PostIds, **errors(400, 401)}, url_name="api-post-ids")
+@router.get("/ids", response={200: PostIds, **errors(400, 401)}, url_name="api-post-ids")
 def post_ids(request: HttpRequest, page: Query[Page], filters: Query[Filters]) -> PostIds:
     """Ids of every post matching the table's search and filters, for "Select all"."""
-    state = TableState.from_query(filters.model_dump())
     found = posts_newest_first(
-        owner=request.user,
+        TableState.from_query(filters.model_dump()).query(request.user),
         limit=page.limit,
         cursor=page.cursor,
-        state=state,
         fields=("id", "created_at"),
     )
     return PostIds(

@@ -5,7 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from pmd import live
-from pmd.api import ApiError, json_error
+from pmd.refusals import json_error
+from pmd_project.inputs import BadInput
 
 
 @require_GET
@@ -17,7 +18,7 @@ def bdr_events(request: HttpRequest) -> HttpResponse:
         resume_after = live.parse_stream_query(
             request.GET, request.headers.get("Last-Event-ID"), live.user_channel(request.user.pk)
         )
-    except ApiError as error:
+    except BadInput as error:
         return json_error(error.message, error.status)
     slot = live.stream_slots.acquire(request.user.pk)
     if slot is None:

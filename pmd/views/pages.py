@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from pmd.access import dashboard_owner_required
+from pmd.actions.registry import action_words
 from pmd.activity import activity_recent
 from pmd.downloads.selectors import download_panel_context
 from pmd.hashtags import MAX_LENGTH
@@ -34,6 +35,8 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
         context.update(live_event_id=current_event_id(owner.pk))
         context.update(download_panel_context(owner, highlight=request.GET.get("bdr")))
         context.update(recent_activity=activity_recent(user=owner))
+        # The batch actions' buttons and their scripts' words ({{ … |json_script }}).
+        context.update(action_words=action_words())
     context.update(
         owner=owner,
         owner_sqid=user_sqid(owner.pk),

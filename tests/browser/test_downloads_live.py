@@ -87,6 +87,23 @@ def test_a_burst_of_updates_ends_on_the_last_state_with_its_toast(page, owner, l
     assert [event["progress"] for event in page.evaluate("window.__events")][-1] == 8
 
 
+def test_retry_from_the_panel_shows_the_new_request_in_place(page, owner, log_in):
+    post = make_post(owner, write_file=False)
+    failed = BatchDownloadRequest.objects.create(
+        user=owner, post_ids=[post.pk], artwork_count=1, status="failed", error_message="Oops."
+    )
+    log_in(page, owner)
+    _open(page, owner)
+    page.locator(f"#bdr-{failed.pk}").get_by_role("button", name=re.compile("^Retry")).click()
+    # The page's own fragment answers (with the CSRF token htmx sends), in place.
+    retry = BatchDownloadRequest.objects.filter(retry_of=failed)
+    expect(page.locator("[data-bdr-status=pending]")).to_have_count(1)
+    expect(page.locator(f"#bdr-{failed.pk}")).to_contain_text("Retried")
+    assert retry.count() == 1
+    expect(page.locator(f"#bdr-{retry.get().pk}")).to_be_visible()
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
 def test_more_than_128_selected_offers_a_split_instead_of_refusing(page, owner, log_in):
     make_posts(owner, 130)
     log_in(page, owner)

@@ -10,21 +10,15 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pmd.actions import (
-    ACTIONS,
-    UNDO_WINDOW,
-    ActionRefused,
-    post_action_run,
-    post_action_undo,
-    recently_deleted_posts,
-    restore_cutoff,
-)
+from pmd.actions.registry import ACTIONS
+from pmd.actions.run import post_action_run
+from pmd.actions.undo import UNDO_WINDOW, post_action_undo
 from pmd.activity import activity_recent
 from pmd.counts import cached_count
+from pmd.errors import DomainError, NotFound
 from pmd.models import ActivityEntry
-from pmd.selectors import matching_posts
-from pmd.table_state import TableState
-from posts.models import Post
+from pmd.selectors import PostQuery, matching_posts
+from posts.models import Post, restore_cutoff
 from tests.factories import make_posts
 from tests.pmd.action_state import database_state, flags, hashtags
 from tests.services import require_redis
@@ -36,7 +30,7 @@ def run(user, action, ids, hashtag=None):
 
 def refused(user, action, ids, hashtag=None) -> str:
     before = database_state()
-    with pytest.raises(ActionRefused) as caught:
+    with pytest.raises(DomainError) as caught:
         run(user, action, ids, hashtag)
     assert database_state() == before, "a refused action changed the database"
     return caught.value.message
@@ -46,9 +40,9 @@ def undo(user, activity_id):
     return post_action_undo(user=user, activity_id=activity_id)
 
 
-def undo_refused(user, activity_id) -> ActionRefused:
+def undo_refused(user, activity_id) -> DomainError:
     before = database_state()
-    with pytest.raises(ActionRefused) as caught:
+    with pytest.raises(DomainError) as caught:
         undo(user, activity_id)
     assert database_state() == before, "a refused undo changed the database"
     return caught.value
@@ -59,8 +53,8 @@ def ids_of(posts) -> list[int]:
 
 
 def searched(owner, words: str) -> set[int]:
-    state = TableState(search=words)
-    return set(matching_posts(owner=owner, state=state).values_list("id", flat=True))
+    query = PostQuery(owner=owner, search=words)
+    return set(matching_posts(query).values_list("id", flat=True))
 
 
 class TestRegistry:
@@ -312,14 +306,14 @@ class TestRestore:
         assert flags(hidden)[:3] == (True, False, False)
         assert flags(moderated)[:3] == (False, True, False)
 
-    def test_recently_deleted_lists_only_restorable_artworks_newest_first(self, owner, other):
+    def test_recently_deleted_holds_only_restorable_artworks(self, owner, other):
         older = self._deleted(owner, 5)
         newer = self._deleted(owner, 1)
         self._deleted(owner, 8)
         self._deleted(owner, 1, kind="playlist")
         self._deleted(other, 1)
         make_posts(owner, 1)
-        assert list(recently_deleted_posts(owner=owner)) == [newer, older]
+        assert set(Post.objects.filter(owner=owner).recently_deleted()) == {newer, older}
         assert abs(restore_cutoff() - (timezone.now() - timedelta(days=7))) < timedelta(seconds=5)
 
 
@@ -373,7 +367,7 @@ class TestCountsRefresh:
         run(owner, "hide", ids)
         assert cached_count(owner.pk, "all", lambda: 0) == 0
         run(owner, "hide", ids)  # already hidden: nothing changes
-        with pytest.raises(ActionRefused):
+        with pytest.raises(DomainError):
             run(owner, "restore", ids)
         assert cached_count(owner.pk, "all", lambda: 99) == 0
 
@@ -403,7 +397,7 @@ class TestConcurrency:
         def hide() -> None:
             try:
                 outcome["message"] = run(owner, "hide", [post.pk]).message
-            except ActionRefused as refusal:
+            except DomainError as refusal:
                 outcome["refused"] = refusal.message
             finally:
                 connection.close()
@@ -640,7 +634,7 @@ class TestUndo:
         deleted = run(owner, "delete", ids_of(posts))
         assert undo(owner, deleted.activity_id).affected_count == 3
         assert not Post.objects.filter(deleted_by_user=True).exists()
-        assert set(recently_deleted_posts(owner=owner)) == set()
+        assert set(Post.objects.filter(owner=owner).recently_deleted()) == set()
 
     @pytest.mark.parametrize(
         ("action", "start", "inverse_check"),
@@ -729,7 +723,7 @@ class TestUndo:
         hid = run(owner, "hide", [post.pk])
         for user, activity_id in ((other, hid.activity_id), (owner, hid.activity_id + 1000)):
             refusal = undo_refused(user, activity_id)
-            assert refusal.status == 404
+            assert isinstance(refusal, NotFound)
             assert refusal.message == "You have no action with that activity_id to undo."
         assert flags(post)[0] is True
 
@@ -761,7 +755,7 @@ class TestUndoConcurrency:
             try:
                 start.wait(5)
                 outcomes.append(undo(owner, hid.activity_id).message)
-            except ActionRefused as refusal:
+            except DomainError as refusal:
                 outcomes.append(refusal.message)
             finally:
                 connection.close()

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pmd import activity
-from pmd.actions import ACTIONS, post_action_run
+from pmd.actions.registry import ACTIONS
+from pmd.actions.run import post_action_run
 from pmd.activity import activity_recent
 from pmd.models import ActivityEntry
 from tests.factories import make_posts

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import resolve
 
-from pmd.api import LOGIN_REQUIRED, json_error
+from pmd.api import LOGIN_REQUIRED
+from pmd.refusals import json_error
 from pmd.views import live
 
 

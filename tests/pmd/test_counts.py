@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from pmd import counts
 from pmd.counts import cached_count
-from pmd.selectors import matching_posts
-from pmd.table_state import TableState
+from pmd.selectors import PostQuery, matching_posts
 from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.admin_forms import admin_post_form
@@ -108,11 +107,11 @@ class TestCachedCount:
 
 # --- The dashboard's totals after every write path ------------------------------
 
-STATES = {
-    "": TableState(),
-    "&visibility=visible": TableState(visibility="visible"),
-    "&visibility=hidden": TableState(visibility="hidden"),
-    "&format=gif": TableState(file_format="gif"),
+FILTERS = {
+    "": {},
+    "&visibility=visible": {"visibility": "visible"},
+    "&visibility=hidden": {"visibility": "hidden"},
+    "&format=gif": {"file_format": "gif"},
 }
 
 
@@ -131,8 +130,8 @@ def _shown(client: Client, owner, query: str) -> tuple[int, int, int]:
 
 
 def _true(owner, query: str) -> tuple[int, int, int]:
-    total = matching_posts(owner=owner, state=STATES[query]).count()
-    return matching_posts(owner=owner, state=TableState()).count(), total, min(total, 64)
+    total = matching_posts(PostQuery(owner=owner, **FILTERS[query])).count()
+    return matching_posts(PostQuery(owner=owner)).count(), total, min(total, 64)
 
 
 def _deleted(post: Post) -> None:
@@ -241,17 +240,17 @@ class TestTotalsAfterAnyWrite:
         ]
         other_client = Client()
         other_client.force_login(other)
-        before = {query: _shown(owner_client, owner, query) for query in STATES}
-        assert before == {query: _true(owner, query) for query in STATES}
+        before = {query: _shown(owner_client, owner, query) for query in FILTERS}
+        assert before == {query: _true(owner, query) for query in FILTERS}
         assert _shown(other_client, other, "") == (0, 0, 0)
 
         write(staff_client, owner, posts, other)
         owner.refresh_from_db()
         owner_client.force_login(owner)  # seed_demo sets the password again
 
-        after = {query: _shown(owner_client, owner, query) for query in STATES}
+        after = {query: _shown(owner_client, owner, query) for query in FILTERS}
         assert after != before, "the dashboard shows no change"
-        assert after == {query: _true(owner, query) for query in STATES}
+        assert after == {query: _true(owner, query) for query in FILTERS}
         assert _shown(other_client, other, "") == _true(other, "")
 
     def test_the_issues_example_the_list_and_the_total_agree(

@@ -279,14 +279,12 @@ class TestList:
         assert [item["id"] for item in items] == [str(bdr.pk) for bdr in mine[:20]]
         assert set(items[0]) == ITEM_FIELDS
 
-    def test_it_answers_htmx_with_the_panel(self, owner, owner_client):
-        make_bdr(owner, _bulk_posts(owner, 1))
+    def test_it_answers_json_even_to_htmx(self, owner, owner_client):
+        """The API is JSON only; the page's panel has a URL of its own."""
+        bdr = make_bdr(owner, _bulk_posts(owner, 1))
         response = owner_client.get(URL, headers={"HX-Request": "true"})
-        assert response.status_code == 200
-        html = response.content.decode()
-        assert 'id="bdr-panel"' in html
-        assert "7 of 8 requests left today" in html
-        assert "HX-Request" in response["Vary"]
+        assert response["Content-Type"] == "application/json"
+        assert [item["id"] for item in response.json()["items"]] == [str(bdr.pk)]
 
 
 class TestDetail:
@@ -320,10 +318,15 @@ class TestDetail:
         self, owner, other, owner_client, suffix
     ):
         theirs = make_bdr(other, _bulk_posts(other, 1))
-        for key in (theirs.pk, uuid.uuid4(), "not-a-uuid", "1234", "%E2%9C%A8"):
+        for key in (theirs.pk, uuid.uuid4()):
             response = owner_client.get(f"{URL}/{key}{suffix}")
             assert response.status_code == 404, key
             assert response.json() == {"error": "No such download request."}
+        # Not an id at all: no route takes it (the path's uuid converter).
+        for key in ("not-a-uuid", "1234", "%E2%9C%A8", str(theirs.pk).upper()):
+            response = owner_client.get(f"{URL}/{key}{suffix}")
+            assert response.status_code == 404, key
+            assert response.json() == {"error": "There is nothing at this address."}
 
     def test_the_detail_route_leaves_the_event_stream_path_alone(self):
         assert resolve(f"{URL}/{uuid.uuid4()}").url_name == "api-bdr-detail"
@@ -504,11 +507,9 @@ class TestRetry:
         assert other_client.post(f"{URL}/{failed.pk}/retry").status_code == 404
         assert BatchDownloadRequest.objects.count() == 1
 
-    def test_it_answers_htmx_with_the_refreshed_panel(self, owner, owner_client):
+    def test_it_answers_json_even_to_htmx(self, owner, owner_client):
         failed = self._failed(owner, _bulk_posts(owner, 1))
         response = owner_client.post(f"{URL}/{failed.pk}/retry", headers={"HX-Request": "true"})
-        assert response.status_code == 200
+        assert response.status_code == 201
         retry = BatchDownloadRequest.objects.get(retry_of=failed)
-        html = response.content.decode()
-        assert f'id="bdr-{retry.pk}"' in html
-        assert 'data-bdr-status="pending"' in html
+        assert response.json()["id"] == str(retry.pk)

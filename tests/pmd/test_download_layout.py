@@ -4,13 +4,16 @@ nothing in it imports the tasks that call it, so nothing imports in a circle."""
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 
-from pmd.api import status_for
+from django.utils import timezone
+
 from pmd.errors import Conflict, DailyLimitReached, Gone, Invalid, NotFound, Unavailable
+from pmd.refusals import refusal_response, status_for
 from tests.live import ROOT
 
-EDGE = ("pmd.api", "pmd.views", "pmd.tasks", "django.http", "ninja")
+EDGE = ("pmd.api", "pmd.refusals", "pmd.views", "pmd.tasks", "django.http", "ninja")
 
 
 def _module_level_imports(path) -> set[str]:
@@ -46,3 +49,18 @@ def test_the_edge_maps_each_refusal_to_its_status():
         Unavailable("x"),
     ]
     assert [status_for(error) for error in refusals] == [400, 404, 409, 410, 429, 503]
+
+
+def test_a_refusal_that_lifts_by_itself_says_when_to_ask_again():
+    now = timezone.now()
+    limit = refusal_response(
+        DailyLimitReached(limit=8, resets_at=now + timedelta(hours=2), now=now)
+    )
+    assert (limit.status_code, json.loads(limit.content)["error"][:28]) == (
+        429,
+        "You have used all 8 download",
+    )
+    assert 7000 < int(limit["Retry-After"]) <= 7200
+    store_down = refusal_response(Unavailable("The store does not answer."))
+    assert (store_down.status_code, store_down["Retry-After"]) == (503, "30")
+    assert json.loads(store_down.content) == {"error": "The store does not answer."}

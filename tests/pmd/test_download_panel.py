@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from pmd import downloads
@@ -78,7 +78,7 @@ class TestPanel:
         ) in row
         row = _row(html, failed)
         assert "Nothing &lt;b&gt;readable&lt;/b&gt;." in row
-        assert f'hx-post="/api/pmd/bdr/{failed.pk}/retry"' in row
+        assert f'hx-post="/u/{user_sqid(owner.pk)}/posts/downloads/{failed.pk}/retry"' in row
         assert 'hx-target="#bdr-panel"' in row
         row = _row(html, expired)
         assert 'data-bdr-status="expired"' in row and "Expired" in row
@@ -126,7 +126,7 @@ class TestPanel:
         html = client.get(f"/u/{user_sqid(owner.pk)}/posts?bdr={bdr.pk}").content.decode()
         wrapper = re.search(r"<div data-bdr-refresh[^>]*>", html)
         assert wrapper, "no refreshing wrapper around the panel"
-        assert f'hx-get="/api/pmd/bdr?bdr={bdr.pk}"' in wrapper.group(0)
+        assert f'hx-get="/u/{user_sqid(owner.pk)}/posts/downloads?bdr={bdr.pk}"' in wrapper.group(0)
         assert "sse:bdr_update" in wrapper.group(0)
         # The wrapper stays; only what is inside it is replaced.
         assert 'hx-swap="innerHTML"' in wrapper.group(0)
@@ -139,3 +139,64 @@ class TestPanel:
             html = _panel(owner, highlight=highlight)
             assert "is-highlighted" not in html
             assert str(theirs.pk) not in html
+
+
+class TestPageViews:
+    """The panel's fragments come from the page's own URLs, not the JSON API."""
+
+    def _url(self, owner, suffix: str = "") -> str:
+        return f"/u/{user_sqid(owner.pk)}/posts/downloads{suffix}"
+
+    def test_it_serves_the_panel_with_its_highlight(self, owner, owner_client):
+        post = make_post(owner, write_file=False)
+        old = make_bdr(owner, [post], created_at=timezone.now() - timedelta(days=2))
+        for _ in range(20):
+            make_bdr(owner, [post])
+        response = owner_client.get(self._url(owner), {"bdr": str(old.pk)})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'id="bdr-panel"' in html and "is-highlighted" in _row(html, old)
+        assert html.count('class="bdr-row') == 21
+
+    def test_it_serves_one_row(self, owner, other, owner_client):
+        bdr = make_bdr(owner, [make_post(owner, write_file=False)])
+        response = owner_client.get(self._url(owner, f"/{bdr.pk}"))
+        assert response.status_code == 200
+        assert _row(response.content.decode(), bdr)
+        theirs = make_bdr(other, [make_post(other, write_file=False)])
+        response = owner_client.get(self._url(owner, f"/{theirs.pk}"))
+        assert (response.status_code, response.json()) == (
+            404,
+            {"error": "No such download request."},
+        )
+
+    def test_a_retry_answers_with_the_refreshed_panel(self, owner, owner_client):
+        failed = make_bdr(owner, [make_post(owner, write_file=False)], status=Status.FAILED)
+        response = owner_client.post(
+            self._url(owner, f"/{failed.pk}/retry"), headers={"HX-Request": "true"}
+        )
+        assert response.status_code == 200
+        retry = BatchDownloadRequest.objects.get(retry_of=failed)
+        html = response.content.decode()
+        assert 'data-bdr-status="pending"' in _row(html, retry)
+        assert "Retried" in _row(html, failed)
+
+    def test_a_refused_retry_is_a_json_error_for_the_toast(self, owner, other, owner_client):
+        ready = make_bdr(owner, [make_post(owner, write_file=False)], status=Status.READY)
+        response = owner_client.post(self._url(owner, f"/{ready.pk}/retry"))
+        assert (response.status_code, response.json()) == (
+            409,
+            {"error": "Only a failed download can be retried."},
+        )
+        theirs = make_bdr(other, [make_post(other, write_file=False)], status=Status.FAILED)
+        response = owner_client.post(self._url(owner, f"/{theirs.pk}/retry"))
+        assert response.status_code == 404
+        assert BatchDownloadRequest.objects.count() == 2
+
+    def test_a_retry_needs_the_csrf_token_and_a_post(self, owner):
+        failed = make_bdr(owner, [make_post(owner, write_file=False)], status=Status.FAILED)
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(owner)
+        assert client.post(self._url(owner, f"/{failed.pk}/retry")).status_code == 403
+        assert client.get(self._url(owner, f"/{failed.pk}/retry")).status_code == 405
+        assert not BatchDownloadRequest.objects.filter(retry_of=failed).exists()

@@ -12,8 +12,8 @@ import pytest
 from django.http import QueryDict
 
 from pmd import live
-from pmd.api import ApiError
 from pmd.live import SessionChecks, parse_last_event_id, parse_stream_query
+from pmd_project.inputs import BadInput
 
 
 def _run(scenario):
@@ -45,7 +45,7 @@ def test_parse_last_event_id_returns_the_id_of_the_channel(raw, expected):
      "pmd%3Auser-7:" + "9" * 19, "pmd%3Auser-7:-0", "pmd%3Auser-7: 1", ",".join(["a:1"] * 11)],
 )  # fmt: skip
 def test_parse_last_event_id_refuses_anything_else_with_a_400(raw):
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(BadInput) as raised:
         parse_last_event_id(raw, "pmd:user-7")
     assert raised.value.status == 400
 
@@ -58,7 +58,7 @@ def test_parse_last_event_id_answers_any_text_with_a_value_or_a_400():
         raw = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 30)))
         try:
             result = parse_last_event_id(raw, "pmd:user-7")
-        except ApiError as error:
+        except BadInput as error:
             assert error.status == 400
             outcomes["refused"] += 1
         else:
@@ -74,11 +74,11 @@ def test_parse_stream_query_checks_every_id_and_the_header_wins():
     query = QueryDict("lastEventId=pmd%253Auser-7:4&lastEventId=")
     assert parse_stream_query(query, None, channel) == 4
     assert parse_stream_query(query, "pmd%3Auser-7:9", channel) == 9
-    with pytest.raises(ApiError):
+    with pytest.raises(BadInput):
         parse_stream_query(QueryDict("lastEventId=bad&lastEventId=pmd%253Auser-7:4"), None, channel)
-    with pytest.raises(ApiError):
+    with pytest.raises(BadInput):
         parse_stream_query(query, "bad", channel)
-    with pytest.raises(ApiError, match="es-meta"):
+    with pytest.raises(BadInput, match="es-meta"):
         parse_stream_query(QueryDict("es-meta=x"), None, channel)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pmd.selectors import matching_posts, table_page
+from pmd.selectors import PostQuery, matching_posts, table_page
 from pmd.table import TableRow
 from pmd.table_state import TableState
 from posts.models import SORT_FIELDS, Post, art_urls
@@ -81,12 +82,10 @@ class TestTableOrder:
     def test_it_orders_every_column_both_ways_with_id_breaking_ties(
         self, owner, varied_posts, sort, direction
     ):
-        state = TableState(sort=sort, direction=direction, size=16)
+        query = PostQuery(owner=owner, sort=sort, direction=direction, size=16)
         walked = []
         for number in (1, 2, 3):
-            walked += [
-                p.pk for p in table_page(owner=owner, state=state.with_changes(page=number)).rows
-            ]
+            walked += [p.pk for p in table_page(replace(query, page=number)).rows]
         assert walked == _expected(owner, sort, direction)
 
     @pytest.mark.parametrize("sort", ["title", "description"])
@@ -96,12 +95,10 @@ class TestTableOrder:
     ):
         # Text order is the database collation's; what must hold everywhere is
         # that paging walks each post once and agrees with one ORDER BY.
-        state = TableState(sort=sort, direction=direction, size=16)
+        query = PostQuery(owner=owner, sort=sort, direction=direction, size=16)
         walked = []
         for number in (1, 2, 3):
-            walked += [
-                p.pk for p in table_page(owner=owner, state=state.with_changes(page=number)).rows
-            ]
+            walked += [p.pk for p in table_page(replace(query, page=number)).rows]
         field = SORT_FIELDS[sort]
         prefix = "-" if direction == "desc" else ""
         expected = list(
@@ -114,41 +111,42 @@ class TestTableOrder:
 
     def test_pages_past_the_middle_match_a_plain_offset(self, owner, varied_posts):
         for number in range(1, 8):
-            state = TableState(sort="size", direction="asc", size=7, page=number)
-            page = table_page(owner=owner, state=state)
+            page = table_page(
+                PostQuery(owner=owner, sort="size", direction="asc", size=7, page=number)
+            )
             expected = _expected(owner, "size", "asc")[(number - 1) * 7 : number * 7]
             assert [p.pk for p in page.rows] == expected
 
 
 class TestTableFilters:
     def test_it_never_shows_playlists_or_deleted_posts(self, owner, varied_posts):
-        page = table_page(owner=owner, state=TableState(size=512))
+        page = table_page(PostQuery(owner=owner, size=512))
         assert page.total == 45
         assert not [p for p in page.rows if p.title in ("Playlist", "Deleted")]
 
     def test_it_filters_by_visibility_and_format(self, owner, varied_posts):
-        hidden = table_page(owner=owner, state=TableState(visibility="hidden", size=512))
+        hidden = table_page(PostQuery(owner=owner, visibility="hidden", size=512))
         assert {p.pk for p in hidden.rows} == {p.pk for p in varied_posts if p.hidden_by_user}
-        gifs = table_page(owner=owner, state=TableState(file_format="gif", visibility="visible"))
+        gifs = table_page(PostQuery(owner=owner, file_format="gif", visibility="visible"))
         assert {p.pk for p in gifs.rows} == {
             p.pk for p in varied_posts if p.file_format == "gif" and not p.hidden_by_user
         }
 
     def test_moderator_hidden_posts_count_as_hidden(self, owner):
         post = make_post(owner, hidden_by_mod=True, write_file=False)
-        assert [
-            p.pk for p in table_page(owner=owner, state=TableState(visibility="hidden")).rows
-        ] == [post.pk]
-        assert table_page(owner=owner, state=TableState(visibility="visible")).total == 0
+        assert [p.pk for p in table_page(PostQuery(owner=owner, visibility="hidden")).rows] == [
+            post.pk
+        ]
+        assert table_page(PostQuery(owner=owner, visibility="visible")).total == 0
 
     def test_it_searches_title_description_and_hashtags(self, owner):
         by_title = make_post(owner, title="Neon Frog", write_file=False)
         by_text = make_post(owner, description="a frog at night", write_file=False)
         by_tag = make_post(owner, hashtags="retro froggy", write_file=False)
         make_post(owner, title="Castle", description="stone", hashtags="medieval", write_file=False)
-        found = matching_posts(owner=owner, state=TableState(search="FROG"))
+        found = matching_posts(PostQuery(owner=owner, search="FROG"))
         assert set(found.values_list("id", flat=True)) == {by_title.pk, by_text.pk, by_tag.pk}
-        tagged = matching_posts(owner=owner, state=TableState(search="#froggy"))
+        tagged = matching_posts(PostQuery(owner=owner, search="#froggy"))
         assert list(tagged.values_list("id", flat=True)) == [by_tag.pk]
 
     def test_recently_deleted_shows_the_last_seven_days_only(self, owner):
@@ -166,7 +164,7 @@ class TestTableFilters:
             write_file=False,
         )
         make_post(owner, write_file=False)
-        page = table_page(owner=owner, state=TableState(view="deleted"))
+        page = table_page(PostQuery(owner=owner, view="deleted"))
         assert [p.pk for p in page.rows] == [recent.pk]
 
 

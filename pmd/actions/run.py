@@ -1,0 +1,115 @@
+"""Running a batch action: hide, unhide, delete, restore, add and remove a
+hashtag on up to PMD_ACTION_LIMIT of the owner's posts in one request, with
+its audit entry, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from pmd.actions.base import ActionCounts, BulkAction
+from pmd.actions.registry import HASHTAG_ACTIONS, bulk_action
+from pmd.errors import Invalid
+from pmd.hashtags import BadHashtag, hashtag_parse
+from pmd.models import ActivityEntry
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    action: str
+    hashtag: str | None
+    requested_count: int
+    affected_count: int
+    changed_ids: list[int]
+    full_ids: list[int]
+    message: str
+    # The audit entry: what POST /api/pmd/action/undo takes.
+    activity_id: int
+    undo_of: int | None
+
+
+def _with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
+    """The action bound to the request's hashtag: required by the hashtag
+    actions, refused by the others."""
+    if not action.takes_hashtag:
+        if hashtag is not None:
+            raise Invalid(
+                f"Only {' and '.join(HASHTAG_ACTIONS)} take a hashtag; leave it out for "
+                f"{action.name}."
+            )
+        return action
+    if hashtag is None:
+        raise Invalid(f'{action.name} needs a hashtag, such as "pixelart".')
+    try:
+        return action.bind(hashtag_parse(hashtag))
+    except BadHashtag as error:
+        raise Invalid(str(error)) from None
+
+
+def record_action(
+    user: AbstractBaseUser,
+    action: BulkAction,
+    post_ids: Sequence[int],
+    counts: ActionCounts,
+    undo_of: ActivityEntry | None = None,
+) -> ActivityEntry:
+    entry = ActivityEntry.objects.create(
+        user=user,
+        action=action.name,
+        hashtag=action.hashtag,
+        post_ids=list(post_ids),
+        changed_ids=list(counts.changed_ids),
+        count=counts.changed,
+        undo_of=undo_of,
+    )
+    return entry
+
+
+def action_result(
+    action: BulkAction, counts: ActionCounts, message: str, entry: ActivityEntry
+) -> ActionResult:
+    return ActionResult(
+        action=action.name,
+        hashtag=action.hashtag or None,
+        requested_count=counts.requested,
+        affected_count=counts.changed,
+        changed_ids=list(counts.changed_ids),
+        full_ids=list(counts.full_ids),
+        message=message,
+        activity_id=entry.pk,
+        undo_of=entry.undo_of_id,
+    )
+
+
+def post_action_run(
+    *,
+    user: AbstractBaseUser,
+    action_name: str,
+    post_ids: list[int],
+    hashtag: str | None = None,
+) -> ActionResult:
+    """Run one batch action on at most PMD_ACTION_LIMIT of `user`'s posts.
+
+    All or nothing: on any invalid id Invalid says which and nothing is
+    written. The audit entry is written in the same transaction as the change.
+    `affected_count` is the number of posts whose state changed: hide and
+    unhide and the hashtag actions are idempotent, so posts already in the
+    wanted state are counted as requested but not as affected, and the
+    message says so. Posts with no room for another hashtag are not an
+    error: the others get it, and those are named in `full_ids`.
+    """
+    action = _with_hashtag(bulk_action(action_name), hashtag)
+    post_ids = list(dict.fromkeys(post_ids))
+    if not post_ids:
+        raise Invalid("Select at least one post.")
+    limit = settings.PMD_ACTION_LIMIT
+    if len(post_ids) > limit:
+        raise Invalid(f"At most {limit} posts per request; this one has {len(post_ids)}.")
+    with transaction.atomic():
+        counts = action.execute(user, post_ids)
+        entry = record_action(user, action, post_ids, counts)
+    return action_result(action, counts, action.message(counts), entry)

@@ -1,0 +1,163 @@
+"""The JSON API's conventions, shared by its routers (pmd/views/api_*.py).
+
+Requests and responses are strict typed schemas, so the OpenAPI description
+is exactly what the code takes and gives. Anonymous callers get 401 (never
+a redirect); every error is `{"error": "<message for a person>"}`; bad input
+is a 400 (never ninja's 422) and never a 5xx. The API itself, its routers
+added in one place, is pmd/api.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.security import SessionAuth
+from ninja.utils import check_csrf
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+from pmd.errors import DomainError
+from pmd.refusals import json_error, refusal_response
+from pmd_project import inputs
+from pmd_project.inputs import BadInput
+
+LOGIN_REQUIRED = "Log in to use the PMD API."
+CSRF_REFUSED = (
+    "The request's security token (CSRF) is missing or out of date; reload the page and try again."
+)
+
+
+class Strict(BaseModel):
+    """A request or response body: no property beyond those declared, so the
+    published description is exactly what the code takes and gives."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Request(Strict):
+    @model_validator(mode="before")
+    @classmethod
+    def _check_missing_fields_too(cls, data: Any) -> Any:
+        # A missing required field goes through its parser as None, so the
+        # error says what to send ("post_ids must be a list of post ids.").
+        if not isinstance(data, dict):
+            return data
+        missing = {name: None for name, field in cls.model_fields.items() if field.is_required()}
+        return missing | data
+
+
+def post_id_list(limit_setting: str) -> Any:
+    """A body field holding distinct post ids, at most settings.<limit_setting>
+    of them: parsed by pmd_project.inputs, described as it parses."""
+    limit = getattr(settings, limit_setting)
+    return Annotated[
+        list[int],
+        BeforeValidator(
+            lambda value: inputs.post_ids(value, limit=getattr(settings, limit_setting))
+        ),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"type": "integer", "format": "int64", "minimum": 1},
+                "minItems": 1,
+                "maxItems": limit,
+                "description": f"At most {limit} distinct ids; duplicates count once.",
+            }
+        ),
+    ]
+
+
+Count = Annotated[int, Field(ge=0)]
+
+# true or false, nothing a JSON parser could coerce ("yes", 1, null).
+Flag = Annotated[
+    bool, BeforeValidator(lambda value, info: inputs.flag(value, name=info.field_name))
+]
+
+
+class Error(Strict):
+    error: str = Field(min_length=1)
+
+
+def errors(*statuses: int) -> dict[tuple[int, ...], type[Error]]:
+    """Response declarations for the error statuses an operation can give."""
+    return {statuses: Error}
+
+
+class CsrfRefused(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+class DjangoSession(SessionAuth):
+    """Django's session; unsafe methods also pass Django's own CSRF check
+    (X-CSRFToken), whose refusal is pmd.api.csrf_failure's JSON."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        refusal = check_csrf(request)
+        if refusal is not None:
+            raise CsrfRefused(refusal)
+        return request.COOKIES.get(self.param_name)
+
+
+class JsonObjectParser(Parser):
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return inputs.json_object(request.body)
+
+
+class PmdApi(NinjaAPI):
+    """NinjaAPI with the PMD's answers: JSON without a charset, operation ids
+    named after their functions, and every error as `{"error": …}`."""
+
+    def get_content_type(self) -> str:
+        return "application/json"  # as Django's JsonResponse, without a charset
+
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        return operation.view_func.__name__
+
+    def set_default_exception_handlers(self) -> None:
+        super().set_default_exception_handlers()
+        self.add_exception_handler(BadInput, _bad_input)
+        self.add_exception_handler(HttpError, _http_error)
+        self.add_exception_handler(ValidationError, _invalid)
+        self.add_exception_handler(CsrfRefused, lambda request, error: error.response)
+        # What the rules refuse (pmd.errors), answered as everywhere (pmd.refusals).
+        self.add_exception_handler(DomainError, lambda request, error: refusal_response(error))
+        for error, status, text in (
+            (AuthenticationError, 401, LOGIN_REQUIRED),
+            (RequestDataTooBig, 413, "The request body is too large."),
+            (Http404, 404, "There is nothing at this address."),
+        ):
+            self.add_exception_handler(error, lambda request, _, s=status, t=text: json_error(t, s))
+
+
+def _bad_input(request: HttpRequest, error: BadInput) -> HttpResponse:
+    return json_error(error.message, error.status)
+
+
+def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    # ninja wraps what the body parser raises; say what was really wrong.
+    if isinstance(error.__cause__, BadInput):
+        return _bad_input(request, error.__cause__)
+    return json_error(error.message, error.status_code)
+
+
+def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    """What schema validation refused, as a 400 a person can read (bad input
+    is a 400, not ninja's 422)."""
+    first = error.errors[0]
+    where = first["loc"][0]
+    # Body errors sit under the operation's body argument; leave it out.
+    field = ".".join(str(part) for part in first["loc"][2 if where == "body" else 1 :])
+    if not field:
+        message = "The request body must be a JSON object."
+    elif first["type"] == "extra_forbidden":
+        message = f"Unknown field {field!r}; leave it out."
+    else:
+        message = f"{field}: {first['msg']}."
+    return json_error(message, 400)
