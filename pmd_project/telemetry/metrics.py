@@ -154,11 +154,12 @@ class QueueLength:
         return self._client
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from celery import current_app
         from kombu.transport.redis import PRIORITY_STEPS, Channel
 
-        from pmd_project.celery import app
-
-        queue = app.conf.task_default_queue
+        # Celery's current app is pmd_project.celery's (the last one made),
+        # reached without importing that module, which imports this package.
+        queue = current_app.conf.task_default_queue
         keys = [f"{queue}{Channel.sep}{step}" if step else queue for step in PRIORITY_STEPS]
         try:
             pipe = self._redis().pipeline(transaction=False)
