@@ -250,7 +250,14 @@
     // stream was down is on the page again.
     document.body.dispatchEvent(new CustomEvent("pmd:bdr-changed"));
   });
-  live.addEventListener("htmx:sseError", () => setIndicator("down", "Reconnecting…"));
+  live.addEventListener("htmx:sseError", (event) => {
+    setIndicator("down", "Reconnecting…");
+    // The server refused the stream (the extension will try again): if the
+    // session has ended, the API's 401 takes the page to the log-in form.
+    if (event.detail?.source?.readyState === EventSource.CLOSED) {
+      window.PMD.requestJson(dialog.dataset.downloadUrl).catch(() => {});
+    }
+  });
 
   live.addEventListener("htmx:sseMessage", (event) => {
     const message = event.detail;
