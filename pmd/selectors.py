@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from pmd_project.inputs import ID_LIMIT, BadInput
-from posts.models import LIVE_ARTWORK, SORT_FIELDS, Post
+from posts.models import DELETED_SORT_FIELDS, LIVE_ARTWORK, SORT_FIELDS, Post
 
 from .actions import recently_deleted_posts
 from .counts import cached_counts
@@ -87,7 +87,7 @@ def matching_count(*, owner: AbstractBaseUser, state: TableState) -> int:
 
 
 def table_ordering(sort: str, direction: str) -> list[str]:
-    field = SORT_FIELDS[sort]
+    field = SORT_FIELDS.get(sort) or DELETED_SORT_FIELDS[sort]
     prefix = "-" if direction == "desc" else ""
     # id breaks ties, so every post has one place and pages never overlap.
     return [f"{prefix}{field}", f"{prefix}id"]
