@@ -228,7 +228,7 @@ def _seed_demo(username: str) -> float:
     from posts.models import Post
     from posts.public_ids import user_sqid
 
-    user = ensure_user(username=username, password="bench-seed-1", email="s@example.com")
+    user, _ = ensure_user(username=username, password="bench-seed-1", email="s@example.com")
     Post.objects.filter(owner=user).delete()
     started = time.perf_counter()
     seed_posts(owner=user, total=SEED_POSTS, seed=2026)

@@ -69,10 +69,11 @@ def bench_owner(username: str = BENCH_USER, posts: int = BENCH_POSTS, password: 
 
     from posts.demo import ensure_user, seed_posts
 
-    owner = ensure_user(
+    owner, _ = ensure_user(
         username=username,
         password=password or f"{username}-password-1",
         email=f"{username}@example.com",
+        reset_password=True,  # the bench logs in with it
     )
 
     def progress(done: int, total: int) -> None:

@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 
 from pmd.errors import Invalid
 from pmd_project.inputs import ID_LIMIT
-from posts.models import SORT_FIELDS, Post, PostQuerySet
+from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post, PostQuerySet
 
 from .counts import cached_counts
 
@@ -47,7 +47,7 @@ class PostQuery:
     visibility: Literal["all", "visible", "hidden"] = "all"
     # "all", or one of Post.Format's values.
     file_format: str = "all"
-    # A key of posts.models.SORT_FIELDS.
+    # A key of posts.models.SORT_FIELDS (or DELETED_SORT_FIELDS in "Recently deleted").
     sort: str = "uploaded"
     direction: Literal["asc", "desc"] = "desc"
     page: int = 1
@@ -114,7 +114,7 @@ def matching_count(query: PostQuery) -> int:
 
 
 def table_ordering(sort: str, direction: str) -> list[str]:
-    field = SORT_FIELDS[sort]
+    field = SORT_FIELDS.get(sort) or DELETED_SORT_FIELDS[sort]
     prefix = "-" if direction == "desc" else ""
     # id breaks ties, so every post has one place and pages never overlap.
     return [f"{prefix}{field}", f"{prefix}id"]

@@ -12,7 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from posts.models import Post, art_urls
 
 from .selectors import PostQuery, TablePage, matching_counts, table_page
-from .table_state import COLUMNS, FORMATS, PAGE_SIZES, TableState
+from .table_state import FORMATS, PAGE_SIZES, TableState
 from .templatetags.pmd_format import time_tag
 
 
@@ -65,7 +65,7 @@ class Header:
 
 def _headers(state: TableState) -> list[Header]:
     headers = []
-    for key, label, css in COLUMNS:
+    for key, label, css in state.columns:
         aria_sort = "none"
         if key and key == state.sort:
             aria_sort = "ascending" if state.direction == "asc" else "descending"
@@ -92,9 +92,10 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
     total, live_total = matching_counts([query, PostQuery(owner=owner)])
     page = table_page(query, total=total)
     art_url = art_urls()
-    notes = list(state.notes)
+    # Said by the pager and "Go to page", where a page number is asked for.
+    clamp_note = ""
     if page.clamped_from is not None:
-        notes.append(
+        clamp_note = (
             f"There is no page {page.clamped_from}; showing page {page.number} of {page.num_pages}."
         )
     return {
@@ -103,11 +104,12 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         "rows": [TableRow(post, art_url) for post in page.rows],
         "headers": _headers(state),
         "pager": _pager(state, page),
-        "notes": notes,
+        "notes": state.notes,
+        "clamp_note": clamp_note,
         "live_total": live_total,
         "page_sizes": PAGE_SIZES,
         "formats": FORMATS,
         "state_query": state.query_string(page=page.number),
-        "live_view_href": f"?{state.query_string(view='live', page=1)}",
-        "deleted_view_href": f"?{state.query_string(view='deleted', page=1)}",
+        "live_view_href": f"?{state.view_link('live')}",
+        "deleted_view_href": f"?{state.view_link('deleted')}",
     }

@@ -18,7 +18,7 @@ from django.http import QueryDict
 
 from pmd.selectors import PostQuery
 from pmd_project.inputs import digits, search_text
-from posts.models import SORT_FIELDS, Post
+from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post
 
 PAGE_SIZES = (16, 32, 64, 128, 256, 512)
 DEFAULT_PAGE_SIZE = 32
@@ -29,22 +29,25 @@ VIEWS = ("live", "deleted")
 MAX_SEARCH_LENGTH = 100
 
 # Columns in table order: (sort key or None, header label, CSS class). The
-# "minor" columns hide on narrow screens.
+# "minor" columns, then the description, then the counters, hide on narrower
+# screens (pmd.css).
 COLUMNS = (
     ("visibility", "Visible", "col-visibility"),
     (None, "Art", "col-thumb"),
     ("title", "Title", "col-title"),
-    ("description", "Description", "col-description col-minor"),
+    ("description", "Description", "col-description"),
     ("uploaded", "Uploaded", "col-uploaded"),
     ("frames", "Frames", "col-number col-minor"),
     ("format", "Format", "col-format"),
     ("size", "Size", "col-number"),
     ("width", "Width", "col-number col-minor"),
     ("height", "Height", "col-number col-minor"),
-    ("reactions", "Reactions", "col-number"),
-    ("comments", "Comments", "col-number"),
+    ("reactions", "Reactions", "col-number col-counter"),
+    ("comments", "Comments", "col-number col-counter"),
     ("views", "Views", "col-number col-minor"),
 )
+# Under "Recently deleted" the first column says when each post was deleted.
+DELETED_COLUMN = ("deleted", "Deleted", "col-visibility col-deleted")
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,11 @@ class TableState:
     @classmethod
     def from_query(cls, query: QueryDict) -> TableState:
         notes: list[str] = []
+        view = query.get("view", "live")
+        if view not in VIEWS:
+            view = "live"
         sort = query.get("sort", DEFAULT_SORT)
-        if sort not in SORT_FIELDS:
+        if sort not in SORT_FIELDS and not (view == "deleted" and sort in DELETED_SORT_FIELDS):
             notes.append(f"Unknown sort “{sort[:30]}”; showing newest first.")
             sort = DEFAULT_SORT
         direction = query.get("dir", "desc" if sort == DEFAULT_SORT else "asc")
@@ -85,9 +91,6 @@ class TableState:
         file_format = query.get("format", "all").lower()
         if file_format not in FORMATS:
             file_format = "all"
-        view = query.get("view", "live")
-        if view not in VIEWS:
-            view = "live"
         return cls(sort, direction, page, size, search, visibility, file_format, view, tuple(notes))
 
     def query(self, owner: AbstractBaseUser) -> PostQuery:
@@ -103,6 +106,18 @@ class TableState:
             page=self.page,
             size=self.size,
         )
+
+    @property
+    def columns(self) -> tuple[tuple[str | None, str, str], ...]:
+        """The table's sortable columns in order: (sort key or None, label, CSS class)."""
+        return (DELETED_COLUMN, *COLUMNS[1:]) if self.view == "deleted" else COLUMNS
+
+    def view_link(self, view: str) -> str:
+        """Query string of the first page of `view`, keeping search, filters and
+        a sort that view has ("Deleted" is not a column of the live posts)."""
+        if self.sort in DELETED_SORT_FIELDS and view != "deleted":
+            return self.query_string(view=view, page=1, sort=DEFAULT_SORT, direction="desc")
+        return self.query_string(view=view, page=1)
 
     @property
     def is_filtered(self) -> bool:

@@ -1,4 +1,6 @@
-"""Error pages: under /api/ every error is JSON (SPEC §6), elsewhere Django's pages."""
+"""Error pages: under /api/ every error is JSON (docs/api.md), elsewhere the
+site's own 404.html and 500.html, which need neither the database nor a
+request (templates/_error.html)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from .telemetry import views as telemetry_views
 
 urlpatterns = [
     path("", posts_views.home, name="home"),
+    path("favicon.ico", posts_views.favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -135,16 +135,22 @@ def _fans() -> list[AbstractBaseUser]:
     return list(user_model.objects.filter(username__in=names).order_by("username"))
 
 
-def ensure_user(*, username: str, password: str, email: str) -> AbstractBaseUser:
-    """Create the user, or bring an existing one's password and email up to date."""
+def ensure_user(
+    *, username: str, password: str, email: str, reset_password: bool = False
+) -> tuple[AbstractBaseUser, bool]:
+    """Create the user, or bring an existing one's email up to date; returns
+    the user and whether `password` is now theirs. An existing user's password
+    is set again only with `reset_password`: a new password hash ends every
+    session of that user, and `make run` seeds on every start."""
     user_model = get_user_model()
     with transaction.atomic():
-        user, _ = user_model.objects.get_or_create(username=username)
+        user, created = user_model.objects.get_or_create(username=username)
         user.email = email
         user.is_active = True
-        user.set_password(password)
+        if created or reset_password:
+            user.set_password(password)
         user.save()
-    return user
+    return user, created or reset_password
 
 
 def _write_art(owner_sqid: str, artwork: Artwork) -> str:
@@ -180,8 +186,13 @@ def _build_batch(rng, owner, owner_sqid, pool, fans, count, now, playlists=True)
                 hidden_by_user=rng.random() < 0.08,
                 hidden_by_mod=rng.random() < 0.01,
                 deleted_by_user=deleted,
+                # Never before the post was uploaded.
                 deleted_by_user_date=(
-                    now - timedelta(days=rng.choice((1, 2, 5, 12, 40)), hours=rng.randint(0, 23))
+                    max(
+                        created_at,
+                        now
+                        - timedelta(days=rng.choice((1, 2, 5, 12, 40)), hours=rng.randint(0, 23)),
+                    )
                     if deleted
                     else None
                 ),
@@ -189,6 +200,11 @@ def _build_batch(rng, owner, owner_sqid, pool, fans, count, now, playlists=True)
             )
         )
     return posts
+
+
+def _after(moment, rng: random.Random, now):
+    """A time up to about a month after `moment` (a post's upload), never after `now`."""
+    return min(moment + timedelta(minutes=rng.randint(1, 50000)), now)
 
 
 def _social_for(rng, posts: list[Post], fans, now):
@@ -204,7 +220,7 @@ def _social_for(rng, posts: list[Post], fans, now):
                     post=post,
                     author=None if rng.random() < 0.2 else rng.choice(fans),
                     body=rng.choice(_COMMENTS),
-                    created_at=post.created_at + timedelta(minutes=rng.randint(1, 50000)),
+                    created_at=_after(post.created_at, rng, now),
                     hidden_by_mod=hidden,
                     deleted_by_owner=deleted,
                 )
@@ -218,7 +234,7 @@ def _social_for(rng, posts: list[Post], fans, now):
                     post=post,
                     user=fans_by_id[fan_id],
                     emoji=emoji,
-                    created_at=post.created_at + timedelta(minutes=rng.randint(1, 50000)),
+                    created_at=_after(post.created_at, rng, now),
                 )
             )
     return comments, reactions

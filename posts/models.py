@@ -52,6 +52,10 @@ SORT_FIELDS = {
     "visibility": "hidden_by_user",
 }
 
+# Sort keys of "Recently deleted" alone. The partial index post_recently_deleted
+# (owner, deleted_by_user_date, id) below serves them, in both directions.
+DELETED_SORT_FIELDS = {"deleted": "deleted_by_user_date"}
+
 
 # Kept exact by database triggers (migration 0003), never written by Python.
 DATABASE_COUNTERS = ("comment_count", "reaction_count")

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from .files import storage_file_response
@@ -23,6 +24,16 @@ ART_CONTENT_TYPES = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("posts:profile", user_sqid=user_sqid(request.user.pk))
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for where a page names no icon (a
+    JSON answer, a file): the site's icon under its hashed static name."""
+    response = redirect(static("favicon.svg"))
+    # Not permanent: the hashed name changes with the icon.
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_GET

@@ -29,7 +29,8 @@ PERSONAS = ("anonymous", "other", "owner", "staff")
 @dataclass(frozen=True)
 class Expect:
     status: int
-    # For a redirect: where it must lead ("login", "profile", "own-profile", "admin-login").
+    # For a redirect: where it must lead ("login", "profile", "own-profile", "admin-login",
+    # "icon").
     to: str | None = None
     # For a 200 list: it must not hold anything of the owner's.
     own_data_only: bool = False
@@ -69,6 +70,7 @@ def matrix(anonymous, other, owner, staff) -> dict[str, Expect]:
 ROWS = [
     Row("home", "GET", "/", matrix(TO_LOGIN, TO_OWN_PROFILE, TO_OWN_PROFILE, TO_OWN_PROFILE)),
     Row("login", "GET", "/accounts/login/", each(OK)),
+    Row("favicon", "GET", "/favicon.ico", each(Expect(302, "icon"))),
     Row("logout", "POST", "/accounts/logout/", each(Expect(302, "login"))),
     Row("posts:profile", "GET", "/u/{owner_sqid}/", each(OK)),
     Row("posts:art", "GET", "/art/{visible_sqid}", each(OK)),
@@ -285,6 +287,7 @@ def _check_redirect(response, expect: Expect, persona: str, world) -> None:
         "admin-login": "/admin/login/",
         "profile": f"/u/{world['ids']['owner_sqid']}/",
         "own-profile": f"/u/{user_sqid(own.pk)}/" if own else None,
+        "icon": "/static/favicon.",
     }[expect.to]
     assert location.startswith(expected), location
 

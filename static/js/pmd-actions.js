@@ -48,10 +48,15 @@
     return window.htmx.ajax("GET", window.location.href, { target: "#post-table", swap: "outerHTML" });
   }
 
-  // Sends `requests` ({body, size}) to `url` one after another. `afterEach`
-  // sees each result; `firstRefused` (the hashtag dialog) takes a refusal of
-  // the first request instead of a toast. Returns what was done.
-  async function sendAll(url, label, requests, total, { afterEach, firstRefused } = {}) {
+  // Sends `requests` ({body, size}) to `url` one after another; closing or
+  // reloading the tab meanwhile asks first. `afterEach` sees each result;
+  // `firstRefused` (the hashtag dialog) takes a refusal of the first request
+  // instead of a toast. Returns what was done.
+  function sendAll(url, label, requests, total, options = {}) {
+    return window.PMD.holdPage(() => sendEach(url, label, requests, total, options));
+  }
+
+  async function sendEach(url, label, requests, total, { afterEach, firstRefused }) {
     const opener = document.activeElement;
     running = true;
     updateButtons();

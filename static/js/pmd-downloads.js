@@ -98,16 +98,20 @@
     reason.textContent = why;
   }
 
+  // What a request sent leaves the selection once the server took it; what
+  // it refused stays selected, and the toast says so.
   async function requestDownload(options) {
     const ids = window.PMD.selection.ids();
     sending = true;
     update();
     try {
       const data = await window.PMD.requestJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options });
+      window.PMD.selection.remove(ids);
       window.PMD.toast(data.message, "success");
       document.body.dispatchEvent(new CustomEvent("pmd:bdr-changed"));
     } catch (error) {
-      window.PMD.toast(error.message, "error", 10000);
+      const these = ids.length === 1 ? "The post is" : `The ${plural(ids.length, "post")} are`;
+      window.PMD.toast(`${error.message} ${these} still selected.`, "error", 10000);
     } finally {
       sending = false;
       update();
@@ -136,7 +140,56 @@
     for (const control of form.querySelectorAll("button, input")) control.disabled = busy;
   }
 
-  async function requestSplit(p, options) {
+  // One toast per split, from "Requested 5 downloads…" to its last part being
+  // ready: each part's "ready" updates it ("2 of 5 ready.") instead of
+  // stacking a toast of its own. News that comes while the parts are still
+  // being requested waits for that toast, so it is told in order.
+  const splits = [];
+  let requesting = null; // the split whose parts are being requested
+  const forget = (news) => {
+    if (splits.includes(news)) splits.splice(splits.indexOf(news), 1);
+  };
+  function splitNews() {
+    const news = { ids: new Set(), ready: new Set(), early: new Map(), shown: null, text: "", kind: "success" };
+    const line = () => {
+      const total = news.ids.size;
+      if (!news.ready.size) return news.text;
+      if (news.ready.size === total) return `${news.text} All ${plural(total, "download")} ${total === 1 ? "is" : "are"} ready.`;
+      return `${news.text} ${number(news.ready.size)} of ${number(total)} ready.`;
+    };
+    news.say = () => {
+      if (news === requesting) return;
+      // A toast that timed out while parts were building comes back with the next news.
+      if (news.shown?.element.isConnected) news.shown.update(line());
+      else news.shown = window.PMD.toast(line(), news.kind, 10000);
+      if (news.ids.size && news.ready.size === news.ids.size) forget(news);
+    };
+    news.sent = (id) => news.ids.add(id);
+    // Every part was asked for: the split's toast. Early news of parts that
+    // are not this split's (an earlier one's) is told on its own.
+    news.done = (text, kind) => {
+      requesting = null;
+      news.text = text;
+      news.kind = kind;
+      for (const [id, item] of news.early) {
+        if (news.ids.has(id)) news.ready.add(id);
+        else announce(item);
+      }
+      news.early.clear();
+      if (!news.ids.size) forget(news);
+      news.say();
+    };
+    splits.push(news);
+    requesting = news;
+    return news;
+  }
+
+  function requestSplit(p, options) {
+    return window.PMD.holdPage(() => sendSplit(p, options));
+  }
+
+  async function sendSplit(p, options) {
+    const news = splitNews();
     sending = true;
     update();
     setBusy(true);
@@ -156,6 +209,7 @@
         status.textContent = `Requesting download ${index + 1} of ${parts.length}…`;
         const which = parts.length > 1 ? { part: index + 1, parts: parts.length } : {};
         last = await window.PMD.requestJson(dialog.dataset.downloadUrl, { post_ids: ids, ...options, ...which });
+        news.sent(last.id);
         requested += 1;
         artworks += ids.length;
         window.PMD.selection.remove(ids);
@@ -174,22 +228,20 @@
     const still = window.PMD.selection.ids().length;
     const stillSelected = still ? ` The other ${plural(still, "post")} ${still === 1 ? "is" : "are"} still selected.` : "";
     if (failure && !requested) {
-      window.PMD.toast(`No download was requested: ${failure.message}${stillSelected}`, "error", 12000);
+      news.done(`No download was requested: ${failure.message}${stillSelected}`, "error");
     } else if (failure) {
-      window.PMD.toast(
+      news.done(
         `Requested ${requested} of ${parts.length} downloads (${plural(artworks, "artwork")}). ` +
           `Download ${requested + 1} was refused: ${failure.message}${stillSelected}`,
         "error",
-        12000,
       );
     } else {
       const email = options.send_email ? " We will email you as each is ready." : "";
       const left = last ? ` ${last.requests_left} of ${dailyLimit()} requests left today.` : "";
-      window.PMD.toast(
+      news.done(
         `Requested ${plural(requested, "download")} of ${plural(artworks, "artwork")}. ` +
           `They are built in the background.${email}${left}${stillSelected}`,
         "success",
-        10000,
       );
     }
   }
@@ -250,7 +302,14 @@
     // stream was down is on the page again.
     document.body.dispatchEvent(new CustomEvent("pmd:bdr-changed"));
   });
-  live.addEventListener("htmx:sseError", () => setIndicator("down", "Reconnecting…"));
+  live.addEventListener("htmx:sseError", (event) => {
+    setIndicator("down", "Reconnecting…");
+    // The server refused the stream (the extension will try again): if the
+    // session has ended, the API's 401 takes the page to the log-in form.
+    if (event.detail?.source?.readyState === EventSource.CLOSED) {
+      window.PMD.requestJson(dialog.dataset.downloadUrl).catch(() => {});
+    }
+  });
 
   live.addEventListener("htmx:sseMessage", (event) => {
     const message = event.detail;
@@ -265,13 +324,29 @@
     const key = `${item.id}:${item.status}`;
     if (announced.has(key)) return;
     announced.add(key);
+    if (item.status === "ready" && item.part) {
+      const split = splits.find((news) => news.ids.has(item.id));
+      if (split && split !== requesting) {
+        split.ready.add(item.id);
+        split.say();
+        return;
+      }
+      if (requesting) {
+        requesting.early.set(item.id, item);
+        return;
+      }
+    }
+    announce(item);
+  });
+
+  function announce(item) {
     const part = item.part ? ` (part ${item.part} of ${item.parts})` : "";
     if (item.status === "ready") {
       window.PMD.toast(`Your download of ${plural(item.artwork_count, "artwork")}${part} is ready.`, "success", 10000);
-    } else if (item.status === "failed") {
+    } else {
       window.PMD.toast(`A download request${part} failed: ${item.error_message || "it could not be built."}`, "error", 12000);
     }
-  });
+  }
 
   function focusHighlighted(scroll) {
     const row = document.querySelector("[data-bdr-highlight]");

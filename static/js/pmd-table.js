@@ -1,7 +1,9 @@
 // The dashboard table: selection (rows, ranges, page, all matching posts),
-// kept in localStorage so it survives paging, sorting, filtering and reloads;
-// keyboard shortcuts; and where focus goes after a dialog or a swap. The table
-// itself is server-rendered and swapped by htmx.
+// kept in sessionStorage: it survives paging, sorting, filtering and reloads
+// of its tab, and two tabs keep a selection each; keyboard shortcuts; where
+// focus goes after a dialog or a swap; and the warning before a tab with a
+// run in progress is closed. The table itself is server-rendered and swapped
+// by htmx.
 (() => {
   "use strict";
   const root = document.querySelector("[data-pmd]");
@@ -17,9 +19,14 @@
   let anchorId = null; // the last row toggled: one end of a Shift range
   let selectingAll = false;
 
+  // Selections were once kept in localStorage, shared by every tab: gone.
+  try {
+    for (const suffix of ["", ":deleted"]) localStorage.removeItem(`pmd:selection:${root.dataset.owner}${suffix}`);
+  } catch (_) { /* storage unavailable */ }
+
   function load() {
     try {
-      const ids = JSON.parse(localStorage.getItem(storageKey()));
+      const ids = JSON.parse(sessionStorage.getItem(storageKey()));
       return Array.isArray(ids) ? ids.filter(Number.isInteger) : [];
     } catch (_) {
       return [];
@@ -27,7 +34,7 @@
   }
   function save() {
     try {
-      localStorage.setItem(storageKey(), JSON.stringify([...selection]));
+      sessionStorage.setItem(storageKey(), JSON.stringify([...selection]));
     } catch (_) { /* private mode or full: the selection still works for this page */ }
   }
 
@@ -51,8 +58,9 @@
       header.checked = all.length > 0 && onPage === all.length;
       header.indeterminate = onPage > 0 && onPage < all.length;
     }
-    const count = root.querySelector("[data-selected-count]");
-    if (count) count.textContent = selection.size.toLocaleString("en");
+    for (const count of root.querySelectorAll("[data-selected-count], [data-selected-count-copy]")) {
+      count.textContent = selection.size.toLocaleString("en");
+    }
     showSelectionBar(selection.size > 0);
     const badge = (name) => root.querySelector(`[data-select="${name}"]`);
     badge("page").disabled = all.length === 0 || onPage === all.length;
@@ -62,15 +70,16 @@
     for (const listener of listeners) listener(selection);
   }
 
-  // On a phone the bar is fixed to the bottom of the screen while posts are
-  // selected (pmd.css); its slot keeps its height so the cards do not jump.
-  function showSelectionBar(fixed) {
+  // On a phone the action bar is fixed to the bottom of the screen while
+  // posts are selected (pmd.css): the page gets room below its last card, as
+  // much as the bar is tall, so the bar never covers it.
+  function showSelectionBar(selected) {
     const bar = root.querySelector("[data-selection-bar]");
-    const slot = root.querySelector("[data-selection-slot]");
-    if (!bar || !slot || bar.classList.contains("has-selection") === fixed) return;
-    if (fixed) slot.style.minHeight = `${bar.offsetHeight}px`;
-    else slot.style.minHeight = "";
-    bar.classList.toggle("has-selection", fixed);
+    if (!bar) return;
+    bar.classList.toggle("has-selection", selected);
+    const actions = bar.querySelector("[data-action-bar]");
+    const fixed = actions && getComputedStyle(actions).position === "fixed";
+    root.style.paddingBottom = fixed ? `${actions.offsetHeight + 16}px` : "";
   }
 
   function setSelected(ids, on) {
@@ -251,9 +260,20 @@
     strip.scrollLeft = sorted.offsetLeft - strip.offsetLeft - strip.clientWidth / 3;
   }
 
-  // After htmx swaps in a new table: mark its selected rows, refresh the totals,
-  // put focus back. Other swaps (the live download panel, recent activity)
-  // leave the table and its Shift range anchor alone.
+  // A page number past the end shows the last page: the address says so too,
+  // and the note saying so is brought into view (it sits by the pager and
+  // "Go to page", where the request came from).
+  function settleClampedPage(table, swapped) {
+    if (!table.hasAttribute("data-clamped")) return;
+    const query = table.dataset.state;
+    history.replaceState(history.state, "", `${location.pathname}${query ? `?${query}` : ""}`);
+    if (swapped) table.querySelector("[data-clamp-note]")?.scrollIntoView({ block: "nearest" });
+  }
+
+  // After htmx swaps in a new table (a sort, a page, a search, or the server's
+  // fresh copy of a page the back button returns to): mark its selected rows,
+  // refresh the totals, put focus back. Other swaps (the live download panel,
+  // recent activity) leave the table and its Shift range anchor alone.
   document.body.addEventListener("htmx:afterSettle", (event) => {
     const table = document.getElementById("post-table");
     if (!table || !(event.target === table || event.target.contains?.(table))) return;
@@ -268,7 +288,26 @@
     render();
     showSortedHeader();
     refocusAfterSwap(table);
+    settleClampedPage(table, true);
   });
+
+  // A run of several requests (a chunked action, a split download) that a
+  // reload or a closed tab would cut short: the browser asks first. Not when
+  // the page itself leaves for the log-in form.
+  let runs = 0;
+  window.addEventListener("beforeunload", (event) => {
+    if (!runs || window.PMD.leaving) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+  async function holdPage(work) {
+    runs += 1;
+    try {
+      return await work();
+    } finally {
+      runs -= 1;
+    }
+  }
 
   window.PMD = Object.assign(window.PMD || {}, {
     selection: {
@@ -280,7 +319,9 @@
     },
     openDialog,
     restoreFocus,
+    holdPage,
   });
   render();
   showSortedHeader();
+  settleClampedPage(document.getElementById("post-table") || root, false);
 })();

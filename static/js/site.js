@@ -2,6 +2,7 @@
 (() => {
   "use strict";
   document.documentElement.classList.add("js");
+  let leaving = false; // on the way to the log-in form (sessionEnded, below)
 
   // The two live regions are on the page from load (_base.html): screen readers
   // announce what is added to a region they already know, and often miss a
@@ -11,11 +12,14 @@
   // as "Undo". Its button is reachable with Tab but never takes focus by
   // itself. The toast stays at least `timeout` ms, and while the pointer or
   // focus is on it the clock stops (WCAG 2.2.1): nobody loses the button while
-  // reaching for it. Returns {element, dismiss, withdraw}: withdraw() takes the
-  // action away and leaves the message.
+  // reaching for it. Returns {element, dismiss, withdraw, update}: withdraw()
+  // takes the action away and leaves the message; update(message) rewrites it
+  // in place (one toast that follows a run, not one per step) and gives it
+  // its full time again.
   function toast(message, kind = "success", timeout = 6000, action = null) {
     const box = document.getElementById(kind === "error" ? "toast-alerts" : "toasts");
-    if (!box) return null;
+    // A page on its way to the log-in form says nothing more.
+    if (!box || leaving) return { element: document.createElement("div"), dismiss() {}, withdraw() {}, update() {} };
     const item = document.createElement("div");
     item.className = `toast toast-${kind}`;
     const text = document.createElement("span");
@@ -74,7 +78,29 @@
       button.remove();
       button = null;
     };
-    return { element: item, dismiss, withdraw };
+    const update = (next) => {
+      text.textContent = next;
+      // Its full time again, from now (or from when the pointer leaves it).
+      const counting = timer !== null;
+      pause();
+      remaining = timeout;
+      if (counting) resume();
+    };
+    return { element: item, dismiss, withdraw, update };
+  }
+
+  // A session that ended while the page was open (it expired, or the person
+  // logged out in another tab): the whole page goes to the log-in form, which
+  // says so once and brings them back here. The first answer that tells
+  // (the API's 401, a log-in page where a fragment was expected) decides;
+  // the requests still in flight end quietly.
+  function sessionEnded() {
+    if (leaving) return;
+    leaving = true;
+    window.PMD.leaving = true;
+    const params = new URLSearchParams({ next: location.pathname + location.search, session: "ended" });
+    // After the callers' own clean-up, so a run that stops here does not ask to stay.
+    setTimeout(() => location.assign(`${document.body.dataset.loginUrl}?${params}`), 0);
   }
 
   const UNREACHABLE = "The server could not be reached. Check your connection and try again.";
@@ -121,12 +147,25 @@
       throw new Error(UNREACHABLE);
     }
     const data = await response.json().catch(() => null);
+    if (response.status === 401) sessionEnded();
     if (!response.ok) throw new Error(failureMessage(response.status, data));
     return data || {};
   }
 
-  document.addEventListener("htmx:responseError", (event) => toast(serverMessage(event.detail.xhr), "error"));
+  document.addEventListener("htmx:responseError", (event) => {
+    if (event.detail.xhr.status === 401) sessionEnded();
+    else toast(serverMessage(event.detail.xhr), "error");
+  });
+  // The server answers an htmx request of a logged-out page with HX-Redirect
+  // (pmd.access); a log-in page that arrives anyway is never swapped in.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const url = event.detail.xhr?.responseURL;
+    if (url && new URL(url).pathname === document.body.dataset.loginUrl) {
+      event.detail.shouldSwap = false;
+      sessionEnded();
+    }
+  });
   document.addEventListener("htmx:sendError", () => toast(UNREACHABLE, "error"));
 
-  window.PMD = Object.assign(window.PMD || {}, { toast, requestJson });
+  window.PMD = Object.assign(window.PMD || {}, { toast, requestJson, leaving: false });
 })();

@@ -85,7 +85,7 @@ def test_a_refused_chunk_stops_the_run_and_keeps_the_rest_selected(open_dashboar
     sent = action_requests(page)
     page.get_by_role("button", name="Select page", exact=True).click()
     order = page.evaluate(
-        f"JSON.parse(localStorage.getItem('pmd:selection:{user_sqid(owner.pk)}'))"
+        f"JSON.parse(sessionStorage.getItem('pmd:selection:{user_sqid(owner.pk)}'))"
     )
     # Meanwhile, in another tab, a post of the second chunk is deleted: the
     # server refuses that chunk as a whole.
@@ -474,3 +474,33 @@ def test_posts_without_room_are_reported_and_stay_selected_and_undo_removes_the_
         full[0].hashtags,
     }
     assert len(roomy) == 3
+
+
+def test_closing_the_tab_during_a_chunked_run_asks_first(open_dashboard, owner):
+    make_posts(owner, 300)
+    page = open_dashboard("?size=512")
+    chunks = []
+
+    def hold_the_second_chunk(route):
+        chunks.append(route)
+        if len(chunks) != 2:
+            route.continue_()
+
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.route("**/api/pmd/action", hold_the_second_chunk)
+    page.get_by_role("button", name="Hide", exact=True).click()
+    expect(page.locator("[data-progress-text]")).to_have_text("Hiding 300 posts… 128/300")
+
+    # Closing (or reloading) now would cut the run short: the browser asks first.
+    with page.expect_event("dialog") as asked:
+        page.close(run_before_unload=True)
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()
+    assert not page.is_closed()
+
+    chunks[1].continue_()
+    expect(page.get_by_role("status").filter(has_text="300 posts hidden")).to_be_visible()
+    assert Post.objects.filter(owner=owner, hidden_by_user=True).count() == 300
+    # The run is over: the tab closes without a question.
+    with page.expect_event("close"):
+        page.close(run_before_unload=True)

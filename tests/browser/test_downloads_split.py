@@ -8,10 +8,12 @@ import json
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from pmd.models import BatchDownloadRequest
 from pmd.selectors import live_artworks, table_ordering
+from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.factories import make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr
@@ -126,11 +128,10 @@ def test_300_selected_posts_go_as_3_downloads_in_table_order_and_all_become_read
                 ),
             )
         ).to_be_visible()
-    expect(
-        page.locator(".toast").filter(
-            has_text="Your download of 44 artworks (part 3 of 3) is ready."
-        )
-    ).to_be_visible()
+    # One toast followed the split, from its request to its last part being ready.
+    split_news = page.locator("#toasts .toast").filter(has_text="Requested 3 downloads")
+    expect(split_news).to_contain_text("All 3 downloads are ready.")
+    expect(page.locator(".toast").filter(has_text="Your download of")).to_have_count(0)
     expect(page.locator("[data-requests-left-text]")).to_have_text("5 of 8 requests left today")
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 
@@ -200,3 +201,122 @@ def test_a_part_refused_midway_stops_the_split_and_keeps_the_rest_selected(open_
     ordered = in_table_order(owner, "uploaded", "desc")
     assert parts[0].post_ids == ordered[:128]
     assert sorted(page.evaluate("window.PMD.selection.ids()")) == sorted(ordered[128:])
+
+
+# Every toast shown from now on, as [its index among them, its text] at each change.
+RECORD_TOASTS = """
+window.__toasts = [];
+const seen = [];
+const earlier = [...document.querySelectorAll('.toast')];
+new MutationObserver(() => {
+  for (const toast of document.querySelectorAll('.toast')) {
+    if (earlier.includes(toast)) continue;
+    if (!seen.includes(toast)) seen.push(toast);
+    const entry = [seen.indexOf(toast), toast.querySelector('.toast-text').textContent];
+    const last = window.__toasts.findLast((item) => item[0] === entry[0]);
+    if (!last || last[1] !== entry[1]) window.__toasts.push(entry);
+  }
+}).observe(document.body, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def test_a_5_part_split_tells_its_news_in_one_toast_in_order(open_dashboard, owner, celery_worker):
+    first = make_post(owner, title="Post 0")
+    make_posts(owner, 599, art=first.art.name, file_bytes=first.file_bytes)
+    page = open_dashboard()
+    parts = []
+
+    def hold_the_second_part(route):
+        if route.request.method == "POST":
+            parts.append(route)
+        if len(parts) != 2 or parts[-1] is not route:
+            route.continue_()
+
+    page.route("**/api/pmd/bdr", hold_the_second_part)
+    select_all(page, 600)
+    page.evaluate(RECORD_TOASTS)
+    page.get_by_role("button", name="Split into 5 downloads (uses 5 of today's 8)").click()
+    page.get_by_role("dialog", name="Download 600 artworks in 5 parts").get_by_role(
+        "button", name="Request 5 downloads", exact=True
+    ).click()
+
+    # Part 1 is built, and the page told, before part 2 is even requested.
+    expect(page.locator("[data-download-status]")).to_have_text("Requesting download 2 of 5…")
+    part_1 = BatchDownloadRequest.objects.get(part_number=1)
+    expect(page.locator(f"#bdr-{part_1.pk}")).to_have_attribute(
+        "data-bdr-status", "ready", timeout=30_000
+    )
+    parts[1].continue_()
+    news = page.locator("#toasts .toast").filter(has_text="Requested 5 downloads")
+    expect(news).to_contain_text("All 5 downloads are ready.", timeout=30_000)
+
+    # One toast, first saying what was requested, then how much of it is ready.
+    toasts = page.evaluate("window.__toasts")
+    assert {index for index, _ in toasts} == {0}, toasts
+    texts = [text for _, text in toasts]
+    requested = re.match(
+        r"Requested 5 downloads of 600 artworks\. .* requests left today\.", texts[0]
+    )
+    assert requested, texts
+    told = [text[requested.end() :] for text in texts]
+    assert told[-1] == " All 5 downloads are ready.", told
+    ready = [int(re.fullmatch(r" (\d) of 5 ready\.", text)[1]) for text in told[:-1]]
+    # Part 1 at least was ready when the toast came; more may have been by then.
+    assert ready == sorted(set(ready)) and all(count >= 1 for count in ready), told
+    expect(page.locator(".toast").filter(has_text="Your download of")).to_have_count(0)
+
+
+def test_the_download_requests_panel_is_one_step_from_the_top_of_a_512_row_page(
+    open_dashboard, owner
+):
+    make_posts(owner, 512)
+    page = open_dashboard("?size=512")
+    panel = page.get_by_role("region", name="Download requests")
+    expect(panel).not_to_be_in_viewport()
+    page.get_by_role("link", name="Download requests").click()
+    expect(panel).to_be_in_viewport()
+
+
+def test_a_single_download_request_unselects_what_it_sent_and_keeps_what_was_refused(
+    open_dashboard, owner
+):
+    make_posts(owner, 6)
+    page = open_dashboard()
+    rows = page.locator("#post-table tbody tr")
+
+    def select(*indexes) -> list[int]:
+        for index in indexes:
+            rows.nth(index).locator("[data-select-row]").check()
+        return [int(rows.nth(index).get_attribute("data-post-id")) for index in indexes]
+
+    def request_download(count: int) -> None:
+        page.get_by_role("button", name="Request download", exact=True).click()
+        page.get_by_role("dialog", name=f"Download {count} artworks").get_by_role(
+            "button", name="Request download"
+        ).click()
+
+    select(0, 1)
+    request_download(2)
+    expect(
+        page.locator(".toast").filter(has_text="Download of 2 artworks requested")
+    ).to_be_visible()
+    expect(page.locator("[data-selected-count]")).to_have_text("0")
+
+    # Two others, then Delete: the dialog counts those two alone.
+    chosen = select(2, 3)
+    page.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Delete 2 posts?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+
+    # Meanwhile another tab deletes one of them: the request is refused, and
+    # its posts stay selected, as the toast says.
+    Post.objects.filter(pk=chosen[1]).update(
+        deleted_by_user=True, deleted_by_user_date=timezone.now()
+    )
+    request_download(2)
+    refused = page.locator("#toast-alerts .toast").filter(has_text=f"(ids {chosen[1]})")
+    expect(refused).to_contain_text("Nothing was requested. The 2 posts are still selected.")
+    expect(page.locator("[data-selected-count]")).to_have_text("2")
+    assert sorted(page.evaluate("window.PMD.selection.ids()")) == sorted(chosen)
+    assert BatchDownloadRequest.objects.count() == 1

@@ -44,6 +44,15 @@ def test_a_seeded_user_logs_in_opens_the_dashboard_from_the_profile(page, asgi_s
     live = Post.objects.filter(kind="artwork", deleted_by_user=False).count()
     expect(page.locator("[data-total-count]")).to_have_text(str(live))
 
+    # `make run` again (it seeds on every start): the open session goes on.
+    call_command(
+        "seed_demo", "--user", "demo", "--password", "pixels-demo-2026", "--posts", "30",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    page.reload()
+    expect(page.get_by_role("heading", name="Post Management Dashboard")).to_be_visible()
+    assert page.url.endswith("/posts")
+
 
 def test_a_wrong_password_shows_an_error(page):
     page.goto("/accounts/login/")

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from posts.models import Post
@@ -69,6 +71,91 @@ def test_paging_page_size_and_back_button(dashboard):
     expect(page.locator(".table-note")).to_have_text("There is no page 9; showing page 2 of 2.")
 
 
+def test_a_page_past_the_end_shows_the_last_with_its_number_and_says_so_by_the_pager(dashboard):
+    page = dashboard()
+    page.get_by_label("Go to page").fill("999")
+    page.get_by_role("button", name="Go").click()
+    note = page.locator("[data-clamp-note]")
+    expect(note).to_have_text("There is no page 999; showing page 4 of 4.")
+    expect(page.locator(".table-summary")).to_contain_text("97–100 of 100")
+    # The address names the page shown, and the note is where the person looks.
+    expect(page).to_have_url(re.compile(r"/posts\?page=4$"))
+    expect(note).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Go")).to_be_in_viewport()
+
+
+def test_each_tab_keeps_its_own_selection_through_its_reloads(dashboard, owner):
+    first = dashboard()
+    second = first.context.new_page()
+    second.goto(first.url)
+    rows = first.locator("#post-table tbody tr")
+    ids = [rows.nth(index).get_attribute("data-post-id") for index in range(3)]
+    rows.nth(0).locator(".col-format").click()
+    rows.nth(1).locator(".col-format").click()
+    second.locator("#post-table tbody tr").nth(2).locator(".col-format").click()
+    expect(second.locator("[data-selected-count]")).to_have_text("1")
+    for tab, chosen in ((first, ids[:2]), (second, ids[2:])):
+        tab.reload()
+        expect(tab.locator("[data-selected-count]")).to_have_text(str(len(chosen)))
+        for post_id in ids:
+            box = tab.locator(f'tr[data-post-id="{post_id}"] [data-select-row]')
+            if post_id in chosen:
+                expect(box).to_be_checked()
+            else:
+                expect(box).not_to_be_checked()
+
+
+def test_back_to_a_page_from_before_an_action_shows_it_as_it_is_now(dashboard, owner):
+    page = dashboard()
+    expect(page.locator("[data-total-count]")).to_have_text("100")
+    page.get_by_role("link", name="Next", exact=True).click()
+    expect(page.locator(".table-summary")).to_contain_text("33–64 of 100")
+    page.get_by_role("button", name="Select page", exact=True).click()
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("dialog", name="Delete 32 posts?").get_by_role("button", name="Delete").click()
+    expect(page.locator("[data-total-count]")).to_have_text("68")
+    page.go_back()
+    expect(page.locator(".table-summary")).to_contain_text("1–32 of 68")
+    expect(page.locator("[data-total-count]")).to_have_text("68")
+    # The page still works: the selection badges, the rows, the next swap.
+    page.get_by_role("button", name="Select page", exact=True).click()
+    expect(page.locator("[data-selected-count]")).to_have_text("32")
+    page.get_by_role("link", name="Title", exact=True).click()
+    expect(page.locator("th.col-title")).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("[data-selected-count]")).to_have_text("32")
+    assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
+
+
+def test_recently_deleted_sorts_by_when_each_was_deleted(dashboard, owner):
+    now = timezone.now()
+    deleted = make_posts(owner, 3, deleted_by_user=True, deleted_by_user_date=now)
+    for hours, post in zip((5, 1, 3), deleted, strict=True):
+        Post.objects.filter(pk=post.pk).update(deleted_by_user_date=now - timedelta(hours=hours))
+    page = dashboard("?view=deleted")
+    header = page.locator("th.col-visibility")
+    expect(header).to_have_text("Deleted")
+    header.get_by_role("link", name="Deleted").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    newest_first = [str(deleted[1].pk), str(deleted[2].pk), str(deleted[0].pk)]
+    expect(page.locator("#post-table tbody tr")).to_have_count(3)
+    assert (
+        page.locator("#post-table tbody tr").evaluate_all(
+            "rows => rows.map(row => row.dataset.postId)"
+        )
+        == newest_first
+    )
+    header.get_by_role("link", name="Deleted").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("#post-table tbody tr").first).to_have_attribute(
+        "data-post-id", str(deleted[0].pk)
+    )
+    # Back to the posts, whose table has no such column: sorted as it starts.
+    page.get_by_role("link", name="Posts", exact=True).click()
+    expect(page.locator("th.col-visibility")).to_have_text("Visible")
+    expect(page.locator("th.col-uploaded")).to_have_attribute("aria-sort", "descending")
+    expect(page.locator(".table-note")).to_have_count(0)
+
+
 def test_select_page_and_shift_click_range(dashboard):
     page = dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
@@ -102,7 +189,7 @@ def test_select_all_with_a_search_selects_every_match_on_all_pages(page, owner, 
         page.get_by_role("button", name="Select all", exact=True).click()
     expect(page.locator("[data-selected-count]")).to_have_text("600")
     stored = page.evaluate(
-        f"JSON.parse(localStorage.getItem('pmd:selection:{user_sqid(owner.pk)}'))"
+        f"JSON.parse(sessionStorage.getItem('pmd:selection:{user_sqid(owner.pk)}'))"
     )
     assert set(stored) == set(Post.objects.filter(title="Frog sprite").values_list("id", flat=True))
 

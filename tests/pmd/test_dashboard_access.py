@@ -36,3 +36,39 @@ class TestDashboardAccess:
 
     def test_it_refuses_post(self, owner, owner_client):
         assert owner_client.post(f"/u/{user_sqid(owner.pk)}/posts").status_code == 405
+
+
+class TestSessionEnded:
+    """An htmx request of a dashboard whose session ended: the whole page goes
+    to the log-in form (HX-Redirect), never a log-in form as the fragment."""
+
+    def test_a_table_request_sends_the_page_back_to_the_table_it_showed(self, client, owner):
+        dashboard = f"/u/{user_sqid(owner.pk)}/posts"
+        response = client.get(
+            f"{dashboard}?sort=size",
+            headers={
+                "HX-Request": "true",
+                "HX-Current-URL": f"http://testserver{dashboard}?sort=title&page=2",
+            },
+        )
+        assert response.status_code == 200
+        assert response["HX-Redirect"] == (
+            "/accounts/login/?next=%2Fu%2F"
+            f"{user_sqid(owner.pk)}%2Fposts%3Fsort%3Dtitle%26page%3D2&session=ended"
+        )
+        assert b"password" not in response.content
+
+    def test_the_activity_panel_and_a_page_elsewhere_send_it_to_the_dashboard(self, client, owner):
+        dashboard = f"/u/{user_sqid(owner.pk)}/posts"
+        for current in ("http://testserver/u/someone/", "https://elsewhere.example/", ""):
+            response = client.get(
+                f"{dashboard}/activity", headers={"HX-Request": "true", "HX-Current-URL": current}
+            )
+            assert response["HX-Redirect"] == (
+                f"/accounts/login/?next=%2Fu%2F{user_sqid(owner.pk)}%2Fposts&session=ended"
+            )
+
+    def test_the_log_in_form_says_so_once(self, client):
+        body = client.get("/accounts/login/?next=/u/x/posts&session=ended").content.decode()
+        assert body.count("Your session has ended.") == 1
+        assert "Your session has ended" not in client.get("/accounts/login/").content.decode()

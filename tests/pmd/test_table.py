@@ -168,6 +168,57 @@ class TestTableFilters:
         assert [p.pk for p in page.rows] == [recent.pk]
 
 
+class TestRecentlyDeletedOrder:
+    @pytest.fixture
+    def deleted(self, owner):
+        now = timezone.now()
+        posts = make_posts(owner, 5, deleted_by_user=True, deleted_by_user_date=now)
+        for hours, post in zip((30, 2, 90, 2, 7), posts, strict=True):
+            post.deleted_by_user_date = now - timedelta(hours=hours)
+        Post.objects.bulk_update(posts, ["deleted_by_user_date"])
+        make_posts(owner, 2)
+        return posts
+
+    @pytest.mark.parametrize("direction", ["asc", "desc"])
+    def test_it_sorts_by_when_each_was_deleted_both_ways(self, owner, deleted, direction):
+        state = TableState(view="deleted", sort="deleted", direction=direction, size=2)
+        walked = []
+        for number in (1, 2, 3):
+            walked += [
+                p.pk for p in table_page(owner=owner, state=state.with_changes(page=number)).rows
+            ]
+        expected = sorted(deleted, key=lambda p: (p.deleted_by_user_date, p.pk))
+        assert walked == [p.pk for p in (expected if direction == "asc" else expected[::-1])]
+
+    def test_deleted_is_a_sort_of_recently_deleted_alone(self):
+        from django.http import QueryDict
+
+        deleted = TableState.from_query(QueryDict("view=deleted&sort=deleted"))
+        assert (deleted.sort, deleted.direction, deleted.notes) == ("deleted", "asc", ())
+        assert deleted.columns[0] == ("deleted", "Deleted", "col-visibility col-deleted")
+        live = TableState.from_query(QueryDict("sort=deleted"))
+        assert live.sort == "uploaded" and live.notes
+        assert live.columns[0][1] == "Visible"
+        # Back to the posts from a table sorted by deletion: sorted as the posts start.
+        assert deleted.view_link("live") == ""
+        assert deleted.with_changes(search="frog").view_link("live") == "q=frog"
+        assert TableState(sort="size").view_link("deleted") == "view=deleted&sort=size&dir=desc"
+
+    @pytest.mark.postgresql_only
+    def test_its_order_is_read_from_the_recently_deleted_index(self, owner, deleted):
+        state = TableState(view="deleted", sort="deleted", direction="desc")
+        query = matching_posts(owner=owner, state=state).order_by("-deleted_by_user_date", "-id")
+        with connection.cursor() as cursor:
+            # The table is tiny: make the planner show what it can use.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            sql, params = query.values("id").query.sql_with_params()
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "post_recently_deleted" in plan, plan
+        assert "Sort" not in plan.split("Index")[0], plan
+
+
 class TestTableState:
     def test_it_falls_back_to_defaults_with_notes(self):
         from django.http import QueryDict
@@ -283,7 +334,8 @@ class TestTimesAndSizes:
         make_post(owner, deleted_by_user=True, deleted_by_user_date=deleted, write_file=False)
         body = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts?view=deleted").content.decode()
         assert (
-            f'<span class="muted">deleted <time datetime="{deleted.isoformat()}" '
+            '<span class="deleted-when"><span class="card-label">Deleted </span>'
+            f'<time datetime="{deleted.isoformat()}" '
             f'title="{deleted.strftime("%Y-%m-%d %H:%M:%S")} UTC">2\xa0hours ago</time></span>'
         ) in body
 

@@ -6,9 +6,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.utils import timezone
 from PIL import Image
 
-from posts.models import VISIBLE_COMMENT, Comment, Post
+from posts.models import VISIBLE_COMMENT, Comment, Post, Reaction
 
 
 def _seed(*args):
@@ -71,6 +73,35 @@ class TestSeedDemo:
         assert Post.objects.count() == 50
         _seed("--user", "pixelfan", "--posts", "60")
         assert Post.objects.count() == 60
+
+    def test_it_leaves_an_existing_users_password_alone_unless_asked(self):
+        # `make run` seeds on every start: setting the password again (a new
+        # hash) would end every open session of the demo user.
+        _seed("--user", "pixelfan", "--password", "first-pass-1", "--posts", "0")
+        user = get_user_model().objects.get(username="pixelfan")
+        hashed = user.password
+        output = _seed("--user", "pixelfan", "--password", "other-pass-2", "--email", "n@ex.com")
+        user.refresh_from_db()
+        assert user.password == hashed and user.check_password("first-pass-1")
+        assert user.email == "n@ex.com"
+        assert "pixelfan (password as it was; --reset-password sets it to other-pass-2)" in output
+        output = _seed("--user", "pixelfan", "--password", "other-pass-2", "--reset-password")
+        user.refresh_from_db()
+        assert user.check_password("other-pass-2")
+        assert "as pixelfan / other-pass-2" in output
+
+    def test_its_times_are_never_in_the_future_nor_a_deletion_before_its_upload(self):
+        before = timezone.now()
+        _seed("--user", "pixelfan", "--posts", "400", "--seed", "11")
+        after = timezone.now()
+        posts = Post.objects.all()
+        assert Comment.objects.count() > 300 and Reaction.objects.count() > 300
+        assert not Comment.objects.filter(created_at__gt=after).exists()
+        assert not Reaction.objects.filter(created_at__gt=after).exists()
+        assert not posts.filter(created_at__gt=before).exists()
+        deleted = posts.filter(deleted_by_user=True)
+        assert deleted.exists()
+        assert not deleted.filter(deleted_by_user_date__lt=F("created_at")).exists()
 
     @pytest.mark.parametrize(
         ("args", "message"),

@@ -28,6 +28,11 @@ class Command(BaseCommand):
             "--seed", type=int, default=None, help="random seed, for repeatable data"
         )
         parser.add_argument("--no-playlists", action="store_true", help="artwork posts only")
+        parser.add_argument(
+            "--reset-password",
+            action="store_true",
+            help="set an existing user's password to --password (logs that user out everywhere)",
+        )
 
     def handle(self, *args, **options) -> None:
         username, password, email = options["user"], options["password"], options["email"]
@@ -53,7 +58,12 @@ class Command(BaseCommand):
         if not 0 <= total <= MAX_POSTS:
             raise CommandError(f"--posts must be between 0 and {MAX_POSTS:,}")
 
-        user = ensure_user(username=username, password=password, email=email)
+        user, password_set = ensure_user(
+            username=username,
+            password=password,
+            email=email,
+            reset_password=options["reset_password"],
+        )
         started = time.monotonic()
         created = seed_posts(
             owner=user,
@@ -68,9 +78,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"{username} already has {total:,} posts or more; nothing to add.")
         sqid = user_sqid(user.pk)
+        credentials = (
+            f"{username} / {password}"
+            if password_set
+            else f"{username} (password as it was; --reset-password sets it to {password})"
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Log in at {settings.SITE_URL}{reverse('login')} as {username} / {password}\n"
+                f"Log in at {settings.SITE_URL}{reverse('login')} as {credentials}\n"
                 f"Profile: {settings.SITE_URL}{reverse('posts:profile', args=[sqid])}\n"
                 f"PMD:     {settings.SITE_URL}{reverse('pmd:dashboard', args=[sqid])}"
             )
