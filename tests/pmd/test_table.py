@@ -184,9 +184,7 @@ class TestRecentlyDeletedOrder:
         state = TableState(view="deleted", sort="deleted", direction=direction, size=2)
         walked = []
         for number in (1, 2, 3):
-            walked += [
-                p.pk for p in table_page(owner=owner, state=state.with_changes(page=number)).rows
-            ]
+            walked += [p.pk for p in table_page(state.with_changes(page=number).query(owner)).rows]
         expected = sorted(deleted, key=lambda p: (p.deleted_by_user_date, p.pk))
         assert walked == [p.pk for p in (expected if direction == "asc" else expected[::-1])]
 
@@ -207,7 +205,7 @@ class TestRecentlyDeletedOrder:
     @pytest.mark.postgresql_only
     def test_its_order_is_read_from_the_recently_deleted_index(self, owner, deleted):
         state = TableState(view="deleted", sort="deleted", direction="desc")
-        query = matching_posts(owner=owner, state=state).order_by("-deleted_by_user_date", "-id")
+        query = matching_posts(state.query(owner)).order_by("-deleted_by_user_date", "-id")
         with connection.cursor() as cursor:
             # The table is tiny: make the planner show what it can use.
             cursor.execute("SET LOCAL enable_seqscan = off")
