@@ -277,6 +277,15 @@ class TestPagesAndStaticFiles:
         # WhiteNoise's file iterator made Django warn once per web process.
         assert "must consume synchronous iterators" not in site.web.log_since(0)
 
+    def test_each_request_carries_nginx_s_own_request_id(self, site):
+        forged = {"X-Request-ID": "chosen-by-the-client"}
+        first = httpx.get(f"{site.url}/accounts/login/", headers=forged, timeout=10)
+        second = httpx.get(f"{site.url}/accounts/login/", headers=forged, timeout=10)
+        ids = [first.headers["X-Request-ID"], second.headers["X-Request-ID"]]
+        # nginx's $request_id: 32 hex digits, new for each request, whatever the client sent.
+        assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids), ids
+        assert ids[0] != ids[1]
+
     def test_the_home_page_answers_head(self, site):
         response = httpx.head(f"{site.url}/", timeout=10)
         assert response.status_code in (200, 302), response.status_code
@@ -310,6 +319,11 @@ class TestHealth:
             assert balancer.get("/health/live").status_code == 200
             forwarded = {"X-Forwarded-For": CLIENT_ADDRESS}
             assert balancer.get("/health/live", headers=forwarded).status_code == 403
+
+    def test_metrics_are_refused_to_other_clients(self, site, client_from_elsewhere):
+        assert client_from_elsewhere.get("/metrics").status_code == 403
+        # From this host nginx lets it through; the app, with no token set, has no metrics.
+        assert httpx.get(f"{site.url}/metrics", timeout=10).status_code == 404
 
     def test_a_flood_of_probes_from_one_address_is_limited(self, site):
         with httpx.Client(base_url=site.url, timeout=10) as client:

@@ -40,8 +40,13 @@ def procfile() -> dict[str, str]:
     return entries
 
 
+def unit_settings(unit: str, key: str) -> list[str]:
+    """Every value of `key` in the unit, in order (Environment= may repeat)."""
+    return re.findall(rf"^{key}=(.*)$", (UNITS / unit).read_text(), flags=re.MULTILINE)
+
+
 def unit_setting(unit: str, key: str) -> str:
-    (value,) = re.findall(rf"^{key}=(.*)$", (UNITS / unit).read_text(), flags=re.MULTILINE)
+    (value,) = unit_settings(unit, key)
     return value
 
 
@@ -82,8 +87,8 @@ def test_the_web_process_binds_and_trusts_what_it_is_told():
     assert words[words.index("--forwarded-allow-ips") + 1] == "${FORWARDED_ALLOW_IPS}"
     assert "--timeout-graceful-shutdown" in words
     assert "--no-access-log" not in words
-    defaults = unit_setting("pmd-web@.service", "Environment")
-    assert defaults == "HOST=127.0.0.1 FORWARDED_ALLOW_IPS=127.0.0.1"
+    defaults = unit_settings("pmd-web@.service", "Environment")
+    assert "HOST=127.0.0.1 FORWARDED_ALLOW_IPS=127.0.0.1" in defaults
     assert "${HOST:-127.0.0.1}" in procfile()["web"]
     assert "${FORWARDED_ALLOW_IPS:-127.0.0.1}" in procfile()["web"]
 
@@ -128,6 +133,14 @@ def test_only_the_web_and_worker_units_write_and_only_what_they_need():
     assert writable("pmd-web@.service") == {"vault", "static"}
     assert writable("pmd-worker@.service") == {"vault", "scratch"}
     assert writable("pmd-beat.service") == writable("pmd-release.service") == set()
+
+
+def test_the_web_and_worker_units_share_one_metrics_folder_in_memory():
+    for unit in ("pmd-web@.service", "pmd-worker@.service"):
+        assert "PROMETHEUS_MULTIPROC_DIR=/run/pmd-metrics" in unit_settings(unit, "Environment")
+        assert unit_setting(unit, "RuntimeDirectory") == "pmd-metrics"
+        # Kept when one unit restarts, or the others' counts would vanish with it.
+        assert unit_setting(unit, "RuntimeDirectoryPreserve") == "yes"
 
 
 def test_systemd_accepts_the_units(tmp_path: Path):
