@@ -47,7 +47,7 @@ from health_check.exceptions import HealthCheckException, ServiceUnavailable
 
 from pmd_project import heartbeat
 from pmd_project.celery import app as celery_app
-from posts.files import is_object_store, object_key, store_client, store_errors
+from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
 
 logger = logging.getLogger(__name__)
 
@@ -179,9 +179,8 @@ class VaultRoundTrip(HealthCheck):
             finally:
                 client.delete_object(**where)
         except store_errors() as error:
-            raise ServiceUnavailable(
-                f"the vault's bucket did not answer ({type(error).__name__})"
-            ) from None
+            # Staff read which: no credentials, a timeout, a refusal and its code.
+            raise ServiceUnavailable(f"the vault's bucket: {store_problem(error)}") from None
         if read != content:
             raise ServiceUnavailable("the vault's bucket gave back another object than it took")
 
