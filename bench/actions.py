@@ -165,7 +165,7 @@ def _from_the_page(owner) -> dict[str, float]:
             ):
                 page.goto(f"/u/{user_sqid(owner.pk)}/posts")
                 page.evaluate(
-                    "([key, ids]) => localStorage.setItem(key, JSON.stringify(ids))", [key, ids]
+                    "([key, ids]) => sessionStorage.setItem(key, JSON.stringify(ids))", [key, ids]
                 )
                 page.reload()
                 expect(page.locator("[data-selected-count]")).to_have_text(f"{len(ids):,}")
@@ -181,7 +181,7 @@ def _from_the_page(owner) -> dict[str, float]:
             ):
                 page.goto(f"/u/{user_sqid(owner.pk)}/posts")
                 page.evaluate(
-                    "([key, ids]) => localStorage.setItem(key, JSON.stringify(ids))", [key, ids]
+                    "([key, ids]) => sessionStorage.setItem(key, JSON.stringify(ids))", [key, ids]
                 )
                 page.reload()
                 expect(page.locator("[data-selected-count]")).to_have_text(f"{len(ids):,}")
