@@ -1,4 +1,4 @@
-"""POST /api/pmd/action (SPEC §6), through Django's middleware: sessions,
+"""POST /api/pmd/action, through Django's middleware: sessions,
 CSRF, the JSON conventions, and what the public profile shows afterwards."""
 
 from __future__ import annotations

@@ -351,7 +351,7 @@ class TestAllOrNothing:
 class TestCountsRefresh:
     def test_cached_counts_are_forgotten_when_something_changed_only(self, owner, settings):
         # The database bumps the owner's posts version in the action's own
-        # transaction (posts migration 0003, issue 11): nothing to call.
+        # transaction (posts migration 0003): nothing to call.
         require_redis()
         settings.CACHES = {
             "default": {

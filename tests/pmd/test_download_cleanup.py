@@ -1,4 +1,4 @@
-"""Expiry, cleanup and recovery of download requests (SPEC §7), and their schedules."""
+"""Expiry, cleanup and recovery of download requests , and their schedules."""
 
 from __future__ import annotations
 
@@ -191,7 +191,7 @@ class TestSchedules:
             1,
             "days",
         )
-        # Every 30 seconds since migration 0005 (the heartbeat lease, issue 12).
+        # Every 30 seconds since migration 0005 (the heartbeat lease).
         assert (recovery.task, recovery.interval.every, recovery.interval.period) == (
             "pmd.tasks.recover_stuck_bdrs",
             30,

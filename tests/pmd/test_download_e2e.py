@@ -1,6 +1,5 @@
 """Download requests end to end, as a person would use them: a real uvicorn,
-a real Celery worker, Redis, the database and a real SMTP server (issue 5,
-"Done when")."""
+a real Celery worker, Redis, the database and a real SMTP server."""
 
 from __future__ import annotations
 
