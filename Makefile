@@ -13,12 +13,23 @@ DEMO_POSTS ?= 600
 
 .PHONY: run test lint format bench chaos clean lock
 
-# requirements.txt is the lock of pyproject.toml (every group, exact versions,
-# hashes): a fresh clone installs exactly what was tested.
+# The locks of pyproject.toml (exact versions, hashes), so a fresh clone
+# installs exactly what was tested: requirements.txt is what running and
+# developing need (the application, honcho, ruff, mypy), enough for `make run`
+# and `make lint`; requirements-test.txt adds the test tools (pytest,
+# Playwright, moto, schemathesis, locust ...) for `make test` and `make bench`.
+PIP_INSTALL := --quiet --disable-pip-version-check --require-hashes
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	$(PY) -m pip install $(PIP_INSTALL) -r requirements.txt
 	@touch $(STAMP)
+
+# The test lock holds every pin of requirements.txt, so it stands for both.
+TEST_STAMP := $(VENV)/.installed-test
+$(TEST_STAMP): requirements-test.txt requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_INSTALL) -r requirements-test.txt
+	@touch $(STAMP) $(TEST_STAMP)
 
 # The application alone, as a server installs it (README, "Deploying"):
 # bench.objectstore runs its worker from here.
@@ -26,15 +37,19 @@ DEPLOY_VENV := .venv-deploy
 DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 $(DEPLOY_STAMP): deploy/requirements.txt
 	@test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
-	$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r deploy/requirements.txt
+	$(DEPLOY_VENV)/bin/python -m pip install $(PIP_INSTALL) -r deploy/requirements.txt
 	@touch $(DEPLOY_STAMP)
 
-# After changing a pin in pyproject.toml: rewrite both locks (needs PyPI).
+# After changing a pin in pyproject.toml: rewrite the three locks (needs PyPI).
+# The largest is resolved first and constrains the others, so a package in
+# two locks has the same version (and hashes) in both:
+# deploy/requirements.txt ⊂ requirements.txt ⊂ requirements-test.txt.
 LOCK := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal \
 	--python-version 3.11 --annotation-style line --custom-compile-command "make lock" --quiet
 lock: $(STAMP)
-	$(LOCK) --extra dev --extra test -o requirements.txt
-	$(LOCK) -o deploy/requirements.txt
+	$(LOCK) --extra dev --extra test -o requirements-test.txt
+	$(LOCK) --extra dev -c requirements-test.txt -o requirements.txt
+	$(LOCK) -c requirements-test.txt -o deploy/requirements.txt
 
 # Development: DEBUG on (settings default to off) with the development key.
 # Settings write nothing when imported (a read-only image must start), so the
@@ -55,22 +70,24 @@ run: $(STAMP)
 	echo; echo "PMD runs at $(SITE_URL)/  (log in as $(DEMO_USER) / $(DEMO_PASSWORD); Ctrl+C stops)"; echo; \
 	exec honcho start --port $(PORT) web worker beat
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# mypy's Django plugin imports the settings, which want DEBUG or a key of their own.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP) $(DEPLOY_STAMP)
+bench: $(TEST_STAMP) $(DEPLOY_STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf var/ .pytest_cache .ruff_cache
+	rm -rf var/ .pytest_cache .ruff_cache .mypy_cache
 
-chaos: $(STAMP)
+chaos: $(TEST_STAMP)
 	PMD_CHAOS_REPORT=bench/results/chaos.md $(PY) -m pytest -m fault -q -p no:randomly $(PYTEST_ARGS)

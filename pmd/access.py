@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from pmd.downloads.selectors import download_request_of
 from pmd.errors import NotFound
@@ -22,12 +23,19 @@ from posts.public_ids import user_id_from_sqid
 from posts.selectors import user_by_sqid
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it: `request.htmx` says
+    whether the page's own scripts sent it (falsy for a plain request)."""
+
+    htmx: HtmxDetails
+
+
 def dashboard_owner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The PMD pages: unknown user 404, anonymous to the login page, another
     user to that user's profile; the owner gets `view(request, owner, ...)`."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, user_sqid: str, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HtmxHttpRequest, user_sqid: str, *args, **kwargs) -> HttpResponse:
         if request.user.is_authenticated and user_id_from_sqid(user_sqid) == request.user.pk:
             # The owner on their own dashboard: no need to look them up again.
             return view(request, request.user, *args, **kwargs)
@@ -49,7 +57,7 @@ def session_ended_login_url(next_url: str) -> str:
     return f"{resolve_url(settings.LOGIN_URL)}?{query}"
 
 
-def _to_login(request: HttpRequest, user_sqid: str) -> HttpResponse:
+def _to_login(request: HtmxHttpRequest, user_sqid: str) -> HttpResponse:
     """Anonymous: to the log-in form, then back. A request of the page's own
     (htmx) means its session ended while it was open: the whole page goes to
     the form, never a log-in form swapped into the table."""
@@ -65,7 +73,7 @@ def _to_login(request: HttpRequest, user_sqid: str) -> HttpResponse:
 def get_owned_download_request(request: HttpRequest, pk: uuid.UUID | str) -> BatchDownloadRequest:
     """The caller's download request `pk`, or NotFound: a malformed id, an
     unknown one and someone else's are answered alike, so ids cannot be probed."""
-    bdr = download_request_of(request.user, pk)
+    bdr = download_request_of(request.user, pk) if request.user.is_authenticated else None
     if bdr is None:
         raise NotFound("No such download request.")
     return bdr

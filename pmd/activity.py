@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Func, IntegerField
 
 from pmd.actions.registry import ACTIONS
@@ -59,7 +59,7 @@ class ActivityRun:
         ) and self.started_at - created_at <= RUN_GAP
 
 
-def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[ActivityRun]:
+def activity_recent(*, user: User, limit: int = 10) -> list[ActivityRun]:
     """The user's latest batch actions, newest first, requests of one chunked
     run merged into one line. One query."""
     entries = list(

@@ -230,7 +230,7 @@ class ActivityEntryAdmin(DateHierarchyGuard):
         "created_at",
         "posts",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # names only, no groups
     created = time_column("created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:

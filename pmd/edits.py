@@ -16,8 +16,9 @@ minutes on a long title, and a request thread must never be held by one.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import regex
@@ -57,8 +58,9 @@ class TextEdit:
     value: str
     find: str = ""
     ignore_case: bool = False
-    pattern: Any = field(default=None, compare=False, repr=False)
-    budget: _Budget = field(default_factory=_Budget, compare=False, repr=False)
+    # dataclasses.field in full: the attribute `field` above hides the name here.
+    pattern: Any = dataclasses.field(default=None, compare=False, repr=False)
+    budget: _Budget = dataclasses.field(default_factory=_Budget, compare=False, repr=False)
 
     def apply(self, text: str) -> str:
         """The text after the edit, or PostInvalid."""

@@ -37,7 +37,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from typing import Any
@@ -431,7 +431,7 @@ class GuardedStream:
     stream's slot. Django calls `close` when the response ends, however it ends."""
 
     def __init__(
-        self, events: AsyncIterator[str], *, session_key: str, user_id: int, slot: StreamSlot
+        self, events: AsyncGenerator[str], *, session_key: str, user_id: int, slot: StreamSlot
     ) -> None:
         self.events = events
         self.session_key = session_key
@@ -441,7 +441,7 @@ class GuardedStream:
     def __aiter__(self) -> AsyncIterator[str]:
         return count_open_stream(self._forward())
 
-    async def _forward(self) -> AsyncIterator[str]:
+    async def _forward(self) -> AsyncGenerator[str]:
         loop = asyncio.get_running_loop()
         renewed = loop.time()
         first = True
@@ -475,6 +475,8 @@ def open_stream(
     from django_eventstream.utils import add_default_headers
     from django_eventstream.views import Listener, stream
 
+    # bdr_events lets only a logged-in session through.
+    assert request.user.is_authenticated and request.session.session_key is not None
     channel = user_channel(request.user.pk)
     event_request = EventRequest()
     event_request.channels = {channel}

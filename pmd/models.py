@@ -108,7 +108,7 @@ class BatchDownloadRequest(models.Model):
         """The part of a split ("Part 2 of 5"), or "" for a request on its own."""
         return f"Part {self.part_number} of {self.part_count}" if self.part_number else ""
 
-    def transition(self, to: str, **fields) -> None:
+    def transition(self, to: Status, **fields) -> None:
         """Move to status `to`, saving `fields` with it, or raise InvalidTransition.
 
         One conditional UPDATE: when two processes race for the same move,
@@ -145,7 +145,8 @@ class ActivityEntry(models.Model):
     entry of its own, pointing back with `undo_of`."""
 
     # The batch actions' names and labels, as the registry declares them.
-    Action = models.TextChoices(
+    # (django-stubs types only literal members, not a list built at import.)
+    Action = models.TextChoices(  # type: ignore[call-overload]
         "Action", [(name.upper(), (name, label)) for name, label in action_choices()]
     )
 

@@ -22,7 +22,7 @@ import datetime
 import reprlib
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pmd.hashtags import BadHashtag, hashtag_parse
 
@@ -51,7 +51,7 @@ NUMBER_FIELDS: dict[str, tuple[str, int]] = {
 }
 FORMATS = ("png", "gif", "webp", "bmp")
 STATES = ("hidden", "visible")
-DATE_OPS = {"before": "<", "after": ">", "on": "="}
+DATE_OPS: dict[str, Op] = {"before": "<", "after": ">", "on": "="}
 KEYS = (*NUMBER_FIELDS, "size", "format", "is", "license", "licence", *DATE_OPS)
 # What the "?" help lists, in this order.
 HELP: tuple[tuple[str, str], ...] = (
@@ -85,6 +85,14 @@ class Term:
     # Where the term was typed (0-based, end exclusive), for messages.
     start: int = 0
     end: int = 0
+
+
+class _Where(TypedDict):
+    """What every Term of one token shares: its minus, and where it was typed."""
+
+    negated: bool
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,7 @@ def parse(text: str) -> Query:
                 start=index,
                 end=index + 1,
             )
-    terms = []
+    terms: list[Term] = []
     for start, end, token, quoted in _tokens(text):
         if len(terms) == MAX_TERMS:
             raise QueryError(
@@ -167,7 +175,7 @@ def _tokens(text: str):
 def _term(token: str, quoted: bool, start: int, end: int) -> Term:
     negated = token.startswith("-") and len(token) > 1
     body = token[1:] if negated else token
-    where = {"negated": negated, "start": start, "end": end}
+    where: _Where = {"negated": negated, "start": start, "end": end}
 
     def refuse(reason: str) -> QueryError:
         return QueryError(
@@ -232,13 +240,13 @@ def _term(token: str, quoted: bool, start: int, end: int) -> Term:
     day = _date(value)
     if day is None:
         raise refuse(f"{key}: takes a date as YYYY-MM-DD, such as {_EXAMPLE[key]}.")
-    return Term("date", day, op=DATE_OPS[key], **where)  # type: ignore[arg-type]
+    return Term("date", day, op=DATE_OPS[key], **where)
 
 
 def _split_op(value: str) -> tuple[Op, str]:
     for op in (">=", "<=", ">", "<", "="):
         if value.startswith(op):
-            return op, value[len(op) :]  # type: ignore[return-value]
+            return op, value[len(op) :]
     return "=", value
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from pmd.errors import Invalid
@@ -39,7 +39,7 @@ class PostQuery:
     """Which of an owner's posts to read, in which order, a page at a time:
     the table's view, search and filters, sort and page, as plain values."""
 
-    owner: AbstractBaseUser
+    owner: User
     # "live": the owner's artworks; "deleted": their "Recently deleted".
     view: Literal["live", "deleted"] = "live"
     # Words that must all appear in the title, description or hashtags.
@@ -59,7 +59,7 @@ class PostQuery:
         return f"{self.view}|{self.visibility}|{self.file_format}|{self.search}"
 
 
-def live_artworks(*, owner: AbstractBaseUser) -> PostQuerySet:
+def live_artworks(*, owner: User) -> PostQuerySet:
     """The owner's posts the PMD lists and acts on."""
     return Post.objects.filter(owner=owner).live_artworks()
 

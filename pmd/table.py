@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.template.defaultfilters import filesizeformat
 
 from posts.models import Post, art_urls
@@ -86,7 +86,7 @@ def _pager(state: TableState, page: TablePage) -> dict[str, str | None]:
     }
 
 
-def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
+def table_context(*, owner: User, state: TableState) -> dict:
     query = state.query(owner)
     # Both counts at once: they share one read of the owner's posts version.
     total, live_total = matching_counts([query, PostQuery(owner=owner)])

@@ -9,12 +9,13 @@ hands them the same values as a plain PostQuery.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.http import QueryDict
+from django.contrib.auth.models import User
 
 from pmd.selectors import PostQuery
 from pmd_project.inputs import digits, search_text
@@ -63,7 +64,7 @@ class TableState:
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_query(cls, query: QueryDict) -> TableState:
+    def from_query(cls, query: Mapping[str, Any]) -> TableState:
         notes: list[str] = []
         view = query.get("view", "live")
         if view not in VIEWS:
@@ -93,16 +94,17 @@ class TableState:
             file_format = "all"
         return cls(sort, direction, page, size, search, visibility, file_format, view, tuple(notes))
 
-    def query(self, owner: AbstractBaseUser) -> PostQuery:
+    def query(self, owner: User) -> PostQuery:
         """What the selectors read for this state of `owner`'s table."""
         return PostQuery(
             owner=owner,
-            view=self.view,
+            # from_query lets only these values through.
+            view=self.view,  # type: ignore[arg-type]
             search=self.search,
-            visibility=self.visibility,
+            visibility=self.visibility,  # type: ignore[arg-type]
             file_format=self.file_format,
             sort=self.sort,
-            direction=self.direction,
+            direction=self.direction,  # type: ignore[arg-type]
             page=self.page,
             size=self.size,
         )

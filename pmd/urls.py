@@ -8,7 +8,7 @@ from .views import download_panel, live, openapi, pages
 app_name = "pmd"
 
 # ninja's root URL ("/api/pmd/", a list of nothing) is left out: not an operation.
-api_routes = [route for route in api.urls[0] if route.name != "api-root"]
+api_routes = [route for route in api.urls[0] if getattr(route, "name", None) != "api-root"]
 
 urlpatterns = [
     path("u/<str:user_sqid>/posts", pages.dashboard, name="dashboard"),

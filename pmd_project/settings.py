@@ -8,9 +8,11 @@ Every variable NAME may instead be given as NAME_FILE, a file holding the value.
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from csp.constants import NONE, SELF, UNSAFE_INLINE
@@ -238,7 +240,7 @@ WHITENOISE_USE_FINDERS = True
 # The vault holds artwork files and built ZIPs. Both go through the storage
 # API under the "vault" alias, so another storage can be configured later.
 PMD_VAULT_ROOT = env.path("PMD_VAULT_ROOT", VAR_DIR / "vault").resolve()
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "vault": {
@@ -605,7 +607,7 @@ LOGGING = {
             "filters": ["request"],
         }
     },
-    "root": {"handlers": ["console"], "level": env.log_level("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.log_level("LOG_LEVEL", logging.INFO)},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # Django's and uvicorn's loggers come with handlers of their own

@@ -39,7 +39,8 @@ def distinct_colors(file: IO[bytes]) -> int:
                 # width × height entries, never a per-pixel Python loop.
                 for _count, rgba_value in rgba.getcolors(width * height) or ():
                     # Half-transparent pixels are colours of their own.
-                    colours.add(rgba_value if rgba_value[3] else 0)
+                    # RGBA: each value is a 4-tuple, never a float.
+                    colours.add(rgba_value if rgba_value[3] else 0)  # type: ignore[index]
             return len(colours)
     except UnreadableImage:
         raise

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
 
@@ -124,7 +124,7 @@ class RecountResult:
 
 def recount(
     *,
-    owner: AbstractBaseUser | None = None,
+    owner: User | None = None,
     batch: int = RECOUNT_BATCH,
     progress: Callable[[int, int], None] | None = None,
 ) -> RecountResult:
@@ -179,7 +179,7 @@ def recount(
     return result
 
 
-def _forget_cached_counts(owner: AbstractBaseUser | None) -> None:
+def _forget_cached_counts(owner: User | None) -> None:
     """Bump the posts version of every owner in scope, rows or not (an owner
     without one reads version 0, and may have counts cached under it)."""
     mine = "" if owner is None else "AND owner_id = %s"

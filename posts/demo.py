@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
@@ -95,7 +95,7 @@ _COMMENTS = (
 
 @dataclass
 class SeedResult:
-    user: AbstractBaseUser
+    user: User
     created_posts: int
     total_posts: int
 
@@ -125,7 +125,7 @@ def _description(rng: random.Random) -> str:
     return " ".join(rng.sample(sentences, rng.randint(1, 3)))
 
 
-def _fans() -> list[AbstractBaseUser]:
+def _fans() -> list[User]:
     user_model = get_user_model()
     names = [f"fan_{i:02d}" for i in range(1, FAN_COUNT + 1)]
     user_model.objects.bulk_create(
@@ -137,7 +137,7 @@ def _fans() -> list[AbstractBaseUser]:
 
 def ensure_user(
     *, username: str, password: str, email: str, reset_password: bool = False
-) -> tuple[AbstractBaseUser, bool]:
+) -> tuple[User, bool]:
     """Create the user, or bring an existing one's email up to date; returns
     the user and whether `password` is now theirs. An existing user's password
     is set again only with `reset_password`: a new password hash ends every
@@ -242,7 +242,7 @@ def _social_for(rng, posts: list[Post], fans, now):
 
 def seed_posts(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     total: int,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,

@@ -58,6 +58,7 @@ def _frame(
     grid = len(cells)
     small = Image.new("RGB", (grid, grid), palette[0])
     pixels = small.load()
+    assert pixels is not None  # a new image always loads
     for y in range(grid):
         for x in range(grid):
             value = cells[(y + offset) % grid][x]

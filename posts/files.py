@@ -25,7 +25,7 @@ import re
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
@@ -40,9 +40,13 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header, http_date, quote_etag
 
 from pmd_project.inputs import BadInput, byte_range
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ STORE_UNAVAILABLE = "The file store is not answering right now. Please try again
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
-def is_object_store(storage: Storage) -> bool:
+def is_object_store(storage: Storage) -> TypeGuard[S3Storage]:
     """Whether `storage` is an S3-compatible bucket (django-storages). A
     process with a local vault never imports boto3 (tens of MB) for it."""
     s3 = sys.modules.get("storages.backends.s3")
@@ -232,7 +236,7 @@ def storage_file_response(
     content_type: str,
     attachment_name: str | None = None,
     cache_control: str = "private, no-cache",
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The file `name` of `storage` as a response; Http404 when it is gone."""
     if is_object_store(storage):
         return _presigned_redirect(
@@ -285,7 +289,9 @@ def storage_file_response(
 
     length = last - first + 1 if size else 0
     if request.method == "HEAD":
-        response = HttpResponse(status=status, content_type=content_type, headers=headers)
+        response: HttpResponseBase = HttpResponse(
+            status=status, content_type=content_type, headers=headers
+        )
         response["Content-Length"] = str(length)
         return response
 

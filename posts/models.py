@@ -30,7 +30,8 @@ LIVE_ARTWORK = models.Q(kind="artwork", deleted_by_user=False)
 NOT_HIDDEN = models.Q(hidden_by_user=False, hidden_by_mod=False)
 # What the public sees on a profile (the partial index post_profile): both
 # of the above, as one flat condition (as the index's migration records it).
-VISIBLE = models.Q(**dict(LIVE_ARTWORK.children), **dict(NOT_HIDDEN.children))
+# (A flat Q's children are (field, value) pairs; django-stubs types them as any node.)
+VISIBLE = models.Q(**dict(LIVE_ARTWORK.children), **dict(NOT_HIDDEN.children))  # type: ignore[arg-type]
 # Artworks their owner deleted (the partial index post_recently_deleted);
 # "Recently deleted" is those deleted within PMD_RESTORE_DAYS.
 DELETED_ARTWORK = models.Q(kind="artwork", deleted_by_user=True)

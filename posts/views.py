@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
@@ -48,8 +49,10 @@ def profile(request: HttpRequest, user_sqid: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-def art(request: HttpRequest, post_sqid: str) -> HttpResponse:
+def art(request: HttpRequest, post_sqid: str) -> HttpResponseBase:
     post = post_for_art(sqid=post_sqid, viewer=request.user)
+    if not post.art.name:
+        raise Http404("This artwork has no file.")
     return storage_file_response(
         request,
         storages["vault"],

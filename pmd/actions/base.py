@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -186,9 +186,7 @@ class BulkAction:
             % values
         )
 
-    def execute(
-        self, owner: AbstractBaseUser, post_ids: Sequence[int], *, strict: bool = True
-    ) -> ActionCounts:
+    def execute(self, owner: User, post_ids: Sequence[int], *, strict: bool = True) -> ActionCounts:
         """Validate and apply. Call inside a transaction: the rows are locked
         from the check to the write, so the counts are exact and no other
         request can delete a post between its check and its update.

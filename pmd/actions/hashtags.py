@@ -46,6 +46,7 @@ class AddHashtag(HashtagAction):
     def plan(self, rows: list[Any]) -> tuple[list[Any], list[int]]:
         limit = settings.PMD_HASHTAG_LIMIT
         room = Post._meta.get_field("hashtags").max_length
+        assert room is not None  # a CharField always has one
         to_change, full = [], []
         for row in rows:
             if hashtags_have(row.hashtags, self.hashtag):

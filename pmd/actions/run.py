@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from pmd.actions.base import ActionCounts, BulkAction
@@ -51,7 +51,7 @@ def _with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
 
 
 def record_action(
-    user: AbstractBaseUser,
+    user: User,
     action: BulkAction,
     post_ids: Sequence[int],
     counts: ActionCounts,
@@ -87,7 +87,7 @@ def action_result(
 
 def post_action_run(
     *,
-    user: AbstractBaseUser,
+    user: User,
     action_name: str,
     post_ids: list[int],
     hashtag: str | None = None,

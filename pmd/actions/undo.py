@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -32,7 +32,7 @@ from pmd.models import ActivityEntry
 UNDO_WINDOW = timedelta(hours=1)
 
 
-def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResult:
+def post_action_undo(*, user: User, activity_id: int) -> ActionResult:
     """Undo the action recorded as `activity_id`: its inverse, on the posts
     it changed, except those a later action of the user's changed in the
     same respect since; posts no longer able to take the inverse (deleted

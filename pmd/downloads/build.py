@@ -140,7 +140,7 @@ def download_request_build(bdr_id: uuid.UUID | str, *, lease: str | None = None)
         return fail(bdr, token, NOTHING_READABLE.format(what=what))
     except SoftTimeLimitExceeded:
         return fail(bdr, token, TOO_SLOW)
-    except (OSError, DatabaseError, *storage.store_errors()) as error:
+    except (OSError, DatabaseError) + storage.store_errors() as error:
         # A full disk, the database or the object store (refusing, down,
         # unreachable): all may pass, so the task retries with back-off.
         logger.warning("bdr %s: transient build failure: %s", bdr.pk, error)

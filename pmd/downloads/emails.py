@@ -73,6 +73,7 @@ def send_download_email(bdr_id: uuid.UUID | str, kind: str, *, raise_errors: boo
     if reason is not None:
         logger.info("bdr %s: no %s email: %s", bdr_id, kind, reason)
         return reason
+    assert bdr is not None  # a missing request has a reason above
     context = {
         "bdr": bdr,
         "handle": bdr.user.get_username(),

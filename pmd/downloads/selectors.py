@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Window
 from django.db.models.functions import RowNumber
@@ -35,7 +35,7 @@ def day_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def requests_used_today(user: AbstractBaseUser, *, now: datetime | None = None) -> int:
+def requests_used_today(user: User, *, now: datetime | None = None) -> int:
     # A retry of a failed request does not use up another of the day's requests.
     start, _ = day_window(now)
     return BatchDownloadRequest.objects.filter(
@@ -43,12 +43,12 @@ def requests_used_today(user: AbstractBaseUser, *, now: datetime | None = None) 
     ).count()
 
 
-def requests_left_today(user: AbstractBaseUser, *, now: datetime | None = None) -> int:
+def requests_left_today(user: User, *, now: datetime | None = None) -> int:
     return max(settings.PMD_BDR_DAILY_LIMIT - requests_used_today(user, now=now), 0)
 
 
 def download_requests_recent(
-    user: AbstractBaseUser, *, limit: int = RECENT_COUNT
+    user: User, *, limit: int = RECENT_COUNT
 ) -> list[BatchDownloadRequest]:
     return list(
         BatchDownloadRequest.objects.filter(user=user)
@@ -58,7 +58,7 @@ def download_requests_recent(
     )
 
 
-def download_request_of(user: AbstractBaseUser, pk: Any) -> BatchDownloadRequest | None:
+def download_request_of(user: User, pk: Any) -> BatchDownloadRequest | None:
     """The user's request `pk` (a UUID or its text), or None for a malformed,
     unknown or someone else's id: callers answer all three alike (not found)."""
     try:
@@ -82,7 +82,7 @@ def downloadable_file(bdr: BatchDownloadRequest) -> str:
     return bdr.file_path
 
 
-def download_panel_context(user: AbstractBaseUser, *, highlight: str | None = None) -> dict:
+def download_panel_context(user: User, *, highlight: str | None = None) -> dict:
     """What templates/pmd/_download_requests.html needs (and the page's
     download dialog: max_parts).
 
@@ -118,7 +118,7 @@ def check_downloadable(post_ids: list[int], found: Collection[int]) -> None:
 
 
 def table_positions(
-    *, user: AbstractBaseUser, post_ids: list[int], sort: str, direction: str
+    *, user: User, post_ids: list[int], sort: str, direction: str
 ) -> list[tuple[int, int]]:
     """(post id, position) of each of `post_ids`, in the order the table
     shows them sorted by `sort` (a key of SORT_FIELDS) in `direction`;

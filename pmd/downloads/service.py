@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from pmd.selectors import live_artworks
 Status = BatchDownloadRequest.Status
 
 
-def _check_live_artworks(user: AbstractBaseUser, post_ids: list[int]) -> None:
+def _check_live_artworks(user: User, post_ids: list[int]) -> None:
     found = live_artworks(owner=user).filter(pk__in=post_ids).values_list("pk", flat=True)
     check_downloadable(post_ids, set(found))
 
@@ -33,13 +33,17 @@ def _check_live_artworks(user: AbstractBaseUser, post_ids: list[int]) -> None:
 def _check_part(part_number: int | None, part_count: int | None) -> None:
     if (part_number is None) != (part_count is None):
         raise Invalid("Send part and parts together (part 2 of 5 parts), or neither.")
-    if part_count is not None and not 1 <= part_number <= part_count <= MAX_DOWNLOAD_PARTS:
+    if (
+        part_number is not None
+        and part_count is not None
+        and not 1 <= part_number <= part_count <= MAX_DOWNLOAD_PARTS
+    ):
         raise Invalid(f"part must be from 1 to parts, and parts from 1 to {MAX_DOWNLOAD_PARTS}.")
 
 
 def download_request_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     post_ids: list[int],
     include_comments: bool,
     include_reactions: bool,

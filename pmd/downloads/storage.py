@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
@@ -53,6 +53,9 @@ from django.db import transaction
 from pmd.models import BatchDownloadRequest
 from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
 from posts.public_ids import user_sqid
+
+if TYPE_CHECKING:
+    from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +75,13 @@ UPLOAD_CONCURRENCY = 2
 
 def vault() -> Storage:
     return storages["vault"]
+
+
+def bucket_vault() -> S3Storage:
+    """The vault, where only a bucket can be meant (an upload, a run's prefix)."""
+    storage = vault()
+    assert is_object_store(storage), "the vault is a local folder, not a bucket"
+    return storage
 
 
 @dataclass
@@ -167,7 +177,7 @@ def upload(path: Path, name: str, *, heartbeat: Callable[[], None] = lambda: Non
     from boto3.s3.transfer import TransferConfig
     from s3transfer.manager import TransferManager
 
-    storage = vault()
+    storage = bucket_vault()
     config = TransferConfig(
         multipart_threshold=UPLOAD_PART_BYTES,
         multipart_chunksize=UPLOAD_PART_BYTES,
@@ -194,8 +204,9 @@ def upload(path: Path, name: str, *, heartbeat: Callable[[], None] = lambda: Non
         future.result()
 
 
-def open_for_reading(name: str) -> tuple[IO[bytes], int]:
-    """The vault file `name`, open for reading from the start, and its size.
+def open_for_reading(name: str) -> tuple[Any, int]:
+    """The vault file `name`, open for reading from the start, and its size:
+    Django's File or botocore's streaming body, both with readinto().
     FileNotFoundError when there is no such file. A bucket's object is
     streamed as it is read, never spooled whole."""
     storage = vault()
@@ -273,7 +284,7 @@ def clear_request_prefix(prefix: str, *, keep: str | None = None) -> None:
     the object `keep`: ZIPs of runs that never published, and the uploads
     that killed workers left unfinished (aborted, so their parts go too).
     The prefix is the request's own: no other request's keys are listed."""
-    storage = vault()
+    storage = bucket_vault()
     client = store_client(storage)
     bucket = storage.bucket_name
     under = object_key(storage, prefix)

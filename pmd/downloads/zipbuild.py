@@ -161,10 +161,11 @@ def _write(
             post = posts.get(post_id)
             reason = _unavailable(post, post_id, skipped)
             if reason is None:
+                assert post is not None  # a missing post has its reason
                 reason = _add_artwork(archive, post, sqids[post_id], buffer, reporter)
-            if reason is None:
-                shipped.append(post)
-            else:
+                if reason is None:
+                    shipped.append(post)
+            if reason is not None:
                 missing.append({"sqid": sqids[post_id], "reason": reason})
             if done == total:
                 reporter.now(done)
@@ -201,6 +202,8 @@ def _add_artwork(
     archive: zipfile.ZipFile, post: Post, sqid: str, buffer: bytearray, reporter: _Progress
 ) -> str | None:
     """Copy the artwork into the ZIP; a reason when it cannot be read."""
+    if not post.art.name:
+        return "This post has no artwork file."
     try:
         source, size = storage.open_for_reading(post.art.name)
     except FileNotFoundError:

@@ -9,7 +9,6 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.http import HttpRequest
 from ninja import Router
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
@@ -17,7 +16,7 @@ from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, bulk_action
 from pmd.actions.run import post_action_run
 from pmd.actions.undo import post_action_undo
 from pmd.hashtags import MAX_LENGTH
-from pmd.views.api_conventions import Request, Strict, errors, post_id_list
+from pmd.views.api_conventions import Request, SignedIn, Strict, errors, post_id_list
 from pmd_project.inputs import ID_LIMIT, BadInput
 
 router = Router()
@@ -100,7 +99,7 @@ class UndoRequest(Request):
 
 
 @router.post("", response={200: ActionResult, **errors(400, 401, 403, 413)}, url_name="api-action")
-def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
+def post_action(request: SignedIn, body: ActionRequest) -> ActionResult:
     """Hide, unhide, delete or restore up to PMD_ACTION_LIMIT of the caller's
     posts, or add or remove one hashtag on them."""
     result = post_action_run(
@@ -114,7 +113,7 @@ def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
     response={200: ActionResult, **errors(400, 401, 403, 404, 413)},
     url_name="api-action-undo",
 )
-def undo_action(request: HttpRequest, body: UndoRequest) -> ActionResult:
+def undo_action(request: SignedIn, body: UndoRequest) -> ActionResult:
     """Undo one earlier request (its activity_id), within an hour: its inverse
     action, on exactly the posts it changed, except those changed again since."""
     result = post_action_undo(user=request.user, activity_id=body.activity_id)

@@ -9,9 +9,11 @@ added in one place, is pmd/api.py.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, cast
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -105,6 +107,13 @@ class DjangoSession(SessionAuth):
         return request.COOKIES.get(self.param_name)
 
 
+class SignedIn(HttpRequest):
+    """A request DjangoSession let through: every operation of the API has a
+    logged-in caller, never AnonymousUser."""
+
+    user: User
+
+
 class JsonObjectParser(Parser):
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         return inputs.json_object(request.body)
@@ -122,18 +131,24 @@ class PmdApi(NinjaAPI):
 
     def set_default_exception_handlers(self) -> None:
         super().set_default_exception_handlers()
-        self.add_exception_handler(BadInput, _bad_input)
-        self.add_exception_handler(HttpError, _http_error)
-        self.add_exception_handler(ValidationError, _invalid)
-        self.add_exception_handler(CsrfRefused, lambda request, error: error.response)
+        # ninja's hint wants each handler to take the exception's class too;
+        # it is only ever called with an instance.
+        handle = cast(
+            Callable[[type[Exception], Callable[..., HttpResponse]], None],
+            self.add_exception_handler,
+        )
+        handle(BadInput, _bad_input)
+        handle(HttpError, _http_error)
+        handle(ValidationError, _invalid)
+        handle(CsrfRefused, lambda request, error: error.response)
         # What the rules refuse (pmd.errors), answered as everywhere (pmd.refusals).
-        self.add_exception_handler(DomainError, lambda request, error: refusal_response(error))
+        handle(DomainError, lambda request, error: refusal_response(error))
         for error, status, text in (
             (AuthenticationError, 401, LOGIN_REQUIRED),
             (RequestDataTooBig, 413, "The request body is too large."),
             (Http404, 404, "There is nothing at this address."),
         ):
-            self.add_exception_handler(error, lambda request, _, s=status, t=text: json_error(t, s))
+            handle(error, lambda request, _, s=status, t=text: json_error(t, s))
 
 
 def _bad_input(request: HttpRequest, error: BadInput) -> HttpResponse:

@@ -9,7 +9,8 @@ import uuid
 from typing import Annotated, Literal
 
 from django.core.files.storage import storages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from ninja import Router
 from ninja.responses import Status
 from pydantic import ConfigDict, Field, WithJsonSchema
@@ -19,7 +20,7 @@ from pmd.access import get_owned_download_request
 from pmd.errors import Gone
 from pmd.models import MAX_DOWNLOAD_PARTS
 from pmd.table_state import TableState
-from pmd.views.api_conventions import Count, Flag, Request, Strict, errors, post_id_list
+from pmd.views.api_conventions import Count, Flag, Request, SignedIn, Strict, errors, post_id_list
 from posts.files import storage_file_response
 from posts.models import SORT_FIELDS
 
@@ -100,7 +101,7 @@ class TableOrder(Strict):
 
 
 @router.get("", response={200: BdrList, **errors(401)}, url_name="api-bdr-list")
-def download_requests(request: HttpRequest) -> BdrList:
+def download_requests(request: SignedIn) -> BdrList:
     """The caller's 20 newest download requests."""
     recent = downloads.download_requests_recent(request.user)
     return BdrList(items=[downloads.bdr_item(bdr) for bdr in recent])
@@ -111,7 +112,7 @@ def download_requests(request: HttpRequest) -> BdrList:
     response={201: BdrCreated, **errors(400, 401, 403, 413, 429)},
     url_name="api-bdr-list",
 )
-def create_download_request(request: HttpRequest, body: BdrRequest) -> Status:
+def create_download_request(request: SignedIn, body: BdrRequest) -> Status:
     """Request a ZIP of up to PMD_BDR_LIMIT artworks; 429 when today's are used up."""
     bdr = downloads.download_request_create(
         user=request.user,
@@ -142,7 +143,7 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status:
     response={200: TableOrder, **errors(400, 401, 403, 413)},
     url_name="api-bdr-table-order",
 )
-def download_table_order(request: HttpRequest, body: TableOrderRequest) -> TableOrder:
+def download_table_order(request: SignedIn, body: TableOrderRequest) -> TableOrder:
     """The posts in the order the table shows them under `sort`, each with its
     position (1 = the first row of the caller's posts, unfiltered), so a
     selection of more than PMD_BDR_LIMIT posts is split into downloads in
@@ -158,11 +159,11 @@ def download_table_order(request: HttpRequest, body: TableOrderRequest) -> Table
 
 
 @router.get("/{uuid:pk}", response={200: BdrItem, **errors(401, 404)}, url_name="api-bdr-detail")
-def download_request_detail(request: HttpRequest, pk: uuid.UUID) -> BdrItem:
+def download_request_detail(request: SignedIn, pk: uuid.UUID) -> BdrItem:
     return BdrItem(**downloads.bdr_item(get_owned_download_request(request, pk)))
 
 
-def download_request_file(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+def download_request_file(request: SignedIn, pk: uuid.UUID) -> HttpResponseBase:
     """The ZIP, resumable with Range, handed to nginx (X-Accel-Redirect), or
     redirected to the object store."""
     bdr = get_owned_download_request(request, pk)
@@ -204,7 +205,7 @@ router.api_operation(
     response={201: BdrRetried, **errors(401, 403, 404, 409)},
     url_name="api-bdr-retry",
 )
-def download_request_retry(request: HttpRequest, pk: uuid.UUID) -> Status:
+def download_request_retry(request: SignedIn, pk: uuid.UUID) -> Status:
     """A new request for the posts of a failed one; it does not use up another of today's."""
     retry = downloads.download_request_retry(bdr=get_owned_download_request(request, pk))
     left = downloads.requests_left_today(request.user)

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from pmd.selectors import PostQuery, posts_newest_first
 from pmd.table_state import TableState
-from pmd.views.api_conventions import Count, Strict, errors
+from pmd.views.api_conventions import Count, SignedIn, Strict, errors
 from pmd_project.inputs import whole_number
 from posts.models import art_urls
 
@@ -85,7 +84,7 @@ class Filters(Schema):
 
 
 @router.get("", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
-def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
+def posts_list(request: SignedIn, page: Query[Page]) -> PostList:
     """The caller's artwork posts, newest first (created_at, then id), by cursor."""
     found = posts_newest_first(PostQuery(owner=request.user), limit=page.limit, cursor=page.cursor)
     return PostList.model_validate(
@@ -95,7 +94,7 @@ def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
 
 
 @router.get("/ids", response={200: PostIds, **errors(400, 401)}, url_name="api-post-ids")
-def post_ids(request: HttpRequest, page: Query[Page], filters: Query[Filters]) -> PostIds:
+def post_ids(request: SignedIn, page: Query[Page], filters: Query[Filters]) -> PostIds:
     """Ids of every post matching the table's search and filters, for "Select all"."""
     found = posts_newest_first(
         TableState.from_query(filters.model_dump()).query(request.user),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +18,7 @@ from pmd.refusals import answers_refusals
 
 @require_GET
 @dashboard_owner_required
-def download_panel(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
+def download_panel(request: HttpRequest, owner: User) -> HttpResponse:
     """The panel alone; `?bdr=` keeps the request the page highlights."""
     return _panel(request, owner)
 
@@ -26,7 +26,7 @@ def download_panel(request: HttpRequest, owner: AbstractBaseUser) -> HttpRespons
 @require_GET
 @dashboard_owner_required
 @answers_refusals
-def download_row(request: HttpRequest, owner: AbstractBaseUser, bdr_id: uuid.UUID) -> HttpResponse:
+def download_row(request: HttpRequest, owner: User, bdr_id: uuid.UUID) -> HttpResponse:
     bdr = get_owned_download_request(request, bdr_id)
     return render(request, "pmd/_download_request_row.html", {"bdr": bdr})
 
@@ -34,15 +34,13 @@ def download_row(request: HttpRequest, owner: AbstractBaseUser, bdr_id: uuid.UUI
 @require_POST
 @dashboard_owner_required
 @answers_refusals
-def download_retry(
-    request: HttpRequest, owner: AbstractBaseUser, bdr_id: uuid.UUID
-) -> HttpResponse:
+def download_retry(request: HttpRequest, owner: User, bdr_id: uuid.UUID) -> HttpResponse:
     """Retry a failed download (it does not use up another of today's); the
     refreshed panel answers, or the refusal as `{"error": …}` for the toast."""
     downloads.download_request_retry(bdr=get_owned_download_request(request, bdr_id))
     return _panel(request, owner)
 
 
-def _panel(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
+def _panel(request: HttpRequest, owner: User) -> HttpResponse:
     context = downloads.download_panel_context(owner, highlight=request.GET.get("bdr"))
     return render(request, "pmd/_download_requests.html", context)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from pmd import live
@@ -10,7 +11,7 @@ from pmd_project.inputs import BadInput
 
 
 @require_GET
-def bdr_events(request: HttpRequest) -> HttpResponse:
+def bdr_events(request: HttpRequest) -> HttpResponseBase:
     """GET /api/pmd/bdr/sse: the caller's `bdr_update` events, as a stream."""
     if not request.user.is_authenticated:
         return json_error("Log in to receive live updates.", 401)

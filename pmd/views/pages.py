@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from pmd.access import dashboard_owner_required
+from pmd.access import HtmxHttpRequest, dashboard_owner_required
 from pmd.actions.registry import action_words
 from pmd.activity import activity_recent
 from pmd.downloads.selectors import download_panel_context
@@ -21,7 +21,7 @@ from posts.public_ids import user_sqid
 @require_GET
 @vary_on_headers("HX-Request")
 @dashboard_owner_required
-def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest, owner: User) -> HttpResponse:
     """The PMD page; for an HTMX request from the table, only the table."""
     state = TableState.from_query(request.GET)
     partial = request.htmx and not request.htmx.history_restore_request
@@ -52,7 +52,7 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
 
 @require_GET
 @dashboard_owner_required
-def recent_activity(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
+def recent_activity(request: HttpRequest, owner: User) -> HttpResponse:
     """The "Recent activity" panel alone, refreshed by the page after an action."""
     return render(
         request, "pmd/_recent_activity.html", {"recent_activity": activity_recent(user=owner)}

@@ -80,6 +80,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line (LOG_FORMAT=json), for a log shipper."""
 
     def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", "-")
         entry = {
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
                 timespec="milliseconds"
@@ -87,12 +88,12 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": None if getattr(record, "request_id", "-") == "-" else record.request_id,
+            "request_id": None if request_id == "-" else request_id,
             "process": record.process,
         }
-        if getattr(record, "task_id", ""):
-            entry["task_id"] = record.task_id
-            entry["task"] = record.task_name
+        if task_id := getattr(record, "task_id", ""):
+            entry["task_id"] = task_id
+            entry["task"] = getattr(record, "task_name", "")
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:

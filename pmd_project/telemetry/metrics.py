@@ -21,7 +21,7 @@ import hmac
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -120,7 +120,7 @@ def send_email(message: Any, *, kind: str) -> None:
     EMAILS.labels(kind=kind, outcome="sent").inc()
 
 
-async def count_open_stream(events: AsyncIterator[str]) -> AsyncIterator[str]:
+async def count_open_stream(events: AsyncGenerator[str]) -> AsyncIterator[str]:
     """`events` as they come, counted among the open streams meanwhile. The
     count drops however the stream ends: finished, or cancelled when its
     client goes away."""

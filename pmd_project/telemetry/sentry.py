@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pmd_project.telemetry import logs
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 
 def init(dsn: str) -> None:
@@ -28,7 +31,7 @@ def init(dsn: str) -> None:
     )
 
 
-def tag_request_id(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def tag_request_id(event: Event, hint: Hint) -> Event:
     request_id = logs.current_request_id()
     if request_id:
         event.setdefault("tags", {})["request_id"] = request_id

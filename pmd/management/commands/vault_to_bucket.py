@@ -132,7 +132,7 @@ class Command(BaseCommand):
                 for name, upload in uploads.items():
                     try:
                         upload.result()
-                    except (OSError, *store_errors()) as error:
+                    except (OSError,) + store_errors() as error:
                         failed[name] = (
                             str(error) if isinstance(error, OSError) else store_problem(error)
                         )
