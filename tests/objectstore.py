@@ -152,7 +152,7 @@ def vault_storage_config(endpoint: S3Endpoint, prefix: str, *, bucket: str | Non
 
 def require_moto() -> None:
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
-        missing("moto's S3 server", "pip install 'moto[server]' (requirements-test.txt: make test installs it)")
+        missing("moto's S3 server", "pip install 'moto[server]' (requirements-test.txt)")
 
 
 @pytest.fixture(scope="session")
