@@ -6,13 +6,12 @@
     reactions.json               if asked
 
 Images are already compressed, so they are stored (ZIP_STORED): deflating them
-costs 8x the time for nothing (measured: 10.6 s against 1.3 s for 256 MiB).
-Only the JSON is deflated. Every file is copied through one fixed buffer and
-the JSON is written as it is read, so memory stays flat whatever the artworks
-weigh. The ZIP is written to
-a file the caller names (pmd.downloads.storage decides where, and publishes it
-so that no reader ever sees half a ZIP). Names inside the ZIP come from
-sqids and a fixed list of extensions, never from user text.
+costs 8x the time for nothing (10.6 s, not 1.3 s, for 256 MiB). Only the JSON
+is deflated. Every file is copied through one fixed buffer and the JSON is
+written as it is read, so memory stays flat whatever the artworks weigh. The
+ZIP is written to a file the caller names (pmd.downloads.storage decides where,
+and publishes it so that no reader ever sees half a ZIP). Names inside the ZIP
+come from sqids and a fixed list of extensions, never from user text.
 """
 
 from __future__ import annotations
@@ -160,8 +159,7 @@ def _write(
         for done, post_id in enumerate(bdr.post_ids, start=1):
             post = posts.get(post_id)
             reason = _unavailable(post, post_id, skipped)
-            if reason is None:
-                assert post is not None  # a missing post has its reason
+            if reason is None and post is not None:
                 reason = _add_artwork(archive, post, sqids[post_id], buffer, reporter)
                 if reason is None:
                     shipped.append(post)
