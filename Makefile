@@ -20,15 +20,26 @@ DEMO_POSTS ?= 600
 # Playwright, moto, schemathesis, locust ...) for `make test` and `make bench`.
 # uv installs them: in parallel and from its cache, several times faster than
 # pip on a first run. uv itself is pinned in requirements.txt; pip installs
-# that one entry, with its hashes. The locks are complete, so nothing is
-# resolved again (--no-deps), and every file is checked against its hash.
+# that one entry, with its hashes: the pip of $(PYTHON) when it has one (a venv
+# without pip is made in a fraction of the seconds ensurepip takes), else the
+# venv's own. The locks are complete, so nothing is resolved again
+# (--no-deps), and every file is checked against its hash.
 PIP_INSTALL := --quiet --disable-pip-version-check --require-hashes
 UV := $(VENV)/bin/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(PY) --require-hashes --no-deps
 $(UV):
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@awk '/^uv==/ {found=1} found {print} found && !/\\$$/ {exit}' requirements.txt >$(VENV)/uv.txt
-	$(PY) -m pip install $(PIP_INSTALL) --no-deps -r $(VENV)/uv.txt
+	@set -e; \
+	awk '/^uv==/ {found=1} found {print} found && !/\\$$/ {exit}' requirements.txt >.uv-pin.txt; \
+	if $(PYTHON) -m pip --python $(PYTHON) --version >/dev/null 2>&1; then \
+	  test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV); \
+	  echo "$(PYTHON) -m pip --python $(PY) install uv (requirements.txt)"; \
+	  $(PYTHON) -m pip --python $(PY) install $(PIP_INSTALL) --no-deps -r .uv-pin.txt; \
+	else \
+	  test -x $(PY) -a -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV); \
+	  echo "$(PY) -m pip install uv (requirements.txt)"; \
+	  $(PY) -m pip install $(PIP_INSTALL) --no-deps -r .uv-pin.txt; \
+	fi; \
+	rm -f .uv-pin.txt
 
 $(STAMP): requirements.txt | $(UV)
 	$(UV_INSTALL) -r requirements.txt
@@ -65,15 +76,17 @@ lock: $(STAMP)
 # folders of the default SQLite database and of STATIC_ROOT are made here. The
 # Procfile runs bare commands (uvicorn, celery) as a platform runs them, so
 # .venv/bin goes first on PATH for honcho. Static files are collected as in a
-# deployment (with DEBUG=0 they are served under hashed names).
+# deployment (with DEBUG=0 they are served under hashed names), meanwhile
+# the database is migrated (files and tables: neither waits for the other).
 run: $(STAMP)
 	@set -e; \
 	export PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	export DEBUG="$${DEBUG:-1}"; \
 	mkdir -p var/static; \
 	REDIS_URL="$$($(PY) manage.py dev_redis)"; export REDIS_URL; \
+	$(PY) manage.py collectstatic --noinput -v 0 & collecting=$$!; \
 	$(PY) manage.py migrate --noinput -v 0; \
-	$(PY) manage.py collectstatic --noinput -v 0; \
+	wait $$collecting; \
 	$(PY) manage.py seed_demo --user "$(DEMO_USER)" --password "$(DEMO_PASSWORD)" \
 	  --email "$(DEMO_EMAIL)" --posts $(DEMO_POSTS); \
 	echo; echo "PMD runs at $(SITE_URL)/  (log in as $(DEMO_USER) / $(DEMO_PASSWORD); Ctrl+C stops)"; echo; \
