@@ -300,7 +300,7 @@ def s3_vault_storage(
     read_timeout: int,
 ) -> dict:
     """The STORAGES entry of a vault in the bucket of `url` (s3://<bucket>/<prefix>).
-    The tests' store (tests/objectstore.py) is configured by the same function."""
+    The tests' store (testing/objectstore.py) is configured by the same function."""
     from botocore.config import Config
 
     parsed = urlparse(url)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 from tests.pmd.action_state import database_state, flags, hashtags
 
 URL = "/api/pmd/action"

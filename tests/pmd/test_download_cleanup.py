@@ -21,10 +21,10 @@ from pmd import downloads
 from pmd.downloads import build, cleanup, storage
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
+from testing.services import require_redis
+from testing.worker import queued_messages
 from tests.pmd.bdr_helpers import make_bdr, use_private_vault
-from tests.services import require_redis
-from tests.worker import queued_messages
 
 Status = BatchDownloadRequest.Status
 

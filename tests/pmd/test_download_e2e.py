@@ -19,9 +19,9 @@ from pmd.downloads import cleanup
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import cleanup_expired_bdrs
 from posts.public_ids import user_sqid
-from tests.factories import PASSWORD, make_comment, make_post, make_reaction, make_user
-from tests.live import AsgiServer, free_port
-from tests.worker import TEST_QUEUE
+from testing.factories import PASSWORD, make_comment, make_post, make_reaction, make_user
+from testing.live import AsgiServer, free_port
+from testing.worker import TEST_QUEUE
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from pmd.table import TableRow
 from pmd.table_state import TableState
 from posts.models import SORT_FIELDS, Post, art_urls
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr
 
 
