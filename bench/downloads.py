@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.harness import mark, private_vault_settings
-from tests.live import AsgiServer
-from tests.worker import CeleryWorker
+from testing.live import AsgiServer
+from testing.worker import CeleryWorker
 
 USERNAME = "bench_downloads"
 ARTWORKS = 128

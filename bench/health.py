@@ -95,8 +95,8 @@ def _one_round_each(server) -> dict[str, float]:
 
 
 def _measure(label: str, env: dict[str, str], work: Path) -> tuple[str, dict, dict]:
-    from tests.live import AsgiServer
-    from tests.worker import CeleryWorker
+    from testing.live import AsgiServer
+    from testing.worker import CeleryWorker
 
     queue = f"pmd-bench-health-{uuid.uuid4().hex[:8]}"
     worker = CeleryWorker(queue=queue, log_dir=work, LOG_LEVEL="WARNING", **env).start()
@@ -140,7 +140,7 @@ def _beat_ran_just_now() -> None:
 
 
 def run() -> str:
-    from tests.objectstore import ACCESS_KEY, REGION, SECRET_KEY, MotoServer, S3Endpoint
+    from testing.objectstore import ACCESS_KEY, REGION, SECRET_KEY, MotoServer, S3Endpoint
 
     _beat_ran_just_now()
     work = Path(tempfile.mkdtemp(prefix="pmd-bench-health-"))

@@ -160,6 +160,9 @@ class ActivityEntry(models.Model):
     # Exactly the posts whose state this entry changed: what an undo reverses.
     changed_ids = models.JSONField(default=list, help_text="The posts the action changed.")
     count = models.PositiveIntegerField(help_text="Posts the action changed.")
+    # Done by the site on the owner's behalf (the bin emptied after
+    # PMD_RESTORE_DAYS), not asked for by anyone.
+    automatic = models.BooleanField(default=False)
     # One undo per entry: the unique key makes a second one fail even if
     # two requests race past the check.
     undo_of = models.OneToOneField(

@@ -1,4 +1,5 @@
-"""Celery tasks of the dashboard: thin interfaces to the pmd.downloads package.
+"""Celery tasks of the dashboard: thin interfaces to the pmd.downloads package
+and to the emptying of the bin (pmd.bin_purge).
 
 Tasks run with late acks and are redelivered if their worker is lost
 (settings), so each one is safe to run twice. Retry delays stay
@@ -17,6 +18,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
+from pmd.bin_purge import bin_purge_expired
 from pmd.downloads import build, cleanup, emails, storage
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,14 @@ def cleanup_expired_bdrs() -> dict[str, int]:
     """Daily (django-celery-beat): expire and delete old downloads, sweep the folders."""
     result = asdict(cleanup.downloads_cleanup())
     logger.info("download cleanup: %s", result)
+    return result
+
+
+@shared_task(name="pmd.tasks.empty_the_bin")
+def empty_the_bin() -> dict[str, int]:
+    """Daily (django-celery-beat): posts deleted more than PMD_RESTORE_DAYS ago go for good."""
+    result = asdict(bin_purge_expired())
+    logger.info("bin emptied: %s", result)
     return result
 
 

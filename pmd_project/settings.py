@@ -302,7 +302,7 @@ def s3_vault_storage(
     read_timeout: int,
 ) -> dict:
     """The STORAGES entry of a vault in the bucket of `url` (s3://<bucket>/<prefix>).
-    The tests' store (tests/objectstore.py) is configured by the same function."""
+    The tests' store (testing/objectstore.py) is configured by the same function."""
     from botocore.config import Config
 
     parsed = urlparse(url)
@@ -389,7 +389,7 @@ PMD_ACTION_LIMIT = env.int("PMD_ACTION_LIMIT", 128, validate=at_least(1))
 PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=at_least(1))
 PMD_BDR_DAILY_LIMIT = env.int("PMD_BDR_DAILY_LIMIT", 8)
 PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=at_least(1))
-PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 7, validate=at_least(1))
+PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 30, validate=at_least(1))
 # Hashtags a post keeps. Post.hashtags holds 500 characters: 16 hashtags of
 # at most 30 characters with a space between them take 16 × 31 − 1 = 495.
 PMD_HASHTAG_LIMIT = env.int(

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import PASSWORD, make_post
+from testing.factories import PASSWORD, make_post
 
 PERSONAS = ("anonymous", "other", "owner", "staff")
 

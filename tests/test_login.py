@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from pmd_project.login_limits import lockout_username
-from tests.factories import PASSWORD, make_user
+from testing.factories import PASSWORD, make_user
 from tests.headers import csp_directives
 
 SITE_LOGIN = "/accounts/login/"

@@ -22,8 +22,8 @@ from schemathesis import GenerationMode
 from pmd.models import BatchDownloadRequest
 from pmd.views.openapi import openapi_json
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
-from tests.live import session_cookies
+from testing.factories import make_post, make_user
+from testing.live import session_cookies
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_comment, make_post, make_reaction
+from testing.factories import make_comment, make_post, make_reaction
 
 PERSONAS = ("anonymous", "owner", "staff")
 TEXT = st.characters(codec="utf-8")

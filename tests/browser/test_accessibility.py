@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.public_ids import user_sqid
+from testing.factories import make_post, make_posts
 from tests.browser.axe import WCAG_22_AA, assert_accessible
-from tests.factories import make_post, make_posts
 
 # Every icon the pages show; none may reach the accessibility tree.
 ICONS = "🙈👁🗑↩⬇🗂⌨↻▦←→«»‹›▲▼"

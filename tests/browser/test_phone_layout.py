@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
-from tests.live import session_cookies
+from testing.factories import make_posts
+from testing.live import session_cookies
 
 PHONE = {"width": 375, "height": 740}
 

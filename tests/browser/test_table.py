@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 
 
 @pytest.fixture

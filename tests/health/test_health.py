@@ -13,9 +13,9 @@ from django.utils import timezone
 from health_check.exceptions import ServiceUnavailable
 
 from pmd_project.health import BeatLastRun
+from testing.live import AsgiServer, free_port
+from testing.services import require_redis
 from tests.health.helpers import beat_ran_just_now, beat_task, get
-from tests.live import AsgiServer, free_port
-from tests.services import require_redis
 
 CHECKS = {"database", "redis", "vault", "worker", "beat"}
 

@@ -17,7 +17,7 @@ from pmd.downloads import build, events, storage, zipbuild
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import process_bdr_job
 from posts.public_ids import post_sqid, user_sqid
-from tests.factories import make_comment, make_post, make_reaction, make_user
+from testing.factories import make_comment, make_post, make_reaction, make_user
 from tests.pmd.bdr_helpers import make_bdr, open_zip, read_json, use_private_vault
 
 Status = BatchDownloadRequest.Status

@@ -20,11 +20,11 @@ from pmd import downloads
 from pmd.downloads import cleanup, storage
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
-from tests.objectstore import SlowLink
+from testing.factories import make_post, make_user
+from testing.objectstore import SlowLink
+from testing.services import require_redis
+from testing.worker import CeleryWorker
 from tests.pmd.bdr_helpers import open_zip
-from tests.services import require_redis
-from tests.worker import CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 

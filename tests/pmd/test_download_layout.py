@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pmd.errors import Conflict, DailyLimitReached, Gone, Invalid, NotFound, Unavailable
 from pmd.refusals import refusal_response, status_for
-from tests.live import ROOT
+from testing.live import ROOT
 
 EDGE = ("pmd.api", "pmd.refusals", "pmd.views", "pmd.tasks", "django.http", "ninja")
 

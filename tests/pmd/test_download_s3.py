@@ -1,5 +1,5 @@
 """The vault on S3-compatible object storage (PMD_VAULT_URL),
-against moto's S3 server on loopback (tests/objectstore.py)."""
+against moto's S3 server on loopback (testing/objectstore.py)."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ from pmd.tasks import BUILD_MAX_RETRIES, process_bdr_job
 from posts.files import STORE_UNAVAILABLE
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
+from testing.factories import make_post, make_user
+from testing.objectstore import vault_storage_config
+from testing.services import require_redis
+from testing.worker import CeleryWorker
 from tests.headers import csp_directives
-from tests.objectstore import vault_storage_config
 from tests.pmd.bdr_helpers import make_bdr
-from tests.services import require_redis
-from tests.worker import CeleryWorker
 
 Status = BatchDownloadRequest.Status
 

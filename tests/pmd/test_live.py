@@ -23,10 +23,10 @@ from pmd.live import (
     stream_slots,
     user_channel,
 )
-from tests.factories import make_user
-from tests.live import AsgiServer, free_port, session_cookies
-from tests.services import missing
-from tests.sse import SseClient
+from testing.factories import make_user
+from testing.live import AsgiServer, free_port, session_cookies
+from testing.services import missing
+from testing.sse import SseClient
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
