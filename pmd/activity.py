@@ -46,6 +46,8 @@ class ActivityRun:
     undo: bool = False
     # The site's own (the bin emptied after PMD_RESTORE_DAYS).
     automatic: bool = False
+    # The job whose chunks these entries are (pmd.jobs), if any.
+    job_id: object = None
 
     @property
     def text(self) -> str:
@@ -61,9 +63,18 @@ class ActivityRun:
         return ACTIONS[self.action].summary(self.changed, self.requested, hashtag=self.hashtag)
 
     def continues(
-        self, action: str, hashtag: str, undo: bool, automatic: bool, created_at: datetime
+        self,
+        action: str,
+        hashtag: str,
+        undo: bool,
+        automatic: bool,
+        job_id: object,
+        created_at: datetime,
     ) -> bool:
-        """Whether an older entry is an earlier request of this same run."""
+        """Whether an older entry is an earlier request of this same run: a
+        chunk of the same job, or a request the page sent just before."""
+        if self.job_id or job_id:
+            return self.job_id == job_id
         return (self.action, self.hashtag, self.undo, self.automatic) == (
             action,
             hashtag,
@@ -78,14 +89,16 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
     entries = list(
         ActivityEntry.objects.filter(user=user)
         .order_by("-created_at", "-id")
-        .values_list("action", "hashtag", "undo_of_id", "automatic", "count", "created_at")
+        .values_list(
+            "action", "hashtag", "undo_of_id", "automatic", "job_id", "count", "created_at"
+        )
         .annotate(requested=JsonArrayLength("post_ids"))[:ENTRIES_READ]
     )
     runs: list[ActivityRun] = []
-    for action, hashtag, undo_of_id, automatic, changed, created_at, requested in entries:
+    for action, hashtag, undo_of_id, automatic, job_id, changed, created_at, requested in entries:
         undo = undo_of_id is not None
         last = runs[-1] if runs else None
-        if last and last.continues(action, hashtag, undo, automatic, created_at):
+        if last and last.continues(action, hashtag, undo, automatic, job_id, created_at):
             last.changed += changed
             last.requested += requested
             last.started_at = created_at
@@ -93,7 +106,16 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
         else:
             runs.append(
                 ActivityRun(
-                    action, changed, requested, created_at, created_at, 1, hashtag, undo, automatic
+                    action,
+                    changed,
+                    requested,
+                    created_at,
+                    created_at,
+                    1,
+                    hashtag,
+                    undo,
+                    automatic,
+                    job_id,
                 )
             )
     if len(entries) == ENTRIES_READ and len(runs) > 1:

@@ -384,6 +384,10 @@ SQIDS_MIN_LENGTH = env.int("SQIDS_MIN_LENGTH", 6)
 # Limits (SPEC §4).
 PMD_LIST_LIMIT = env.int("PMD_LIST_LIMIT", 512, validate=at_least(1))
 PMD_ACTION_LIMIT = env.int("PMD_ACTION_LIMIT", 128, validate=at_least(1))
+# Jobs (pmd.jobs): the most posts one job takes, and the posts each of its
+# transactions works on (never more than a request may: PMD_ACTION_LIMIT).
+PMD_JOB_LIMIT = env.int("PMD_JOB_LIMIT", 100_000, validate=at_least(1))
+PMD_JOB_CHUNK = env.int("PMD_JOB_CHUNK", 128, validate=at_least(1))
 PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=at_least(1))
 PMD_BDR_DAILY_LIMIT = env.int("PMD_BDR_DAILY_LIMIT", 8)
 PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=at_least(1))

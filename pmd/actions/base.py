@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -46,6 +46,9 @@ class ActionCounts:
     still_hidden: int = 0
     # Posts with no room for another hashtag (add_hashtag), left unchanged.
     full_ids: tuple[int, ...] = ()
+    # Posts that could not take the action ({reason key: ids}), left as they
+    # are: only when not strict (a job's chunk, an undo).
+    refused: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
@@ -230,4 +233,5 @@ class BulkAction:
             changed_ids=tuple(row.id for row in to_change),
             still_hidden=sum(self.stays_hidden(row) for row in eligible),
             full_ids=tuple(full_ids),
+            refused={key: tuple(ids) for key, ids in problems.items()},
         )

@@ -24,7 +24,7 @@ from pmd.actions.base import ActionCounts, BulkAction
 from pmd.actions.registry import ACTIONS
 from pmd.actions.run import ActionResult, action_result, record_action
 from pmd.errors import Invalid, NotFound
-from pmd.models import ActivityEntry
+from pmd.models import ActivityEntry, Job
 
 # How long after an action its undo is accepted. The page offers it in the
 # toast for a few seconds; API clients have the hour. Beyond it "undo" would
@@ -38,41 +38,65 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
     same respect since; posts no longer able to take the inverse (deleted
     meanwhile, say) are left as they are too, and the message counts them.
     At most PMD_ACTION_LIMIT posts, since an action changes no more. The
-    undo is an audit entry of its own (`undo_of`), and cannot be undone."""
+    undo is an audit entry of its own (`undo_of`), and cannot be undone.
+    A chunk of a job is undone with its whole job (pmd.jobs)."""
     with transaction.atomic():
         # Locked: two undos of one action queue, and the second finds the first.
         entry = ActivityEntry.objects.select_for_update().filter(user=user, pk=activity_id).first()
         if entry is None:
             raise NotFound("You have no action with that activity_id to undo.")
-        original = ACTIONS[entry.action]
-        if not original.undoable:
-            raise Invalid(f"{original.label} cannot be undone: the posts are gone.")
-        if entry.undo_of_id is not None:
-            raise Invalid("An undo cannot be undone; run the action again instead.")
         if entry.created_at < timezone.now() - UNDO_WINDOW:
             raise Invalid("That action is more than an hour old and can no longer be undone.")
-        if not entry.changed_ids:
-            raise Invalid(
-                "That action changed nothing, so there is nothing to undo."
-                if not entry.count
-                else "That action was recorded before undo existed and cannot be undone."
-            )
-        subject = original.subject(entry.hashtag)
-        changed_since: set[int] = set()
-        later = ActivityEntry.objects.filter(
-            user=user, created_at__gte=entry.created_at, pk__gt=entry.pk
-        ).values_list("action", "hashtag", "undo_of_id", "changed_ids")
-        for action_name, hashtag, undo_of_id, changed_ids in later:
-            if undo_of_id == entry.pk:
-                raise Invalid("That action has already been undone.")
-            if ACTIONS[action_name].subject(hashtag) == subject:
-                changed_since.update(changed_ids)
-        inverse = ACTIONS[original.inverse].bind(entry.hashtag)
-        candidates = [post_id for post_id in entry.changed_ids if post_id not in changed_since]
-        counts = inverse.execute(user, candidates, strict=False)
-        counts = ActionCounts(requested=len(entry.changed_ids), changed_ids=counts.changed_ids)
-        undo = record_action(user, inverse, entry.changed_ids, counts, undo_of=entry)
+        original = ACTIONS[entry.action]
+        inverse, counts, undo = entry_undo(user, entry)
     return action_result(inverse, counts, undo_message(original, entry.hashtag, counts), undo)
+
+
+def entry_undo(
+    user: AbstractBaseUser,
+    entry: ActivityEntry,
+    *,
+    job: Job | None = None,
+    chunk: int | None = None,
+) -> tuple[BulkAction, ActionCounts, ActivityEntry]:
+    """The undo of one locked entry, inside the caller's transaction: the
+    inverse that ran, its counts (requested: the posts the entry changed),
+    and the undo's own entry. Invalid when there is nothing to undo."""
+    original = ACTIONS[entry.action]
+    if not original.undoable:
+        raise Invalid(f"{original.label} cannot be undone: the posts are gone.")
+    if entry.undo_of_id is not None:
+        raise Invalid("An undo cannot be undone; run the action again instead.")
+    if not entry.changed_ids:
+        raise Invalid(
+            "That action changed nothing, so there is nothing to undo."
+            if not entry.count
+            else "That action was recorded before undo existed and cannot be undone."
+        )
+    if ActivityEntry.objects.filter(undo_of=entry).exists():
+        raise Invalid("That action has already been undone.")
+    subject = original.subject(entry.hashtag)
+    changed_since: set[int] = set()
+    later = ActivityEntry.objects.filter(
+        user=user, created_at__gte=entry.created_at, pk__gt=entry.pk
+    )
+    # The other chunks of the entry's job, and of the undo running now, hold
+    # other posts: reading them would only cost time, chunk after chunk.
+    if entry.job_id is not None:
+        later = later.exclude(job_id=entry.job_id)
+    if job is not None:
+        later = later.exclude(job=job)
+    for action_name, hashtag, changed_ids in later.values_list("action", "hashtag", "changed_ids"):
+        if ACTIONS[action_name].subject(hashtag) == subject:
+            changed_since.update(changed_ids)
+    inverse = ACTIONS[original.inverse].bind(entry.hashtag)
+    candidates = [post_id for post_id in entry.changed_ids if post_id not in changed_since]
+    counts = inverse.execute(user, candidates, strict=False)
+    counts = ActionCounts(requested=len(entry.changed_ids), changed_ids=counts.changed_ids)
+    undo = record_action(
+        user, inverse, entry.changed_ids, counts, undo_of=entry, job=job, chunk=chunk
+    )
+    return inverse, counts, undo
 
 
 def undo_message(original: BulkAction, hashtag: str, counts: ActionCounts) -> str:

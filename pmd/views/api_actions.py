@@ -11,12 +11,15 @@ from typing import Annotated, Literal
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
+from ninja.responses import Status
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, bulk_action
 from pmd.actions.run import post_action_run
 from pmd.actions.undo import post_action_undo
 from pmd.hashtags import MAX_LENGTH
+from pmd.jobs.service import activity_job, job_undo
+from pmd.models import Job
 from pmd.views.api_conventions import Request, Strict, errors, post_id_list
 from pmd_project.inputs import ID_LIMIT, BadInput
 
@@ -95,6 +98,16 @@ class ActionResult(Strict):
     ]
 
 
+class JobCreated(Strict):
+    id: Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+    status: Literal["queued"]
+    total: Annotated[int, Field(ge=1)]
+
+
+def created(job: Job) -> Status:
+    return Status(202, JobCreated(id=str(job.pk), status="queued", total=job.total))
+
+
 class UndoRequest(Request):
     activity_id: Annotated[int, Field(strict=True, ge=1, lt=ID_LIMIT)]
 
@@ -111,11 +124,16 @@ def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
 
 @router.post(
     "/undo",
-    response={200: ActionResult, **errors(400, 401, 403, 404, 413)},
+    response={200: ActionResult, 202: JobCreated, **errors(400, 401, 403, 404, 409, 413)},
     url_name="api-action-undo",
 )
-def undo_action(request: HttpRequest, body: UndoRequest) -> ActionResult:
+def undo_action(request: HttpRequest, body: UndoRequest) -> ActionResult | Status:
     """Undo one earlier request (its activity_id), within an hour: its inverse
-    action, on exactly the posts it changed, except those changed again since."""
+    action, on exactly the posts it changed, except those changed again since.
+    The activity_id of a job (a chunk of it) undoes the whole job, as a job
+    of its own: 202 with that job."""
+    job = activity_job(user=request.user, activity_id=body.activity_id)
+    if job is not None:
+        return created(job_undo(user=request.user, job_id=job.pk))
     result = post_action_undo(user=request.user, activity_id=body.activity_id)
     return ActionResult(success=True, **asdict(result))
