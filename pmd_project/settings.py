@@ -392,6 +392,8 @@ PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=at_least(1))
 PMD_BDR_DAILY_LIMIT = env.int("PMD_BDR_DAILY_LIMIT", 8)
 PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=at_least(1))
 PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 30, validate=at_least(1))
+# How long an action or a job can be undone (from Recent activity or the API).
+PMD_UNDO_DAYS = env.int("PMD_UNDO_DAYS", 7, validate=at_least(1))
 # Hashtags a post keeps. Post.hashtags holds 500 characters: 16 hashtags of
 # at most 30 characters with a space between them take 16 × 31 − 1 = 495.
 PMD_HASHTAG_LIMIT = env.int(

@@ -121,6 +121,13 @@ ROWS = [
         matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
         {"activity_id": "{hide_activity}"},
     ),
+    Row(
+        "pmd:api-action-undo-preview",
+        "POST",
+        "/api/pmd/action/undo-preview",
+        matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
+        {"activity_ids": ["{hide_activity}"]},
+    ),
     Row("pmd:api-bdr-sse", "GET", "/api/pmd/bdr/sse", matrix(API_401, OK, OK, OK)),
     # Only the page's own parameter; django-eventstream's are refused (issue 11 item 5).
     *(

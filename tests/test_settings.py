@@ -94,6 +94,7 @@ FILE_CASES = {
     "PMD_LIST_LIMIT": ({}, "256", lambda s: s["PMD_LIST_LIMIT"], 256),
     "PMD_ACTION_LIMIT": ({}, "64", lambda s: s["PMD_ACTION_LIMIT"], 64),
     "PMD_JOB_LIMIT": ({}, "5000", lambda s: s["PMD_JOB_LIMIT"], 5000),
+    "PMD_UNDO_DAYS": ({}, "3", lambda s: s["PMD_UNDO_DAYS"], 3),
     "PMD_JOB_CHUNK": ({}, "32", lambda s: s["PMD_JOB_CHUNK"], 32),
     "PMD_BDR_LIMIT": ({}, "32", lambda s: s["PMD_BDR_LIMIT"], 32),
     "PMD_BDR_DAILY_LIMIT": ({}, "3", lambda s: s["PMD_BDR_DAILY_LIMIT"], 3),

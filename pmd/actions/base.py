@@ -194,24 +194,28 @@ class BulkAction:
         )
 
     def execute(
-        self, owner: AbstractBaseUser, post_ids: Sequence[int], *, strict: bool = True
+        self,
+        owner: AbstractBaseUser,
+        post_ids: Sequence[int],
+        *,
+        strict: bool = True,
+        dry_run: bool = False,
     ) -> ActionCounts:
         """Validate and apply. Call inside a transaction: the rows are locked
         from the check to the write, so the counts are exact and no other
         request can delete a post between its check and its update.
 
         `strict` refuses the whole request for any post that cannot take the
-        action; an undo passes False and leaves such posts as they are."""
+        action; an undo passes False and leaves such posts as they are.
+        `dry_run` counts what it would do, locking and writing nothing (the
+        preview of an undo)."""
         now = timezone.now()
-        rows = {
-            row.id: row
-            for row in Post.objects.filter(owner=owner, pk__in=post_ids)
+        posts = Post.objects.filter(owner=owner, pk__in=post_ids)
+        if not dry_run:
             # Locking in id order: concurrent batches on overlapping posts
             # queue behind each other instead of deadlocking.
-            .select_for_update()
-            .order_by("id")
-            .values_list(*self.row_fields, named=True)
-        }
+            posts = posts.select_for_update().order_by("id")
+        rows = {row.id: row for row in posts.values_list(*self.row_fields, named=True)}
         problems: dict[str, list[int]] = {}
         for post_id in post_ids:
             row = rows.get(post_id)
@@ -226,7 +230,7 @@ class BulkAction:
         refused = {post_id for ids in problems.values() for post_id in ids}
         eligible = [rows[post_id] for post_id in post_ids if post_id not in refused]
         to_change, full_ids = self.plan(eligible)
-        if to_change:
+        if to_change and not dry_run:
             self.apply(to_change, now)
         return ActionCounts(
             requested=len(post_ids),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pmd.actions.base import problem
 from pmd.actions.registry import bulk_action
 from pmd.actions.run import with_hashtag
-from pmd.actions.undo import UNDO_WINDOW
+from pmd.actions.undo import too_old_message, undo_window
 from pmd.errors import Conflict, Invalid, NotFound
 from pmd.jobs.events import announce_after_commit
 from pmd.jobs.queue import enqueue_job_after_commit
@@ -141,8 +141,8 @@ def job_undo(*, user: AbstractBaseUser, job_id: uuid.UUID | str) -> Job:
         raise Invalid("An undo cannot be undone; run the action again instead.")
     if not job.finished:
         raise Conflict("That job is still running; cancel it or wait for it to finish first.")
-    if job.finished_at and job.finished_at < timezone.now() - UNDO_WINDOW:
-        raise Invalid("That job is more than an hour old and can no longer be undone.")
+    if job.finished_at and job.finished_at < timezone.now() - undo_window():
+        raise Invalid(too_old_message("job"))
     if not job_undoable(job):
         action = bulk_action(job.action)
         if not action.undoable:

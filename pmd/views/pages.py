@@ -50,6 +50,7 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
         job_threshold=JOB_THRESHOLD_CHUNKS * settings.PMD_ACTION_LIMIT,
         download_limit=settings.PMD_BDR_LIMIT,
         restore_days=settings.PMD_RESTORE_DAYS,
+        undo_days=settings.PMD_UNDO_DAYS,
         hashtag_max_length=MAX_LENGTH,
         hashtag_limit=settings.PMD_HASHTAG_LIMIT,
     )

@@ -288,4 +288,4 @@ class TestUndo:
         refused(owner_client, {}, "still running", 409, f"{URL}/{job.pk}/undo")
         job_run(job.pk)
         Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=30))
-        refused(owner_client, {}, "can no longer be undone", 400, f"{URL}/{job.pk}/undo")
+        refused(owner_client, {}, "more than 7 days old", 400, f"{URL}/{job.pk}/undo")
