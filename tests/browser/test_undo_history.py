@@ -15,9 +15,7 @@ from tests.factories import make_posts
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_undo_a_line_of_recent_activity_after_seeing_what_it_changes(
-    page, owner, log_in, width
-):
+def test_undo_a_line_of_recent_activity_after_seeing_what_it_changes(page, owner, log_in, width):
     posts = make_posts(owner, 3)
     ids = [post.pk for post in posts]
     post_action_run(user=owner, action_name="hide", post_ids=ids)
