@@ -113,7 +113,9 @@ def _page(server, owner, ids: list[int]) -> dict[str, float]:
             )
             started = time.monotonic()
             page.get_by_role("button", name=label, exact=True).click()
-            expect(page.locator(".toast").filter(has_text=f"{len(ids):,} posts")).to_be_visible()
+            expect(page.locator(".toast").filter(has_text=f"{len(ids):,} posts")).to_be_visible(
+                timeout=300_000
+            )
             seconds[f"chunked {action}"] = time.monotonic() - started
             # Back as it was, then the same as one job from the dialog.
             _restore(owner, ids, "unhide" if action == "hide" else "hide")
@@ -122,7 +124,9 @@ def _page(server, owner, ids: list[int]) -> dict[str, float]:
             start = page.get_by_role("button", name=f"{label} {len(ids):,} posts", exact=True)
             started = time.monotonic()
             start.click()
-            expect(page.locator("[data-job-text]")).to_have_text(f"{past} {len(ids):,} posts.")
+            expect(page.locator("[data-job-text]")).to_have_text(
+                f"{past} {len(ids):,} posts.", timeout=300_000
+            )
             seconds[f"job {action}"] = time.monotonic() - started
         browser.close()
     return seconds

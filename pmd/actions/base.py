@@ -172,22 +172,22 @@ class BulkAction:
         values = {
             "verb": f"Undid {self.gerund}" if undo else self.done_verb,
             "target": self.target(hashtag),
-            "count": changed,
-            "requested": requested,
+            "count": f"{changed:,}",
+            "requested": f"{requested:,}",
         }
         if changed == requested:
             return (
                 ngettext(
-                    "%(verb)s %(target)s%(count)d post",
-                    "%(verb)s %(target)s%(count)d posts",
+                    "%(verb)s %(target)s%(count)s post",
+                    "%(verb)s %(target)s%(count)s posts",
                     changed,
                 )
                 % values
             )
         return (
             ngettext(
-                "%(verb)s %(target)s%(count)d of %(requested)d post",
-                "%(verb)s %(target)s%(count)d of %(requested)d posts",
+                "%(verb)s %(target)s%(count)s of %(requested)s post",
+                "%(verb)s %(target)s%(count)s of %(requested)s posts",
                 requested,
             )
             % values
