@@ -102,12 +102,13 @@ def job_run(job_id: uuid.UUID | str) -> str:
         return "skipped"
     # Fixed at creation, so read once: each chunk's transaction then reads
     # and writes the job's counters only, whatever the number of posts.
-    post_ids = Job.objects.values_list("post_ids", flat=True).get(pk=job_id)
+    post_ids, owner_id = Job.objects.values_list("post_ids", "user_id").get(pk=job_id)
+    owner = get_user_model().objects.get(pk=owner_id)
     with transaction.atomic():
         announce_after_commit(_locked(job_id, token))
     try:
         while True:
-            outcome = _next_chunk_tried(job_id, token, post_ids)
+            outcome = _next_chunk_tried(job_id, token, post_ids, owner)
             if outcome is not None:
                 return outcome
     except LeaseLost:
@@ -115,13 +116,15 @@ def job_run(job_id: uuid.UUID | str) -> str:
         return "superseded"
 
 
-def _next_chunk_tried(job_id: uuid.UUID | str, token: uuid.UUID, post_ids: list[int]) -> str | None:
+def _next_chunk_tried(
+    job_id: uuid.UUID | str, token: uuid.UUID, post_ids: list[int], owner=None
+) -> str | None:
     """One chunk, tried up to CHUNK_ATTEMPTS times; after that its posts are
     counted as failed and the job moves on. None while chunks remain."""
     position = None
     for attempt in range(CHUNK_ATTEMPTS):
         try:
-            return _next_chunk(job_id, token, post_ids)
+            return _next_chunk(job_id, token, post_ids, owner)
         except DatabaseError as error:
             position = Job.objects.filter(pk=job_id).values_list("position", flat=True).first()
             logger.warning(
@@ -146,14 +149,17 @@ def _save(job: Job) -> None:
     announce_after_commit(job)
 
 
-def _next_chunk(job_id: uuid.UUID | str, token: uuid.UUID, post_ids: list[int]) -> str | None:
+def _next_chunk(
+    job_id: uuid.UUID | str, token: uuid.UUID, post_ids: list[int], owner=None
+) -> str | None:
     with transaction.atomic():
         job = _locked(job_id, token)
         if job.cancel_requested:
             return _finish(job, Status.CANCELLED)
         if job.position >= chunk_count(job, post_ids):
             return _finish(job, Status.FAILED if job.failed else Status.DONE)
-        owner = get_user_model().objects.get(pk=job.user_id)
+        # The run's owner, read once; a chunk called on its own reads it.
+        owner = owner or get_user_model().objects.get(pk=job.user_id)
         if job.undo_of_id:
             _undo_chunk(job, owner, post_ids)
         else:
