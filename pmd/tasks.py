@@ -2,7 +2,7 @@
 and to the emptying of the bin (pmd.bin_purge).
 
 Tasks run with late acks and are redelivered if their worker is lost
-(settings, PITFALLS §2), so each one is safe to run twice. Retry delays stay
+(settings), so each one is safe to run twice. Retry delays stay
 below the broker's visibility timeout (settings.PMD_RETRY_BACKOFF_MAX_SECONDS).
 """
 
@@ -41,7 +41,7 @@ def sweep_scratch_at_start(**kwargs) -> None:
 
 @shared_task(bind=True, name="pmd.tasks.process_bdr_job")
 def process_bdr_job(self, bdr_id: str, lease: str | None = None) -> str:
-    """Build the ZIP of a download request (SPEC §7). A second run of a request
+    """Build the ZIP of a download request. A second run of a request
     that is ready, failed or being built by another live run does nothing."""
     # Not Celery's autoretry_for, as send_bdr_email uses: a retry must carry
     # the lease it holds on the request to the next attempt (retry kwargs
@@ -116,7 +116,7 @@ def recover_stuck_bdrs() -> dict[str, int]:
     name="pmd.tasks.send_bdr_email",
     soft_time_limit=120,
     time_limit=180,
-    # Celery's own retries (PITFALLS §2): up to base, 2*base, 4*base ... s
+    # Celery's own retries: up to base, 2*base, 4*base ... s
     # apart (full jitter), never longer than the cap that keeps a waiting
     # retry inside the broker's visibility timeout.
     autoretry_for=EMAIL_SEND_ERRORS,

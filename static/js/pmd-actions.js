@@ -1,4 +1,4 @@
-// Batch post actions from the page (SPEC §4, §5): the selection is sent to
+// Batch post actions from the page: the selection is sent to
 // POST /api/pmd/action in chunks of at most 128 ids, one after another, with a
 // progress bar. A failed chunk stops the run; posts not done stay selected.
 // The toast of a run that changed something offers "Undo" (also the `u` key):

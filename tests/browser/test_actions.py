@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 
 RECORD_PROGRESS = """
 window.__progress = [];
@@ -171,7 +171,7 @@ def test_buttons_say_why_they_are_disabled(open_dashboard, owner):
     expect(page.get_by_role("button", name="Hide", exact=True)).to_be_enabled()
 
 
-# Undo (issue 13 item 3): the toast offers it; it reverses exactly the posts that changed.
+# Undo: the toast offers it; it reverses exactly the posts that changed.
 
 
 def undo_requests(page) -> list[dict]:
@@ -355,7 +355,7 @@ def test_undo_of_a_300_post_hide_sends_one_undo_per_request_with_progress(open_d
     )
 
 
-# Bulk hashtags (issue 13 item 4).
+# Bulk hashtags: add or remove one tag on every selected post.
 
 
 def test_add_and_remove_a_hashtag_on_a_selection_across_two_pages(open_dashboard, owner):

@@ -1,4 +1,4 @@
-"""POST /api/pmd/action (SPEC §6), through Django's middleware: sessions,
+"""POST /api/pmd/action, through Django's middleware: sessions,
 CSRF, the JSON conventions, and what the public profile shows afterwards."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 from tests.pmd.action_state import database_state, flags, hashtags
 
 URL = "/api/pmd/action"

@@ -12,7 +12,7 @@ from django.utils.html import json_script
 from pmd.actions.registry import ACTIONS, action_choices, action_words
 from pmd.models import ActivityEntry
 from posts.public_ids import user_sqid
-from tests.live import ROOT
+from testing.live import ROOT
 
 TEXT = ("name", "label", "button_label", "aria_label", "icon", "doing", "done", "past", "gerund")
 FLAGS = ("serious", "needs_confirmation", "takes_hashtag", "opens_dialog", "undoable")

@@ -19,9 +19,9 @@ from pmd.errors import DomainError, NotFound
 from pmd.models import ActivityEntry
 from pmd.selectors import PostQuery, matching_posts
 from posts.models import Post, restore_cutoff
-from tests.factories import make_posts
+from testing.factories import make_posts
+from testing.services import require_redis
 from tests.pmd.action_state import database_state, flags, hashtags
-from tests.services import require_redis
 
 
 def run(user, action, ids, hashtag=None):
@@ -355,7 +355,7 @@ class TestAllOrNothing:
 class TestCountsRefresh:
     def test_cached_counts_are_forgotten_when_something_changed_only(self, owner, settings):
         # The database bumps the owner's posts version in the action's own
-        # transaction (posts migration 0003, issue 11): nothing to call.
+        # transaction (posts migration 0003): nothing to call.
         require_redis()
         settings.CACHES = {
             "default": {

@@ -18,7 +18,7 @@ from pmd.bin_purge import bin_purge_expired
 from pmd.models import ActivityEntry
 from pmd.tasks import empty_the_bin
 from posts.models import Comment, Post, Reaction
-from tests.factories import make_comment, make_post, make_posts, make_reaction
+from testing.factories import make_comment, make_post, make_posts, make_reaction
 from tests.pmd.test_action_api import assert_refused, post_json
 from tests.pmd.test_actions import refused, run, undo, undo_refused
 

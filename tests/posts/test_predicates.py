@@ -13,7 +13,7 @@ from django.utils import timezone
 from pmd.selectors import PostQuery, matching_posts, table_ordering
 from posts.models import SORT_FIELDS, Post
 from posts.selectors import visible_posts
-from tests.factories import make_post
+from testing.factories import make_post
 
 
 @pytest.fixture
