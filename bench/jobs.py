@@ -210,7 +210,7 @@ def run() -> str:
     flat = mark(second_half <= first_half * 1.05 + 1024)
     return "\n".join(
         [
-            "## Jobs (issue 21)",
+            "## Jobs",
             "",
             f"One user with {len(all_ids):,} live artworks; a real Celery worker (solo pool) and "
             "uvicorn on the bench database; chunks of 128 posts, each its own transaction.",
