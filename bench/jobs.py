@@ -82,8 +82,7 @@ def _page(server, owner, ids: list[int]) -> dict[str, float]:
 
     from posts.public_ids import user_sqid
     from testing.live import session_cookies
-    from testing.services import CHROMIUM
-    from tests.browser.conftest import CHROMIUM_ARGS
+    from testing.services import CHROMIUM, CHROMIUM_ARGS
 
     key = f"pmd:selection:{user_sqid(owner.pk)}"
     seconds = {}
