@@ -138,6 +138,7 @@ class ServerProcess:
                 return self
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.stop()  # not left running for the rest of the session (or after it)
         raise RuntimeError(f"{self.name} did not answer within {START_SECONDS} s")
 
     def stop(self) -> None:
