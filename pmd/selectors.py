@@ -21,7 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from pmd.errors import Invalid
-from pmd_project.inputs import ID_LIMIT
+from pmd_project.lib.inputs import ID_LIMIT
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post, PostQuerySet
 
 from .counts import cached_counts

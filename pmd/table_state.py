@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import QueryDict
 
 from pmd.selectors import PostQuery
-from pmd_project.inputs import digits, search_text
+from pmd_project.lib.inputs import digits, search_text
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post
 
 PAGE_SIZES = (16, 32, 64, 128, 256, 512)

@@ -18,7 +18,7 @@ from pmd.actions.run import post_action_run
 from pmd.actions.undo import post_action_undo
 from pmd.hashtags import MAX_LENGTH
 from pmd.views.api_conventions import Request, Strict, errors, post_id_list
-from pmd_project.inputs import ID_LIMIT, BadInput
+from pmd_project.lib.inputs import ID_LIMIT, BadInput
 
 router = Router()
 

@@ -23,8 +23,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from pmd.errors import DomainError
 from pmd.refusals import json_error, refusal_response
-from pmd_project import inputs
-from pmd_project.inputs import BadInput
+from pmd_project.lib import inputs
+from pmd_project.lib.inputs import BadInput
 
 LOGIN_REQUIRED = "Log in to use the PMD API."
 CSRF_REFUSED = (
@@ -53,7 +53,7 @@ class Request(Strict):
 
 def post_id_list(limit_setting: str) -> Any:
     """A body field holding distinct post ids, at most settings.<limit_setting>
-    of them: parsed by pmd_project.inputs, described as it parses."""
+    of them: parsed by pmd_project.lib.inputs, described as it parses."""
     limit = getattr(settings, limit_setting)
     return Annotated[
         list[int],

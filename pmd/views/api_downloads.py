@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router
 from ninja.responses import Status
@@ -20,7 +19,7 @@ from pmd.errors import Gone
 from pmd.models import MAX_DOWNLOAD_PARTS
 from pmd.table_state import TableState
 from pmd.views.api_conventions import Count, Flag, Request, Strict, errors, post_id_list
-from posts.files import storage_file_response
+from pmd_project.lib.vault import vault
 from posts.models import SORT_FIELDS
 
 # Ids are matched by the path's uuid converter: "sse" or "table-order" is never
@@ -167,9 +166,8 @@ def download_request_file(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     redirected to the object store."""
     bdr = get_owned_download_request(request, pk)
     try:
-        return storage_file_response(
+        return vault().file_response(
             request,
-            storages["vault"],
             downloads.downloadable_file(bdr),
             content_type="application/zip",
             attachment_name=downloads.attachment_name(bdr),

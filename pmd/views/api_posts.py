@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Wi
 from pmd.selectors import PostQuery, posts_newest_first
 from pmd.table_state import TableState
 from pmd.views.api_conventions import Count, Strict, errors
-from pmd_project.inputs import whole_number
+from pmd_project.lib.inputs import whole_number
 from posts.models import art_urls
 
 router = Router()
