@@ -239,7 +239,7 @@ def run() -> str:
     kinds = " · ".join(sql.split()[0] for sql in statements[BATCH])
     count_ok = mark(len(one) == len(queries) <= TARGET_QUERIES)
     lines = [
-        "## Batch post actions (issue 4)",
+        "## Batch post actions",
         "",
         f"`POST /api/pmd/action` with {BATCH} post ids, against one user with {total:,} live "
         f"artworks ({BENCH_POSTS:,} posts seeded). {RUNS} requests each after a warm-up pair, "

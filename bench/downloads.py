@@ -304,7 +304,7 @@ def run() -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = "\n".join(
         [
-            "## Download requests (issue 5)",
+            "## Download requests",
             "",
             f"{now}; {os.cpu_count()} cores; medians of {RUNS} runs, order rotated, `sync` "
             "before each step; files of incompressible random bytes in /tmp.",

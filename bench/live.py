@@ -215,7 +215,7 @@ def run() -> str:
     rows = _worker_latency() + _idle_streams()
     return "\n".join(
         [
-            "## Live status over SSE (issue 6)",
+            "## Live status over SSE",
             "",
             "Latency: a real Celery worker builds small download requests while one stream "
             "listens; each event's delay is measured from the commit time the worker wrote "

@@ -121,7 +121,7 @@ def run() -> str:
     ok = failures == 0 and listeners.dropped == 0
     return "\n".join(
         [
-            "## Load (issue 7)",
+            "## Load",
             "",
             f"locust, headless, on loopback: {USERS} users (each their own artist with "
             f"{POSTS_PER_USER} posts) browse and sort their table, select all, list posts and "

@@ -315,7 +315,7 @@ def run() -> str:
     )
     return "\n".join(
         [
-            "## Object storage (issue 12)",
+            "## Object storage",
             "",
             f"{now}; {os.cpu_count()} cores; moto's S3 server on loopback; medians of {RUNS} "
             "runs, order alternated, `sync` before each step; files of incompressible random "

@@ -2,9 +2,9 @@
 
 What the package leaves to us, and where it is done: in
 pmd_project.lib.eventstream, the one module that reaches into the package's
-internals, the database connection let go after each read, the Redis
-listener that reconnects, and a stream built from a channel, a user and an
-id alone; here, what is the dashboard's own:
+internals (5.3.4, read from its source), the database connection let go
+after each read, the Redis listener that reconnects, and a stream built from
+a channel, a user and an id alone; here, what is the dashboard's own:
 - any client may read any channel by default: `UserChannelManager` fixes the
   channel server-side (one per user) and refuses every other;
 - events are published only after the database commit, and a Redis outage

@@ -1,4 +1,4 @@
-"""Hostile input, case by case (issue 7 §3): every answer is a clear 4xx with
+"""Hostile input, case by case: every answer is a clear 4xx with
 a JSON error, nothing changes, and user text never runs as markup."""
 
 from __future__ import annotations

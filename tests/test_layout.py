@@ -201,3 +201,47 @@ def test_no_application_module_is_over_400_lines():
     assert len(lengths) > 50
     too_long = {name: lines for name, lines in lengths.items() if lines > MAX_LINES}
     assert set(too_long) <= LONGER, too_long
+
+
+# --- Comments give the reason -------------------------------------------------
+
+# A comment that points to a document outside the repository (a section of
+# the old SPEC, an issue's number, the notes on pitfalls) tells a reader nothing
+# they can look up: it says the reason itself, or names a file in docs/. The
+# patterns are written in pieces, so this file does not match itself.
+POINTER = re.compile("SPEC" + r" §|\bissue" + r" [0-9]|PIT" + "FALLS")
+CODE = ("pmd", "posts", "pmd_project", "templates", "static", "bench", "tests", "deploy")
+CODE_FILES = ("Makefile", "Procfile", "pyproject.toml", "manage.py", ".ci/run")
+SKIP = {"__pycache__", "test-results", ".pytest_cache"}
+
+
+def _source_files():
+    for name in CODE:
+        for path in sorted((ROOT / name).rglob("*")):
+            if path.is_file() and not SKIP & set(path.parts):
+                yield path
+    yield from (ROOT / name for name in CODE_FILES if (ROOT / name).exists())
+
+
+def test_no_comment_points_to_a_document_outside_the_repository():
+    pointers = []
+    files = 0
+    for path in _source_files():
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue  # an image, a font
+        files += 1
+        pointers += [
+            f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+            for number, line in enumerate(text.splitlines(), 1)
+            if POINTER.search(line)
+        ]
+    assert files > 200
+    assert pointers == []
+
+
+def test_the_pointer_pattern_finds_each_kind():
+    for line in ("(SPEC" + " §6)", "# issue" + " 12 item 2", "(PIT" + "FALLS §2)"):
+        assert POINTER.search(line), line
+    assert not POINTER.search("a tis" + "sue 3, two issues 4, SPEC.md")

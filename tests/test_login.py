@@ -1,5 +1,5 @@
 """Log-in limits (django-axes): every log-in path, one count per normalised
-username and client address (issue 11, "Login")."""
+username and client address, so no path is a way around the limit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Accessibility (issue 13, item 1): axe-core finds no serious or critical
+"""Accessibility: axe-core finds no serious or critical
 WCAG 2.2 AA violation on any page, and names, live regions and focus behave
 for screen reader and keyboard users."""
 

@@ -1,4 +1,4 @@
-"""Downloads of more than 128 posts (issue 13, item 5), in Chromium: the
+"""Downloads of more than 128 posts, in Chromium: the
 selection split into parts of at most 128 in table order, each a normal
 download request, within today's allowance."""
 

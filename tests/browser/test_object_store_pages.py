@@ -1,4 +1,4 @@
-"""Pages of a site whose vault is a bucket (issue 12): every artwork <img>
+"""Pages of a site whose vault is a bucket: every artwork <img>
 is a presigned redirect to the store, and the page's Content-Security-Policy
 lets the browser follow it."""
 

@@ -1,4 +1,4 @@
-"""The phone layout (issue 13, item 2): below 640 px each post is a card, the
+"""The phone layout: below 640 px each post is a card, the
 selection's actions hold the bottom of the screen while posts are selected,
 and nothing scrolls sideways."""
 

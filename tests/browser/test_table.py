@@ -253,7 +253,7 @@ def test_a_live_panel_refresh_keeps_the_shift_range_anchor(open_dashboard):
 def test_the_table_works_at_375_pixels(open_dashboard):
     page = open_dashboard()
     page.set_viewport_size({"width": 375, "height": 800})
-    # Rows are cards (issue 13): minor cells hide, the title shows, and the
+    # Rows are cards on a phone: minor cells hide, the title shows, and the
     # header's sort links stay reachable.
     expect(page.locator("td.col-description").first).to_be_hidden()
     expect(page.locator("td.col-title").first).to_be_visible()

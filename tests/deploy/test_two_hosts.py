@@ -1,4 +1,5 @@
-"""Shared nothing but PostgreSQL, Redis and the bucket (issue 12 item 2).
+"""Shared nothing but PostgreSQL, Redis and the bucket, so a host can be added
+or lost without a copy of anything to keep in step.
 
 Two web processes and two workers, each in a working directory of its own
 with its own scratch folder and an empty local vault folder nobody shares:

@@ -1,4 +1,4 @@
-"""/health/live and /health/ready (SPEC §12) without a worker: what a probe
+"""/health/live and /health/ready without a worker: what a probe
 and staff see when a service is missing."""
 
 from __future__ import annotations

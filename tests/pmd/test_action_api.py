@@ -1,4 +1,4 @@
-"""POST /api/pmd/action (SPEC §6), through Django's middleware: sessions,
+"""POST /api/pmd/action, through Django's middleware: sessions,
 CSRF, the JSON conventions: the shape of answers and refusals. What each
 action does and refuses is tested on the rules (tests/pmd/test_actions.py),
 what the profile then shows on the page (tests/posts/test_profile.py) and in
@@ -71,7 +71,7 @@ class TestContract:
                 "delete",
                 {},
                 (False, False, True),
-                "1 post deleted. You can restore it from Recently deleted for 7 days.",
+                "1 post deleted. You can restore it from Recently deleted for 30 days.",
             ),
             (
                 "restore",
@@ -154,7 +154,7 @@ class TestBadInput:
             (
                 {"post_ids": [1]},
                 "Say which action to run: one of hide, unhide, delete, restore, add_hashtag, "
-                "remove_hashtag.",
+                "remove_hashtag, delete_forever.",
             ),
             ({"action": ["hide"], "post_ids": [1]}, "Say which action to run"),
             ({"action": "HIDE", "post_ids": [1]}, "Unknown action 'HIDE'"),

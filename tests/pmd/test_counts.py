@@ -1,6 +1,6 @@
 """Cached post counts (pmd/counts.py): keyed on the owner's posts version,
 which the database bumps whoever writes, so the dashboard's totals are right
-at once after any write path (issue 11, item 7)."""
+at once after any write path."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The download request admin for support staff (SPEC §10)."""
+"""The download request admin for support staff."""
 
 from __future__ import annotations
 

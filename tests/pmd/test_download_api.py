@@ -1,4 +1,4 @@
-"""The download request endpoints of the JSON API (SPEC §6)."""
+"""The download request endpoints of the JSON API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Building the ZIP of a download request (SPEC §7), in this process."""
+"""Building the ZIP of a download request, in this process."""
 
 from __future__ import annotations
 
@@ -294,7 +294,7 @@ class TestBuild:
         assert build.download_request_build(bdr.pk, lease=first_lease.isoformat()) == "skipped"
 
     def test_the_zip_is_fsynced_before_its_rename_and_the_folder_after(self, owner, monkeypatch):
-        # A power cut must never leave an empty "ready" file (issue 12).
+        # A power cut must never leave an empty "ready" file.
         calls: list[tuple[str, str]] = []
         real_fsync, real_replace = os.fsync, os.replace
 

@@ -1,7 +1,7 @@
 """A worker that dies mid-build (SIGKILL): nothing is published half-built,
 and the request is taken over by another worker once its heartbeat lease
-runs out, within minutes rather than after the task time limit (SPEC §7,
-issue 12); in a bucket, the dead run's unfinished upload goes too."""
+runs out, within minutes rather than after the task time limit (no request
+is ever lost); in a bucket, the dead run's unfinished upload goes too."""
 
 from __future__ import annotations
 

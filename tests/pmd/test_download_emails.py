@@ -1,4 +1,4 @@
-"""Emails about download requests (SPEC §8)."""
+"""Emails about download requests: sent only when asked, and only while true."""
 
 from __future__ import annotations
 

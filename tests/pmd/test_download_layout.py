@@ -1,4 +1,4 @@
-"""The download package's shape (issue 12 item 6): its rules know no HTTP, and
+"""The download package's shape: its rules know no HTTP, and
 nothing in it imports the tasks that call it, so nothing imports in a circle."""
 
 from __future__ import annotations

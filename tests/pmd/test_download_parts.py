@@ -1,4 +1,4 @@
-"""Downloads of more than 128 posts (issue 13, item 5): the parts of a split,
+"""Downloads of more than 128 posts: the parts of a split,
 and the table order the page sends them in.
 
 Each part is a normal download request that says which part it is

@@ -1,5 +1,5 @@
 """Faults against the real services, with the end state checked in the
-database and the vault (issue 7). Each records its row of `make chaos`.
+database and the vault. Each records its row of `make chaos`.
 
 The worker crash, the broker outage and the web restart are tested beside
 the features they hit (test_download_crash, test_download_e2e,

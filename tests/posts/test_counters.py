@@ -1,4 +1,4 @@
-"""comment_count and reaction_count stay exact whoever writes (issue 11, item 7).
+"""comment_count and reaction_count stay exact whoever writes.
 
 Database triggers (posts migration 0003) on PostgreSQL and SQLite: every
 write path below goes around Python on purpose where it can (queryset

@@ -30,7 +30,7 @@ def kinds(owner, other):
         "long_deleted": make_post(
             owner,
             deleted_by_user=True,
-            deleted_by_user_date=now - timedelta(days=30),
+            deleted_by_user_date=now - timedelta(days=31),
             write_file=False,
         ),
         "deleted_playlist": make_post(
