@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Func, IntegerField
+from django.db.models import Exists, Func, IntegerField, OuterRef
+from django.utils import timezone
 from django.utils.translation import ngettext
 
 from pmd.actions.registry import ACTIONS
-from pmd.models import ActivityEntry
+from pmd.actions.undo import undo_window
+from pmd.models import ActivityEntry, Job
 
 # The page sends a large selection as one request per 128 posts, one after
 # another; requests of one action this close together read as one run
@@ -46,6 +48,27 @@ class ActivityRun:
     undo: bool = False
     # The site's own (the bin emptied after PMD_RESTORE_DAYS).
     automatic: bool = False
+    # The job whose chunks these entries are (pmd.jobs), if any.
+    job_id: object = None
+    # The entries read for this line (what its undo names), and whether any
+    # of them has been undone.
+    entry_ids: list[int] = field(default_factory=list)
+    undone: bool = False
+
+    @property
+    def undoable(self) -> bool:
+        """Whether Recent activity offers its Undo: an action that can be
+        undone, that changed something, not undone yet, within PMD_UNDO_DAYS."""
+        return (
+            not (self.undo or self.automatic or self.undone)
+            and self.changed > 0
+            and ACTIONS[self.action].undoable
+            and self.started_at >= timezone.now() - undo_window()
+        )
+
+    @property
+    def activity_ids(self) -> str:
+        return ",".join(str(pk) for pk in self.entry_ids)
 
     @property
     def text(self) -> str:
@@ -61,9 +84,18 @@ class ActivityRun:
         return ACTIONS[self.action].summary(self.changed, self.requested, hashtag=self.hashtag)
 
     def continues(
-        self, action: str, hashtag: str, undo: bool, automatic: bool, created_at: datetime
+        self,
+        action: str,
+        hashtag: str,
+        undo: bool,
+        automatic: bool,
+        job_id: object,
+        created_at: datetime,
     ) -> bool:
-        """Whether an older entry is an earlier request of this same run."""
+        """Whether an older entry is an earlier request of this same run: a
+        chunk of the same job, or a request the page sent just before."""
+        if self.job_id or job_id:
+            return self.job_id == job_id
         return (self.action, self.hashtag, self.undo, self.automatic) == (
             action,
             hashtag,
@@ -78,25 +110,67 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
     entries = list(
         ActivityEntry.objects.filter(user=user)
         .order_by("-created_at", "-id")
-        .values_list("action", "hashtag", "undo_of_id", "automatic", "count", "created_at")
-        .annotate(requested=JsonArrayLength("post_ids"))[:ENTRIES_READ]
+        .annotate(
+            requested=JsonArrayLength("post_ids"),
+            undone=Exists(ActivityEntry.objects.filter(undo_of=OuterRef("pk"))),
+        )
+        .values_list(
+            "pk",
+            "action",
+            "hashtag",
+            "undo_of_id",
+            "automatic",
+            "job_id",
+            "count",
+            "created_at",
+            "requested",
+            "undone",
+        )[:ENTRIES_READ]
     )
     runs: list[ActivityRun] = []
-    for action, hashtag, undo_of_id, automatic, changed, created_at, requested in entries:
+    for (
+        pk, action, hashtag, undo_of_id, automatic, job_id, changed, created_at, requested, undone,
+    ) in entries:  # fmt: skip
         undo = undo_of_id is not None
         last = runs[-1] if runs else None
-        if last and last.continues(action, hashtag, undo, automatic, created_at):
+        if last and last.continues(action, hashtag, undo, automatic, job_id, created_at):
             last.changed += changed
             last.requested += requested
             last.started_at = created_at
             last.requests += 1
+            last.entry_ids.append(pk)
+            last.undone = last.undone or undone
         else:
             runs.append(
                 ActivityRun(
-                    action, changed, requested, created_at, created_at, 1, hashtag, undo, automatic
+                    action,
+                    changed,
+                    requested,
+                    created_at,
+                    created_at,
+                    1,
+                    hashtag,
+                    undo,
+                    automatic,
+                    job_id,
+                    [pk],
+                    undone,
                 )
             )
     if len(entries) == ENTRIES_READ and len(runs) > 1:
         # The oldest run may go on past what was read: better left out than undercounted.
         runs.pop()
-    return runs[:limit]
+    runs = runs[:limit]
+    # A job's line counts the whole job, however many chunks were read.
+    jobs = {run.job_id for run in runs if run.job_id}
+    if jobs:
+        numbers = {
+            pk: (total, changed)
+            for pk, total, changed in Job.objects.filter(pk__in=jobs).values_list(
+                "pk", "total", "changed"
+            )
+        }
+        for run in runs:
+            if run.job_id in numbers:
+                run.requested, run.changed = numbers[run.job_id]
+    return runs

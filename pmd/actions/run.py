@@ -15,7 +15,7 @@ from pmd.actions.base import ActionCounts, BulkAction
 from pmd.actions.registry import HASHTAG_ACTIONS, bulk_action
 from pmd.errors import Invalid
 from pmd.hashtags import BadHashtag, hashtag_parse
-from pmd.models import ActivityEntry
+from pmd.models import ActivityEntry, Job
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ActionResult:
     undo_of: int | None
 
 
-def _with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
+def with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
     """The action bound to the request's hashtag: required by the hashtag
     actions, refused by the others."""
     if not action.takes_hashtag:
@@ -56,6 +56,9 @@ def record_action(
     post_ids: Sequence[int],
     counts: ActionCounts,
     undo_of: ActivityEntry | None = None,
+    *,
+    job: Job | None = None,
+    chunk: int | None = None,
 ) -> ActivityEntry:
     entry = ActivityEntry.objects.create(
         user=user,
@@ -65,6 +68,8 @@ def record_action(
         changed_ids=list(counts.changed_ids),
         count=counts.changed,
         undo_of=undo_of,
+        job=job,
+        chunk=chunk,
     )
     return entry
 
@@ -102,7 +107,7 @@ def post_action_run(
     message says so. Posts with no room for another hashtag are not an
     error: the others get it, and those are named in `full_ids`.
     """
-    action = _with_hashtag(bulk_action(action_name), hashtag)
+    action = with_hashtag(bulk_action(action_name), hashtag)
     post_ids = list(dict.fromkeys(post_ids))
     if not post_ids:
         raise Invalid("Select at least one post.")

@@ -196,8 +196,8 @@ class TestSchedules:
         cleanup.save()
         self.migration.create_schedules(apps, None)
         assert PeriodicTask.objects.get(name=cleanup.name).enabled is False
-        # Theirs and the bin's (migration 0008).
-        assert PeriodicTask.objects.filter(task__startswith="pmd.tasks.").count() == 3
+        # Theirs, the bin's (migration 0008) and the jobs' recovery (0009).
+        assert PeriodicTask.objects.filter(task__startswith="pmd.tasks.").count() == 4
 
     def test_the_recovery_moves_to_30_seconds_unless_staff_changed_it(self, db):
         speedup = importlib.import_module("pmd.migrations.0005_recover_every_30_seconds")
