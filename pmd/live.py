@@ -33,7 +33,7 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
 from typing import Any
@@ -303,7 +303,7 @@ class GuardedStream:
     stream's slot. Django calls `close` when the response ends, however it ends."""
 
     def __init__(
-        self, events: AsyncIterator[str], *, session_key: str, user_id: int, slot: StreamSlot
+        self, events: AsyncGenerator[str], *, session_key: str, user_id: int, slot: StreamSlot
     ) -> None:
         self.events = events
         self.session_key = session_key
@@ -343,6 +343,7 @@ def open_stream(
     """The response streaming the caller's `bdr_update` events from
     `resume_after` (None: from now). The channel, the user and the id come
     from the server; nothing else of the request reaches django-eventstream."""
+    assert request.user.is_authenticated and request.session.session_key is not None
     channel = user_channel(request.user.pk)
     body = GuardedStream(
         eventstream.event_stream(channel, resume_after, request.user),

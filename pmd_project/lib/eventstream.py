@@ -21,12 +21,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django_eventstream.storage import DjangoModelStorage
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def install_resilient_listener() -> None:
         manager.redis_listener = ResilientRedisListener()
 
 
-def event_stream(channel: str, resume_after: int | None, user: Any) -> AsyncIterator[str]:
+def event_stream(channel: str, resume_after: int | None, user: Any) -> AsyncGenerator[str]:
     """The body of a stream of `channel` for `user` from `resume_after`
     (None: from now): the package's own, built from these alone."""
     from django_eventstream.eventrequest import EventRequest
@@ -185,7 +186,7 @@ def event_stream(channel: str, resume_after: int | None, user: Any) -> AsyncIter
     return stream(event_request, listener)
 
 
-def add_stream_headers(response: HttpResponse, request: HttpRequest) -> None:
+def add_stream_headers(response: HttpResponseBase, request: HttpRequest) -> None:
     """The package's headers of an event stream (no buffering by proxies, …)."""
     from django_eventstream.utils import add_default_headers
 

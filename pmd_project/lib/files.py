@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header, http_date, quote_etag
 
 from pmd_project.lib.inputs import BadInput, byte_range
@@ -58,7 +59,7 @@ def stream_file_response(
     content_type: str,
     attachment_name: str | None = None,
     cache_control: str = "private, no-cache",
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The file `name` of the local `storage` as a response; Http404 when it is gone."""
     try:
         size = storage.size(name)
@@ -102,7 +103,9 @@ def stream_file_response(
 
     length = last - first + 1 if size else 0
     if request.method == "HEAD":
-        response = HttpResponse(status=status, content_type=content_type, headers=headers)
+        response: HttpResponseBase = HttpResponse(
+            status=status, content_type=content_type, headers=headers
+        )
         response["Content-Length"] = str(length)
         return response
 

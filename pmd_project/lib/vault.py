@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from pmd_project.lib.files import GONE, stream_file_response
@@ -96,7 +97,7 @@ class FolderVault:
             size = -1
         return source, size
 
-    def file_response(self, request: HttpRequest, name: str, **options: Any) -> HttpResponse:
+    def file_response(self, request: HttpRequest, name: str, **options: Any) -> HttpResponseBase:
         """The file `name` as a response (pmd_project.lib.files); Http404 when it is gone."""
         return stream_file_response(request, self.storage, name, **options)
 

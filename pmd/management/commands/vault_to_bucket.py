@@ -131,7 +131,7 @@ class Command(BaseCommand):
                 for name, upload in uploads.items():
                     try:
                         upload.result()
-                    except (OSError, *storage.errors) as error:
+                    except (OSError,) + storage.errors as error:
                         failed[name] = (
                             str(error) if isinstance(error, OSError) else storage.problem(error)
                         )
