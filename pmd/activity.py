@@ -42,19 +42,26 @@ class ActivityRun:
     # An undo's entries: `action` is the inverse that ran ("unhide" for
     # "Undid hiding 5 posts").
     undo: bool = False
+    # What a value action set (set_license: the licence, "" for none).
+    value: str = ""
 
     @property
     def text(self) -> str:
         if self.undo:
             original = ACTIONS[ACTIONS[self.action].inverse]
             return original.summary(self.changed, self.requested, hashtag=self.hashtag, undo=True)
-        return ACTIONS[self.action].summary(self.changed, self.requested, hashtag=self.hashtag)
+        return ACTIONS[self.action].summary(
+            self.changed, self.requested, hashtag=self.hashtag, value=self.value
+        )
 
-    def continues(self, action: str, hashtag: str, undo: bool, created_at: datetime) -> bool:
+    def continues(
+        self, action: str, hashtag: str, value: str, undo: bool, created_at: datetime
+    ) -> bool:
         """Whether an older entry is an earlier request of this same run."""
-        return (self.action, self.hashtag, self.undo) == (
+        return (self.action, self.hashtag, self.value, self.undo) == (
             action,
             hashtag,
+            value,
             undo,
         ) and self.started_at - created_at <= RUN_GAP
 
@@ -65,21 +72,23 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
     entries = list(
         ActivityEntry.objects.filter(user=user)
         .order_by("-created_at", "-id")
-        .values_list("action", "hashtag", "undo_of_id", "count", "created_at")
+        .values_list("action", "hashtag", "value", "undo_of_id", "count", "created_at")
         .annotate(requested=JsonArrayLength("post_ids"))[:ENTRIES_READ]
     )
     runs: list[ActivityRun] = []
-    for action, hashtag, undo_of_id, changed, created_at, requested in entries:
+    for action, hashtag, value, undo_of_id, changed, created_at, requested in entries:
         undo = undo_of_id is not None
         last = runs[-1] if runs else None
-        if last and last.continues(action, hashtag, undo, created_at):
+        if last and last.continues(action, hashtag, value, undo, created_at):
             last.changed += changed
             last.requested += requested
             last.started_at = created_at
             last.requests += 1
         else:
             runs.append(
-                ActivityRun(action, changed, requested, created_at, created_at, 1, hashtag, undo)
+                ActivityRun(
+                    action, changed, requested, created_at, created_at, 1, hashtag, undo, value
+                )
             )
     if len(entries) == ENTRIES_READ and len(runs) > 1:
         # The oldest run may go on past what was read: better left out than undercounted.

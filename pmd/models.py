@@ -155,10 +155,17 @@ class ActivityEntry(models.Model):
     action = models.CharField(max_length=16, choices=Action.choices)
     # The hashtag actions' hashtag (lower case, without "#"); empty for the others.
     hashtag = models.CharField(max_length=30, blank=True)
+    # What set_license set: the licence's identifier, empty for none (all rights reserved).
+    value = models.CharField(max_length=64, blank=True)
     post_ids = models.JSONField(help_text="The posts asked for.")
     # Exactly the posts whose state this entry changed: what an undo reverses.
     changed_ids = models.JSONField(default=list, help_text="The posts the action changed.")
     count = models.PositiveIntegerField(help_text="Posts the action changed.")
+    # Actions that write values (licence, titles, descriptions): each changed
+    # post's {field: [before, after]}, so the undo puts back exactly what was there.
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Values before and after, per changed post."
+    )
     # One undo per entry: the unique key makes a second one fail even if
     # two requests race past the check.
     undo_of = models.OneToOneField(

@@ -14,6 +14,7 @@ from typing import Any
 from pmd.actions.base import BulkAction
 from pmd.actions.bin import DeletePosts, RestorePosts
 from pmd.actions.hashtags import AddHashtag, RemoveHashtag
+from pmd.actions.values import SetLicense
 from pmd.actions.visibility import HidePosts, UnhidePosts
 from pmd.errors import Invalid
 
@@ -23,7 +24,15 @@ def _registry(actions: Iterable[BulkAction]) -> dict[str, BulkAction]:
 
 
 ACTIONS: dict[str, BulkAction] = _registry(
-    [HidePosts(), UnhidePosts(), DeletePosts(), RestorePosts(), AddHashtag(), RemoveHashtag()]
+    [
+        HidePosts(),
+        UnhidePosts(),
+        DeletePosts(),
+        RestorePosts(),
+        AddHashtag(),
+        RemoveHashtag(),
+        SetLicense(),
+    ]
 )
 HASHTAG_ACTIONS = [name for name, action in ACTIONS.items() if action.takes_hashtag]
 
@@ -53,14 +62,19 @@ def action_words() -> dict[str, dict[str, Any]]:
             "name": name,
             "label": action.label,
             # "…": the button asks for something (the hashtag) before it acts.
-            "button_label": f"{action.label}…" if action.takes_hashtag else action.label,
+            "button_label": f"{action.label}…"
+            if action.takes_hashtag or action.takes_license
+            else action.label,
             "aria_label": action.aria_label,
             "icon": action.icon,
             "serious": action.serious,
             "needs_confirmation": action.needs_confirmation,
             "takes_hashtag": action.takes_hashtag,
-            # The button opens a dialog (a confirmation, or the hashtag's field).
-            "opens_dialog": action.needs_confirmation or action.takes_hashtag,
+            "takes_license": action.takes_license,
+            # The button opens a dialog (a confirmation, the hashtag's field, the licences).
+            "opens_dialog": action.needs_confirmation
+            or action.takes_hashtag
+            or action.takes_license,
             "views": list(action.views),
             # The page's scripts' words: "Hiding 3 posts", "3 posts hidden",
             # "Hid 3 posts", "Undid hiding 3 posts", "Added #pixel to 3 posts".

@@ -23,8 +23,10 @@ from django.utils.translation import ngettext
 from pmd.actions.base import ActionCounts, BulkAction
 from pmd.actions.registry import ACTIONS
 from pmd.actions.run import ActionResult, action_result, record_action
+from pmd.actions.values import COLUMNS, write_values
 from pmd.errors import Invalid, NotFound
 from pmd.models import ActivityEntry
+from posts.models import Post
 
 # How long after an action its undo is accepted. The page offers it in the
 # toast for a few seconds; API clients have the hour. Beyond it "undo" would
@@ -55,6 +57,14 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
                 if not entry.count
                 else "That action was recorded before undo existed and cannot be undone."
             )
+        if original.restores_values:
+            if ActivityEntry.objects.filter(undo_of=entry).exists():
+                raise Invalid("That action has already been undone.")
+            counts = restore_values(user, entry)
+            undo = record_action(
+                user, original, entry.changed_ids, counts, undo_of=entry, value=entry.value
+            )
+            return action_result(original, counts, undo_message(original, "", counts), undo)
         subject = original.subject(entry.hashtag)
         changed_since: set[int] = set()
         later = ActivityEntry.objects.filter(
@@ -71,6 +81,33 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
         counts = ActionCounts(requested=len(entry.changed_ids), changed_ids=counts.changed_ids)
         undo = record_action(user, inverse, entry.changed_ids, counts, undo_of=entry)
     return action_result(inverse, counts, undo_message(original, entry.hashtag, counts), undo)
+
+
+def restore_values(user: AbstractBaseUser, entry: ActivityEntry) -> ActionCounts:
+    """Put back the values `entry` recorded, on each of its posts that still
+    holds what it wrote (and is still one of the user's live artworks): one
+    locking read, one UPDATE. The counts' values are the undo's own before
+    and after, so the undo's entry says what it wrote."""
+    recorded = {int(post_id): values for post_id, values in entry.changes.items()}
+    columns = sorted({COLUMNS[name] for values in recorded.values() for name in values})
+    rows = (
+        Post.objects.filter(owner=user, pk__in=list(recorded))
+        .live_artworks()
+        .select_for_update()
+        .order_by("id")
+        .values_list("id", *columns, named=True)
+    )
+    back: dict[int, dict[str, list]] = {}
+    for row in rows:
+        values = recorded[row.id]
+        if all(getattr(row, COLUMNS[name]) == after for name, (_, after) in values.items()):
+            back[row.id] = {name: [after, before] for name, (before, after) in values.items()}
+    if back:
+        write_values(
+            {post_id: {n: v[1] for n, v in values.items()} for post_id, values in back.items()}
+        )
+    changed = tuple(post_id for post_id in entry.changed_ids if post_id in back)
+    return ActionCounts(requested=len(entry.changed_ids), changed_ids=changed, values=back)
 
 
 def undo_message(original: BulkAction, hashtag: str, counts: ActionCounts) -> str:

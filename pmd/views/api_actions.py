@@ -14,7 +14,7 @@ from ninja import Router
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, bulk_action
-from pmd.actions.run import post_action_run
+from pmd.actions.run import UNSET, post_action_run
 from pmd.actions.undo import post_action_undo
 from pmd.hashtags import MAX_LENGTH
 from pmd.views.api_conventions import Request, Strict, errors, post_id_list
@@ -51,6 +51,27 @@ Hashtag = Annotated[
         }
     ),
 ]
+
+
+def _license_text(value: object) -> object:
+    if value is not None and not isinstance(value, str):
+        raise BadInput('license must be a licence identifier such as "CC-BY-4.0", or null.')
+    return value
+
+
+LicenseId = Annotated[
+    str | None,
+    BeforeValidator(_license_text),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "description": (
+                "Required by set_license, refused by the other actions: a licence's SPDX "
+                'identifier ("CC-BY-4.0"), or null for none (all rights reserved).'
+            ),
+        }
+    ),
+]
 PostIds = Annotated[list[int], WithJsonSchema({"type": "array", "items": {"type": "integer"}})]
 
 
@@ -58,6 +79,7 @@ class ActionRequest(Request):
     action: ActionName
     post_ids: post_id_list("PMD_ACTION_LIMIT")  # type: ignore[valid-type]
     hashtag: Hashtag = None  # type: ignore[assignment]
+    license: LicenseId = None
 
 
 class ActionResult(Strict):
@@ -102,9 +124,14 @@ class UndoRequest(Request):
 @router.post("", response={200: ActionResult, **errors(400, 401, 403, 413)}, url_name="api-action")
 def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
     """Hide, unhide, delete or restore up to PMD_ACTION_LIMIT of the caller's
-    posts, or add or remove one hashtag on them."""
+    posts, add or remove one hashtag on them, or set their licence."""
     result = post_action_run(
-        user=request.user, action_name=body.action, post_ids=body.post_ids, hashtag=body.hashtag
+        user=request.user,
+        action_name=body.action,
+        post_ids=body.post_ids,
+        hashtag=body.hashtag,
+        # null clears the licence; leaving the field out is not the same.
+        license=body.license if "license" in body.model_fields_set else UNSET,
     )
     return ActionResult(success=True, **asdict(result))
 

@@ -47,6 +47,13 @@ class PostItem(Strict, from_attributes=True):
     file_bytes: Count
     art_url: Annotated[str, Field(validation_alias="public_sqid"), AfterValidator(_art_url)]
     hidden_by_user: bool
+    license: Annotated[
+        str | None,
+        Field(
+            validation_alias="license_id",
+            description="The licence's SPDX identifier, or null: all rights reserved.",
+        ),
+    ]
     reaction_count: Count
     comment_count: Count
     view_count: Count
@@ -80,6 +87,9 @@ class Filters(Schema):
     q: str = Field("", description="search words")
     visibility: str = Field("", description="all, visible or hidden")
     format: str = Field("", description="all, png, gif, webp or bmp")
+    license: str = Field(
+        "", description="all, none (all rights reserved), or a licence's identifier"
+    )
     view: str = Field("", description="live, or deleted for Recently deleted")
 
 

@@ -16,6 +16,7 @@ from pmd.live import current_event_id
 from pmd.table import table_context
 from pmd.table_state import TableState
 from posts.public_ids import user_sqid
+from posts.selectors import license_choices
 
 
 @require_GET
@@ -37,6 +38,8 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
         context.update(recent_activity=activity_recent(user=owner))
         # The batch actions' buttons and their scripts' words ({{ … |json_script }}).
         context.update(action_words=action_words())
+        # The licence filter's and set_license's choices.
+        context.update(licenses=license_choices())
     context.update(
         owner=owner,
         owner_sqid=user_sqid(owner.pk),

@@ -15,7 +15,7 @@ from posts.public_ids import user_sqid
 from tests.live import ROOT
 
 TEXT = ("name", "label", "button_label", "aria_label", "icon", "doing", "done", "past", "gerund")
-FLAGS = ("serious", "needs_confirmation", "takes_hashtag", "opens_dialog")
+FLAGS = ("serious", "needs_confirmation", "takes_hashtag", "takes_license", "opens_dialog")
 
 
 def test_every_action_has_every_word():
@@ -44,6 +44,7 @@ def test_the_words_read_as_the_page_says_them():
         "serious": False,
         "needs_confirmation": False,
         "takes_hashtag": False,
+        "takes_license": False,
         "opens_dialog": False,
         "views": None,
         "doing": "Hiding",

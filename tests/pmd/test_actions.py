@@ -58,7 +58,7 @@ def searched(owner, words: str) -> set[int]:
 
 
 class TestRegistry:
-    def test_it_registers_the_six_actions_with_their_declarations(self):
+    def test_it_registers_the_seven_actions_with_their_declarations(self):
         assert list(ACTIONS) == [
             "hide",
             "unhide",
@@ -66,6 +66,7 @@ class TestRegistry:
             "restore",
             "add_hashtag",
             "remove_hashtag",
+            "set_license",
         ]
         for name, action in ACTIONS.items():
             assert action.name == name
@@ -76,6 +77,7 @@ class TestRegistry:
             "add_hashtag",
             "remove_hashtag",
         ]
+        assert [name for name, action in ACTIONS.items() if action.takes_license] == ["set_license"]
         assert ACTIONS["delete"].serious and ACTIONS["delete"].needs_confirmation
         assert not ACTIONS["hide"].needs_confirmation
         assert not ACTIONS["restore"].serious
@@ -84,7 +86,7 @@ class TestRegistry:
         (post,) = make_posts(owner, 1)
         assert (
             "Unknown action 'explode'; use one of hide, unhide, delete, restore, add_hashtag, "
-            "remove_hashtag." in refused(owner, "explode", [post.pk])
+            "remove_hashtag, set_license." in refused(owner, "explode", [post.pk])
         )
         assert "Say which action to run" in refused(owner, "", [post.pk])
         assert "Say which action to run" in refused(owner, None, [post.pk])
