@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Func, IntegerField
 
-from pmd.actions.registry import ACTIONS
+from pmd.actions.registry import LOGGED
 from pmd.models import ActivityEntry
 
 # The page sends a large selection as one request per 128 posts, one after
@@ -48,9 +48,9 @@ class ActivityRun:
     @property
     def text(self) -> str:
         if self.undo:
-            original = ACTIONS[ACTIONS[self.action].inverse]
+            original = LOGGED[LOGGED[self.action].inverse]
             return original.summary(self.changed, self.requested, hashtag=self.hashtag, undo=True)
-        return ACTIONS[self.action].summary(
+        return LOGGED[self.action].summary(
             self.changed, self.requested, hashtag=self.hashtag, value=self.value
         )
 

@@ -121,6 +121,22 @@ ROWS = [
         matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
         {"activity_id": "{hide_activity}"},
     ),
+    Row(
+        "pmd:api-edit-preview",
+        "POST",
+        "/api/pmd/edit/preview",
+        matrix(API_401, REFUSED, OK, REFUSED),
+        {"post_ids": ["{visible_id}"], "title": {"op": "suffix", "value": "!"}},
+    ),
+    # Without a preview's token even the owner is refused (tests/pmd/test_bulk_edit.py
+    # applies with one); others never reach the posts.
+    Row(
+        "pmd:api-edit",
+        "POST",
+        "/api/pmd/edit",
+        matrix(API_401, REFUSED, REFUSED, REFUSED),
+        {"post_ids": ["{visible_id}"], "title": {"op": "suffix", "value": "!"}, "token": "x"},
+    ),
     Row("pmd:api-bdr-sse", "GET", "/api/pmd/bdr/sse", matrix(API_401, OK, OK, OK)),
     # Only the page's own parameter; django-eventstream's are refused (issue 11 item 5).
     *(

@@ -14,7 +14,7 @@ from typing import Any
 from pmd.actions.base import BulkAction
 from pmd.actions.bin import DeletePosts, RestorePosts
 from pmd.actions.hashtags import AddHashtag, RemoveHashtag
-from pmd.actions.values import SetLicense
+from pmd.actions.values import EditPosts, SetLicense
 from pmd.actions.visibility import HidePosts, UnhidePosts
 from pmd.errors import Invalid
 
@@ -34,6 +34,9 @@ ACTIONS: dict[str, BulkAction] = _registry(
         SetLicense(),
     ]
 )
+# Everything the activity log records and an undo reverses: the actions, and
+# the operations with an API of their own (the bulk edit).
+LOGGED: dict[str, BulkAction] = {**ACTIONS, **_registry([EditPosts()])}
 HASHTAG_ACTIONS = [name for name, action in ACTIONS.items() if action.takes_hashtag]
 
 
@@ -49,9 +52,9 @@ def bulk_action(name: object) -> BulkAction:
 
 
 def action_choices() -> list[tuple[str, str]]:
-    """(name, label) of each action, in the registry's order: the choices of
-    the activity log's `action` (pmd.models.ActivityEntry)."""
-    return [(name, action.label) for name, action in ACTIONS.items()]
+    """(name, label) of each logged operation, in the registry's order: the
+    choices of the activity log's `action` (pmd.models.ActivityEntry)."""
+    return [(name, action.label) for name, action in LOGGED.items()]
 
 
 def action_words() -> dict[str, dict[str, Any]]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from pmd.actions.base import ActionCounts, BulkAction
-from pmd.actions.registry import ACTIONS
+from pmd.actions.registry import LOGGED
 from pmd.actions.run import ActionResult, action_result, record_action
 from pmd.actions.values import COLUMNS, write_values
 from pmd.errors import Invalid, NotFound
@@ -46,7 +46,7 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
         entry = ActivityEntry.objects.select_for_update().filter(user=user, pk=activity_id).first()
         if entry is None:
             raise NotFound("You have no action with that activity_id to undo.")
-        original = ACTIONS[entry.action]
+        original = LOGGED[entry.action]
         if entry.undo_of_id is not None:
             raise Invalid("An undo cannot be undone; run the action again instead.")
         if entry.created_at < timezone.now() - UNDO_WINDOW:
@@ -73,9 +73,9 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
         for action_name, hashtag, undo_of_id, changed_ids in later:
             if undo_of_id == entry.pk:
                 raise Invalid("That action has already been undone.")
-            if ACTIONS[action_name].subject(hashtag) == subject:
+            if LOGGED[action_name].subject(hashtag) == subject:
                 changed_since.update(changed_ids)
-        inverse = ACTIONS[original.inverse].bind(entry.hashtag)
+        inverse = LOGGED[original.inverse].bind(entry.hashtag)
         candidates = [post_id for post_id in entry.changed_ids if post_id not in changed_since]
         counts = inverse.execute(user, candidates, strict=False)
         counts = ActionCounts(requested=len(entry.changed_ids), changed_ids=counts.changed_ids)

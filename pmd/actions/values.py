@@ -148,3 +148,22 @@ class SetLicense(ValueAction):
                 % values
             )
         return text + "."
+
+
+class EditPosts(ValueAction):
+    """The bulk edit of titles, descriptions and licences (pmd.bulk_edit):
+    logged and undone as the actions are, but not one of POST action's."""
+
+    name = "edit"
+    label = "Edit"
+    aria_label = "Edit the titles, descriptions or licence of the selected posts"
+    icon = "✏️"
+    done_verb = "Edited"
+    gerund = "editing"
+    participle = "edited"
+    inverse = "edit"
+
+    def message(self, counts: ActionCounts) -> str:
+        return ngettext("%(count)d post edited.", "%(count)d posts edited.", counts.changed) % {
+            "count": counts.changed
+        }

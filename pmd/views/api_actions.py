@@ -13,16 +13,18 @@ from django.http import HttpRequest
 from ninja import Router
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, bulk_action
+from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, LOGGED, bulk_action
 from pmd.actions.run import UNSET, post_action_run
 from pmd.actions.undo import post_action_undo
 from pmd.hashtags import MAX_LENGTH
-from pmd.views.api_conventions import Request, Strict, errors, post_id_list
+from pmd.views.api_conventions import LicenseId, Request, Strict, errors, post_id_list
 from pmd_project.inputs import ID_LIMIT, BadInput
 
 router = Router()
 
 ACTION_NAMES = {"type": "string", "enum": list(ACTIONS)}
+# An undo answers with the operation it reversed: an action, or "edit".
+LOGGED_NAMES = {"type": "string", "enum": list(LOGGED)}
 # The registry's own check and messages ("Unknown action 'x'; use one of …").
 ActionName = Annotated[
     str, BeforeValidator(lambda value: bulk_action(value).name), WithJsonSchema(ACTION_NAMES)
@@ -53,25 +55,6 @@ Hashtag = Annotated[
 ]
 
 
-def _license_text(value: object) -> object:
-    if value is not None and not isinstance(value, str):
-        raise BadInput('license must be a licence identifier such as "CC-BY-4.0", or null.')
-    return value
-
-
-LicenseId = Annotated[
-    str | None,
-    BeforeValidator(_license_text),
-    WithJsonSchema(
-        {
-            "type": ["string", "null"],
-            "description": (
-                "Required by set_license, refused by the other actions: a licence's SPDX "
-                'identifier ("CC-BY-4.0"), or null for none (all rights reserved).'
-            ),
-        }
-    ),
-]
 PostIds = Annotated[list[int], WithJsonSchema({"type": "array", "items": {"type": "integer"}})]
 
 
@@ -84,7 +67,7 @@ class ActionRequest(Request):
 
 class ActionResult(Strict):
     success: Literal[True]
-    action: Annotated[str, WithJsonSchema(ACTION_NAMES)]
+    action: Annotated[str, WithJsonSchema(LOGGED_NAMES)]
     hashtag: Annotated[
         str | None, Field(description="The hashtag as stored (hashtag actions), else null.")
     ]

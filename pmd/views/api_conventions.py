@@ -74,6 +74,31 @@ def post_id_list(limit_setting: str) -> Any:
 
 Count = Annotated[int, Field(ge=0)]
 
+
+def _license_text(value: object) -> object:
+    # Whether it names a licence is the rules' to say (pmd.actions.values).
+    if value is not None and not isinstance(value, str):
+        raise BadInput('license must be a licence identifier such as "CC-BY-4.0", or null.')
+    return value
+
+
+# A licence's SPDX identifier ("CC-BY-4.0"), or null for none. Whether the
+# field was sent at all is the request's model_fields_set.
+LicenseId = Annotated[
+    str | None,
+    BeforeValidator(_license_text),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "maxLength": 64,
+            "description": (
+                'A licence\'s SPDX identifier ("CC-BY-4.0"), or null for none (all rights '
+                "reserved). POST action: required by set_license, refused by the others."
+            ),
+        }
+    ),
+]
+
 # true or false, nothing a JSON parser could coerce ("yes", 1, null).
 Flag = Annotated[
     bool, BeforeValidator(lambda value, info: inputs.flag(value, name=info.field_name))
