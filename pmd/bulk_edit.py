@@ -172,6 +172,19 @@ def _checked_ids(post_ids: Sequence[int]) -> list[int]:
     return post_ids
 
 
+def edit_current(*, owner: AbstractBaseUser, post_ids: Sequence[int]) -> dict[str, Any]:
+    """Each editable field's value across the posts: {"value", "mixed"}, the
+    value being the first post's. The edit dialog shows "Mixed" for a field
+    whose values differ, and never writes a field left as it is."""
+    post_ids = list(dict.fromkeys(post_ids))
+    rows = _rows(owner, post_ids, lock=False)
+    current = {}
+    for name, column in COLUMNS.items():
+        seen = {getattr(row, column) for row in rows}
+        current[name] = {"value": getattr(rows[0], column), "mixed": len(seen) > 1}
+    return current
+
+
 @dataclass(frozen=True)
 class Preview:
     changed: int

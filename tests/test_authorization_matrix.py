@@ -128,6 +128,13 @@ ROWS = [
         matrix(API_401, REFUSED, OK, REFUSED),
         {"post_ids": ["{visible_id}"], "title": {"op": "suffix", "value": "!"}},
     ),
+    Row(
+        "pmd:api-edit-current",
+        "POST",
+        "/api/pmd/edit/current",
+        matrix(API_401, REFUSED, OK, REFUSED),
+        {"post_ids": ["{visible_id}"]},
+    ),
     # Without a preview's token even the owner is refused (tests/pmd/test_bulk_edit.py
     # applies with one); others never reach the posts.
     Row(

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from ninja import Router
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from pmd.bulk_edit import edit_apply, edit_preview, edit_spec
+from pmd.bulk_edit import edit_apply, edit_current, edit_preview, edit_spec
 from pmd.edits import MAX_LENGTH, MAX_PATTERN_LENGTH, OPS
 from pmd.views.api_conventions import Count, LicenseId, Request, Strict, errors, post_id_list
 from pmd_project.inputs import BadInput
@@ -71,6 +71,21 @@ class EditRequest(Request):
         )
 
 
+class CurrentRequest(Request):
+    post_ids: post_id_list("PMD_LIST_LIMIT")  # type: ignore[valid-type]
+
+
+class FieldNow(Strict):
+    value: str | None
+    mixed: Annotated[bool, Field(description="The posts' values differ; value is the first's.")]
+
+
+class CurrentResult(Strict):
+    title: FieldNow
+    description: FieldNow
+    license: FieldNow
+
+
 class ApplyRequest(EditRequest):
     token: Annotated[
         str, Field(min_length=1, max_length=16_000, description="The preview's token.")
@@ -125,6 +140,17 @@ def preview_edit(request: HttpRequest, body: EditRequest) -> PreviewResult:
     """What an edit would do to up to PMD_ACTION_LIMIT of the caller's posts; writes nothing."""
     preview = edit_preview(owner=request.user, post_ids=body.post_ids, spec=body.spec())
     return PreviewResult(**asdict(preview))
+
+
+@router.post(
+    "/current",
+    response={200: CurrentResult, **errors(400, 401, 403, 413)},
+    url_name="api-edit-current",
+)
+def current_values(request: HttpRequest, body: CurrentRequest) -> CurrentResult:
+    """Each editable field's value across up to PMD_LIST_LIMIT of the caller's
+    posts, and whether they differ ("Mixed" in the edit dialog)."""
+    return CurrentResult(**edit_current(owner=request.user, post_ids=body.post_ids))
 
 
 @router.post("", response={200: ApplyResult, **errors(400, 401, 403, 413)}, url_name="api-edit")

@@ -40,6 +40,12 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
         context.update(action_words=action_words())
         # The licence filter's and set_license's choices.
         context.update(licenses=license_choices())
+        context.update(
+            edit_fields=[
+                {"name": "title", "label": "Title"},
+                {"name": "description", "label": "Description"},
+            ]
+        )
     context.update(
         owner=owner,
         owner_sqid=user_sqid(owner.pk),

@@ -19,6 +19,7 @@ from tests.factories import ensure_licenses, make_posts
 PREVIEW = "/api/pmd/edit/preview"
 APPLY = "/api/pmd/edit"
 UNDO = "/api/pmd/action/undo"
+CURRENT = "/api/pmd/edit/current"
 
 
 @pytest.fixture(autouse=True)
@@ -109,6 +110,26 @@ class TestPreview:
         reasons = {item["reason"] for item in response.json()["invalid"]}
         assert len(response.json()["invalid"]) == 3
         assert all("too long" in reason for reason in reasons)
+
+
+class TestCurrent:
+    def test_it_says_which_fields_are_mixed(self, owner, owner_client):
+        posts = make_posts(owner, 2, title="Same", license_id="CC0-1.0")
+        Post.objects.filter(pk=posts[1].pk).update(description="other")
+        before = state()
+        response = post_json(owner_client, CURRENT, {"post_ids": [p.pk for p in posts]})
+        assert response.status_code == 200, response.content
+        assert response.json() == {
+            "title": {"value": "Same", "mixed": False},
+            "description": {"value": posts[0].description, "mixed": True},
+            "license": {"value": "CC0-1.0", "mixed": False},
+        }
+        assert state() == before
+
+    def test_it_refuses_another_users_posts(self, owner, other, owner_client):
+        theirs = make_posts(other, 1)
+        response = post_json(owner_client, CURRENT, {"post_ids": [theirs[0].pk]})
+        assert response.status_code == 400
 
 
 class TestApply:
