@@ -44,6 +44,8 @@ class ActivityRun:
     undo: bool = False
     # What a value action set (set_license: the licence, "" for none).
     value: str = ""
+    # Support who acted in the owner's dashboard (username), or "" for the owner.
+    actor: str = ""
 
     @property
     def text(self) -> str:
@@ -55,14 +57,15 @@ class ActivityRun:
         )
 
     def continues(
-        self, action: str, hashtag: str, value: str, undo: bool, created_at: datetime
+        self, action: str, hashtag: str, value: str, undo: bool, actor: str, created_at: datetime
     ) -> bool:
         """Whether an older entry is an earlier request of this same run."""
-        return (self.action, self.hashtag, self.value, self.undo) == (
+        return (self.action, self.hashtag, self.value, self.undo, self.actor) == (
             action,
             hashtag,
             value,
             undo,
+            actor,
         ) and self.started_at - created_at <= RUN_GAP
 
 
@@ -72,14 +75,17 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
     entries = list(
         ActivityEntry.objects.filter(user=user)
         .order_by("-created_at", "-id")
-        .values_list("action", "hashtag", "value", "undo_of_id", "count", "created_at")
+        .values_list(
+            "action", "hashtag", "value", "undo_of_id", "count", "created_at", "actor__username"
+        )
         .annotate(requested=JsonArrayLength("post_ids"))[:ENTRIES_READ]
     )
     runs: list[ActivityRun] = []
-    for action, hashtag, value, undo_of_id, changed, created_at, requested in entries:
+    for action, hashtag, value, undo_of_id, changed, created_at, actor, requested in entries:
         undo = undo_of_id is not None
+        actor = actor or ""
         last = runs[-1] if runs else None
-        if last and last.continues(action, hashtag, value, undo, created_at):
+        if last and last.continues(action, hashtag, value, undo, actor, created_at):
             last.changed += changed
             last.requested += requested
             last.started_at = created_at
@@ -87,7 +93,16 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
         else:
             runs.append(
                 ActivityRun(
-                    action, changed, requested, created_at, created_at, 1, hashtag, undo, value
+                    action,
+                    changed,
+                    requested,
+                    created_at,
+                    created_at,
+                    1,
+                    hashtag,
+                    undo,
+                    value,
+                    actor,
                 )
             )
     if len(entries) == ENTRIES_READ and len(runs) > 1:

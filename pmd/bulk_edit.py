@@ -232,6 +232,7 @@ def posts_edit(
     post_ids: Sequence[int],
     spec: EditSpec,
     expected: Mapping[int, str] | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> EditResult:
     """Edit up to PMD_ACTION_LIMIT of the owner's posts, with its audit entry,
     in one transaction: one locking read, one UPDATE, one INSERT. Posts that
@@ -260,7 +261,7 @@ def posts_edit(
             )
         changed_ids = tuple(post_id for post_id in post_ids if post_id in plan.changes)
         counts = ActionCounts(requested=len(post_ids), changed_ids=changed_ids, values=plan.changes)
-        entry = record_action(owner, LOGGED["edit"], post_ids, counts)
+        entry = record_action(owner, LOGGED["edit"], post_ids, counts, actor=actor)
     return EditResult(
         affected_count=len(changed_ids),
         skipped=sorted(skipped, key=lambda item: post_ids.index(item["id"])),
@@ -271,7 +272,12 @@ def posts_edit(
 
 
 def edit_apply(
-    *, owner: AbstractBaseUser, post_ids: Sequence[int], spec: EditSpec, token: str
+    *,
+    owner: AbstractBaseUser,
+    post_ids: Sequence[int],
+    spec: EditSpec,
+    token: str,
+    actor: AbstractBaseUser | None = None,
 ) -> EditResult:
     """The edit a preview showed: `token` is that preview's, for the same
     posts and the same edit; posts changed since are skipped and counted."""
@@ -292,6 +298,7 @@ def edit_apply(
         post_ids=post_ids,
         spec=spec,
         expected={int(post_id): value for post_id, value in fingerprints.items()},
+        actor=actor,
     )
 
 

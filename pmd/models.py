@@ -149,8 +149,18 @@ class ActivityEntry(models.Model):
         "Action", [(name.upper(), (name, label)) for name, label in action_choices()]
     )
 
+    # Whose posts: the dashboard's owner.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pmd_activity"
+    )
+    # Who acted, when not the owner: support inside the owner's dashboard.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pmd_acts_for_others",
+        help_text="Support staff who acted in the owner's dashboard; empty: the owner.",
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     # The hashtag actions' hashtag (lower case, without "#"); empty for the others.
@@ -176,6 +186,9 @@ class ActivityEntry(models.Model):
     class Meta:
         verbose_name = "activity entry"
         verbose_name_plural = "activity"
+        permissions = [
+            ("act_for_others", "Can act inside another user's dashboard (support)"),
+        ]
         indexes = [models.Index(fields=["user", "-created_at"], name="activity_user_newest")]
 
     def __str__(self) -> str:

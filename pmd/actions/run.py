@@ -74,9 +74,11 @@ def record_action(
     counts: ActionCounts,
     undo_of: ActivityEntry | None = None,
     value: str | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> ActivityEntry:
     entry = ActivityEntry.objects.create(
         user=user,
+        actor=actor,
         action=action.name,
         hashtag=action.hashtag,
         value=(getattr(action, "license", None) or "") if value is None else value,
@@ -112,6 +114,7 @@ def post_action_run(
     post_ids: list[int],
     hashtag: str | None = None,
     license: object = UNSET,
+    actor: AbstractBaseUser | None = None,
 ) -> ActionResult:
     """Run one batch action on at most PMD_ACTION_LIMIT of `user`'s posts.
 
@@ -123,6 +126,7 @@ def post_action_run(
     message says so. Posts with no room for another hashtag are not an
     error: the others get it, and those are named in `full_ids`.
     `license` (set_license only) is an identifier, or None to clear it.
+    `actor` is support acting in the user's dashboard, recorded with the entry.
     """
     action = _with_license(_with_hashtag(bulk_action(action_name), hashtag), license)
     post_ids = list(dict.fromkeys(post_ids))
@@ -133,5 +137,5 @@ def post_action_run(
         raise Invalid(f"At most {limit} posts per request; this one has {len(post_ids)}.")
     with transaction.atomic():
         counts = action.execute(user, post_ids)
-        entry = record_action(user, action, post_ids, counts)
+        entry = record_action(user, action, post_ids, counts, actor=actor)
     return action_result(action, counts, action.message(counts), entry)

@@ -34,7 +34,9 @@ from posts.models import Post
 UNDO_WINDOW = timedelta(hours=1)
 
 
-def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResult:
+def post_action_undo(
+    *, user: AbstractBaseUser, activity_id: int, actor: AbstractBaseUser | None = None
+) -> ActionResult:
     """Undo the action recorded as `activity_id`: its inverse, on the posts
     it changed, except those a later action of the user's changed in the
     same respect since; posts no longer able to take the inverse (deleted
@@ -62,7 +64,13 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
                 raise Invalid("That action has already been undone.")
             counts = restore_values(user, entry)
             undo = record_action(
-                user, original, entry.changed_ids, counts, undo_of=entry, value=entry.value
+                user,
+                original,
+                entry.changed_ids,
+                counts,
+                undo_of=entry,
+                value=entry.value,
+                actor=actor,
             )
             return action_result(original, counts, undo_message(original, "", counts), undo)
         subject = original.subject(entry.hashtag)
@@ -79,7 +87,7 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
         candidates = [post_id for post_id in entry.changed_ids if post_id not in changed_since]
         counts = inverse.execute(user, candidates, strict=False)
         counts = ActionCounts(requested=len(entry.changed_ids), changed_ids=counts.changed_ids)
-        undo = record_action(user, inverse, entry.changed_ids, counts, undo_of=entry)
+        undo = record_action(user, inverse, entry.changed_ids, counts, undo_of=entry, actor=actor)
     return action_result(inverse, counts, undo_message(original, entry.hashtag, counts), undo)
 
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Router
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
+from pmd.access import actor_of, owner_of
 from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, LOGGED, bulk_action
 from pmd.actions.run import UNSET, post_action_run
 from pmd.actions.undo import post_action_undo
@@ -109,7 +110,8 @@ def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
     """Hide, unhide, delete or restore up to PMD_ACTION_LIMIT of the caller's
     posts, add or remove one hashtag on them, or set their licence."""
     result = post_action_run(
-        user=request.user,
+        user=owner_of(request),
+        actor=actor_of(request),
         action_name=body.action,
         post_ids=body.post_ids,
         hashtag=body.hashtag,
@@ -127,5 +129,7 @@ def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
 def undo_action(request: HttpRequest, body: UndoRequest) -> ActionResult:
     """Undo one earlier request (its activity_id), within an hour: its inverse
     action, on exactly the posts it changed, except those changed again since."""
-    result = post_action_undo(user=request.user, activity_id=body.activity_id)
+    result = post_action_undo(
+        user=owner_of(request), activity_id=body.activity_id, actor=actor_of(request)
+    )
     return ActionResult(success=True, **asdict(result))

@@ -21,6 +21,7 @@ from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from pmd.access import api_owner
 from pmd.errors import DomainError
 from pmd.refusals import json_error, refusal_response
 from pmd_project import inputs
@@ -128,6 +129,14 @@ class DjangoSession(SessionAuth):
         if refusal is not None:
             raise CsrfRefused(refusal)
         return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user:
+            # Every operation acts for this owner: the caller, or with
+            # ?target_sqid= the user support acts for (pmd.access.owner_of).
+            request.pmd_owner = api_owner(request)  # type: ignore[attr-defined]
+        return user
 
 
 class JsonObjectParser(Parser):

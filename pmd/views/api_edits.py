@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Router
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
+from pmd.access import actor_of, owner_of
 from pmd.bulk_edit import edit_apply, edit_current, edit_preview, edit_spec
 from pmd.edits import MAX_LENGTH, MAX_PATTERN_LENGTH, OPS
 from pmd.views.api_conventions import Count, LicenseId, Request, Strict, errors, post_id_list
@@ -138,7 +139,7 @@ class ApplyResult(Strict):
 )
 def preview_edit(request: HttpRequest, body: EditRequest) -> PreviewResult:
     """What an edit would do to up to PMD_ACTION_LIMIT of the caller's posts; writes nothing."""
-    preview = edit_preview(owner=request.user, post_ids=body.post_ids, spec=body.spec())
+    preview = edit_preview(owner=owner_of(request), post_ids=body.post_ids, spec=body.spec())
     return PreviewResult(**asdict(preview))
 
 
@@ -150,13 +151,17 @@ def preview_edit(request: HttpRequest, body: EditRequest) -> PreviewResult:
 def current_values(request: HttpRequest, body: CurrentRequest) -> CurrentResult:
     """Each editable field's value across up to PMD_LIST_LIMIT of the caller's
     posts, and whether they differ ("Mixed" in the edit dialog)."""
-    return CurrentResult(**edit_current(owner=request.user, post_ids=body.post_ids))
+    return CurrentResult(**edit_current(owner=owner_of(request), post_ids=body.post_ids))
 
 
 @router.post("", response={200: ApplyResult, **errors(400, 401, 403, 413)}, url_name="api-edit")
 def apply_edit(request: HttpRequest, body: ApplyRequest) -> ApplyResult:
     """The previewed edit (its token, the same body); posts changed since are skipped."""
     result = edit_apply(
-        owner=request.user, post_ids=body.post_ids, spec=body.spec(), token=body.token
+        owner=owner_of(request),
+        post_ids=body.post_ids,
+        spec=body.spec(),
+        token=body.token,
+        actor=actor_of(request),
     )
     return ApplyResult(**asdict(result))

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
+from pmd.access import owner_of
 from pmd.selectors import PostQuery, posts_newest_first
 from pmd.table_state import TableState
 from pmd.views.api_conventions import Count, Strict, errors
@@ -96,7 +97,9 @@ class Filters(Schema):
 @router.get("", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
 def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
     """The caller's artwork posts, newest first (created_at, then id), by cursor."""
-    found = posts_newest_first(PostQuery(owner=request.user), limit=page.limit, cursor=page.cursor)
+    found = posts_newest_first(
+        PostQuery(owner=owner_of(request)), limit=page.limit, cursor=page.cursor
+    )
     return PostList.model_validate(
         {"items": found.items, "next_cursor": found.next_cursor, "total_count": found.total_count},
         context={"art_url": art_urls()},
@@ -107,7 +110,7 @@ def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
 def post_ids(request: HttpRequest, page: Query[Page], filters: Query[Filters]) -> PostIds:
     """Ids of every post matching the table's search and filters, for "Select all"."""
     found = posts_newest_first(
-        TableState.from_query(filters.model_dump()).query(request.user),
+        TableState.from_query(filters.model_dump()).query(owner_of(request)),
         limit=page.limit,
         cursor=page.cursor,
         fields=("id", "created_at"),

@@ -47,6 +47,8 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
             ]
         )
     context.update(
+        # Support acting in the owner's dashboard (pmd.access.may_act_for), or None.
+        support=request.user if request.user.pk != owner.pk else None,
         owner=owner,
         owner_sqid=user_sqid(owner.pk),
         dashboard_url=request.path,

@@ -130,3 +130,27 @@ def test_set_licence_and_its_undo(open_dashboard, owner, width):
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_role("status").filter(has_text="Undid")).to_be_visible()
     assert [row[1] for row in titles_and_licenses(posts)] == ["CC0-1.0", "CC0-1.0", None]
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_support_acts_in_the_owners_dashboard(page, owner, log_in, width):
+    from django.contrib.auth.models import Permission
+
+    from pmd.models import ActivityEntry
+    from tests.factories import make_user
+
+    support = make_user("sam", is_staff=True)
+    support.user_permissions.add(Permission.objects.get(codename="act_for_others"))
+    posts = make_posts(owner, 2)
+    log_in(page, support)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/u/{user_sqid(owner.pk)}/posts")
+    expect(page.get_by_role("note")).to_contain_text("You are in alice’s dashboard as support")
+    assert_accessible(page)
+    select(page, posts[:1])
+    page.get_by_role("button", name="Hide", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="1 post hidden")).to_be_visible()
+    assert Post.objects.get(pk=posts[0].pk).hidden_by_user
+    entry = ActivityEntry.objects.get()
+    assert (entry.user_id, entry.actor_id) == (owner.pk, support.pk)
+    expect(page.locator("[data-recent-activity]")).to_contain_text("(by support: sam)")
