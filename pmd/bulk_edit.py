@@ -41,6 +41,8 @@ from pmd.edits import EditRefused, PostInvalid, TextEdit, text_edit
 from pmd.errors import Invalid
 from posts.models import Post
 
+# The fields an edit may change.
+EDITABLE = ("title", "description", "license")
 SAMPLES = 50
 TOKEN_SALT = "pmd.bulk_edit.preview"
 # A preview older than this is read again before anything is written.
@@ -149,7 +151,8 @@ def _rows(owner: AbstractBaseUser, post_ids: Sequence[int], *, lock: bool) -> li
     if lock:
         # In id order, as the batch actions lock: overlapping runs queue.
         posts = posts.select_for_update().order_by("id")
-    found = {row.id: row for row in posts.values_list("id", *COLUMNS.values(), named=True)}
+    columns = [COLUMNS[name] for name in EDITABLE]
+    found = {row.id: row for row in posts.values_list("id", *columns, named=True)}
     missing = [post_id for post_id in post_ids if post_id not in found]
     if missing:
         raise Invalid(
@@ -179,7 +182,8 @@ def edit_current(*, owner: AbstractBaseUser, post_ids: Sequence[int]) -> dict[st
     post_ids = list(dict.fromkeys(post_ids))
     rows = _rows(owner, post_ids, lock=False)
     current = {}
-    for name, column in COLUMNS.items():
+    for name in EDITABLE:
+        column = COLUMNS[name]
         seen = {getattr(row, column) for row in rows}
         current[name] = {"value": getattr(rows[0], column), "mixed": len(seen) > 1}
     return current

@@ -147,6 +147,23 @@ ROWS = [
         matrix(API_401, REFUSED, REFUSED, REFUSED),
         {"post_ids": ["{visible_id}"], "title": {"op": "suffix", "value": "!"}, "token": "x"},
     ),
+    # Each caller's own hashtags (tests/pmd/test_hashtag_manager.py: never another's).
+    Row("pmd:api-hashtags", "GET", "/api/pmd/hashtags", matrix(API_401, OK, OK, OK)),
+    # Another user has no posts tagged so: refused, and nobody's posts change.
+    Row(
+        "pmd:api-hashtags-rename",
+        "POST",
+        "/api/pmd/hashtags/rename",
+        matrix(API_401, REFUSED, REFUSED, REFUSED),
+        {"hashtag": "nosuchtag", "to": "other"},
+    ),
+    Row(
+        "pmd:api-hashtags-remove",
+        "POST",
+        "/api/pmd/hashtags/remove",
+        matrix(API_401, REFUSED, REFUSED, REFUSED),
+        {"hashtag": "nosuchtag"},
+    ),
     Row("pmd:api-bdr-sse", "GET", "/api/pmd/bdr/sse", matrix(API_401, OK, OK, OK)),
     # Only the page's own parameter; django-eventstream's are refused (issue 11 item 5).
     *(

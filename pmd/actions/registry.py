@@ -14,7 +14,7 @@ from typing import Any
 from pmd.actions.base import BulkAction
 from pmd.actions.bin import DeletePosts, RestorePosts
 from pmd.actions.hashtags import AddHashtag, RemoveHashtag
-from pmd.actions.values import EditPosts, SetLicense
+from pmd.actions.values import DeleteHashtag, EditPosts, RenameHashtag, SetLicense
 from pmd.actions.visibility import HidePosts, UnhidePosts
 from pmd.errors import Invalid
 
@@ -36,7 +36,10 @@ ACTIONS: dict[str, BulkAction] = _registry(
 )
 # Everything the activity log records and an undo reverses: the actions, and
 # the operations with an API of their own (the bulk edit).
-LOGGED: dict[str, BulkAction] = {**ACTIONS, **_registry([EditPosts()])}
+LOGGED: dict[str, BulkAction] = {
+    **ACTIONS,
+    **_registry([EditPosts(), RenameHashtag(), DeleteHashtag()]),
+}
 HASHTAG_ACTIONS = [name for name, action in ACTIONS.items() if action.takes_hashtag]
 
 

@@ -65,7 +65,7 @@ def post_action_undo(
             counts = restore_values(user, entry)
             undo = record_action(
                 user,
-                original,
+                original.bind(entry.hashtag),
                 entry.changed_ids,
                 counts,
                 undo_of=entry,

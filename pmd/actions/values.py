@@ -20,7 +20,12 @@ from pmd.errors import Invalid
 from posts.models import License, Post
 
 # Post field -> the column a row read and an UPDATE name.
-COLUMNS = {"title": "title", "description": "description", "license": "license_id"}
+COLUMNS = {
+    "title": "title",
+    "description": "description",
+    "license": "license_id",
+    "hashtags": "hashtags",
+}
 # A licence identifier as the API takes it: no longer than the column.
 LICENSE_MAX_LENGTH = License._meta.get_field("identifier").max_length
 
@@ -167,3 +172,67 @@ class EditPosts(ValueAction):
         return ngettext("%(count)d post edited.", "%(count)d posts edited.", counts.changed) % {
             "count": counts.changed
         }
+
+
+class RenameHashtag(ValueAction):
+    """The hashtag manager's rename (or merge) across all of the owner's
+    posts (pmd.hashtag_manager); logged and undone as the actions are."""
+
+    name = "rename_hashtag"
+    label = "Rename hashtag"
+    aria_label = "Rename a hashtag on all your posts"
+    icon = "#"
+    done_verb = "Renamed"
+    gerund = "renaming"
+    participle = "retagged"
+    inverse = "rename_hashtag"
+
+    def target(self, hashtag: str) -> str:
+        return f"#{hashtag} on " if hashtag else ""
+
+    def summary(
+        self,
+        changed: int,
+        requested: int,
+        *,
+        hashtag: str = "",
+        undo: bool = False,
+        value: str = "",
+    ) -> str:
+        """ "Renamed #pixleart to #pixelart on 12 posts"."""
+        if undo or not value:
+            return super().summary(changed, requested, hashtag=hashtag, undo=undo)
+        return ngettext(
+            "Renamed #%(old)s to #%(new)s on %(count)d post",
+            "Renamed #%(old)s to #%(new)s on %(count)d posts",
+            changed,
+        ) % {"old": hashtag, "new": value, "count": changed}
+
+    def message(self, counts: ActionCounts) -> str:
+        return self.summary(counts.changed, counts.requested, hashtag=self.hashtag) + "."
+
+
+class DeleteHashtag(RenameHashtag):
+    """The hashtag manager's "remove everywhere"."""
+
+    name = "delete_hashtag"
+    label = "Remove hashtag everywhere"
+    aria_label = "Remove a hashtag from all your posts"
+    done_verb = "Removed"
+    gerund = "removing"
+    participle = "untagged"
+    inverse = "delete_hashtag"
+
+    def target(self, hashtag: str) -> str:
+        return f"#{hashtag} from " if hashtag else ""
+
+    def summary(
+        self,
+        changed: int,
+        requested: int,
+        *,
+        hashtag: str = "",
+        undo: bool = False,
+        value: str = "",
+    ) -> str:
+        return BulkAction.summary(self, changed, requested, hashtag=hashtag, undo=undo)

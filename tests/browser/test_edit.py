@@ -154,3 +154,37 @@ def test_support_acts_in_the_owners_dashboard(page, owner, log_in, width):
     entry = ActivityEntry.objects.get()
     assert (entry.user_id, entry.actor_id) == (owner.pk, support.pk)
     expect(page.locator("[data-recent-activity]")).to_contain_text("(by support: sam)")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_hashtag_manager_sorts_merges_and_undoes(open_dashboard, owner, width):
+    tagged = make_posts(owner, 3, hashtags="pixelart cat") + make_posts(
+        owner, 1, hashtags="pixleart"
+    )
+    page = open_dashboard(width)
+    panel = page.locator("[data-hashtag-panel]")
+    panel.get_by_role("button", name="Show hashtags").click()
+    rows = panel.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_contain_text("#cat")  # most used first, then A to Z
+    panel.get_by_role("button", name="Hashtag", exact=True).click()
+    expect(panel.locator('th[data-sort-key="hashtag"]')).to_have_attribute("aria-sort", "ascending")
+    expect(rows.first).to_contain_text("#cat")
+    panel.get_by_role("button", name="Hashtag", exact=True).click()
+    expect(rows.first).to_contain_text("#pixleart")
+    expect(panel).to_contain_text("#pixleart → #pixelart (one letter apart)")
+    assert_accessible(page, "[data-hashtag-panel]")
+
+    panel.get_by_role("button", name="Merge #pixleart into #pixelart").click()
+    dialog = page.locator("#hashtag-manager-dialog")
+    expect(dialog).to_contain_text("1 post will change: #pixleart merges into #pixelart")
+    assert_accessible(page, "#hashtag-manager-dialog")
+    dialog.get_by_role("button", name="Merge").click()
+    expect(
+        page.get_by_role("status").filter(has_text="Renamed #pixleart to #pixelart on 1 post.")
+    ).to_be_visible()
+    expect(rows).to_have_count(2)
+    assert Post.objects.get(pk=tagged[3].pk).hashtags == "pixelart"
+    page.get_by_role("button", name="Undo").click()
+    expect(rows).to_have_count(3)
+    assert Post.objects.get(pk=tagged[3].pk).hashtags == "pixleart"
