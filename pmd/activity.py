@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Func, IntegerField
+from django.utils.translation import ngettext
 
 from pmd.actions.registry import LOGGED
 from pmd.models import ActivityEntry
@@ -46,9 +48,17 @@ class ActivityRun:
     value: str = ""
     # Support who acted in the owner's dashboard (username), or "" for the owner.
     actor: str = ""
+    # The site's own (the bin emptied after PMD_RESTORE_DAYS).
+    automatic: bool = False
 
     @property
     def text(self) -> str:
+        if self.automatic:
+            return ngettext(
+                "Emptied %(count)d post from the bin after %(days)d days",
+                "Emptied %(count)d posts from the bin after %(days)d days",
+                self.changed,
+            ) % {"count": self.changed, "days": settings.PMD_RESTORE_DAYS}
         if self.undo:
             original = LOGGED[LOGGED[self.action].inverse]
             return original.summary(self.changed, self.requested, hashtag=self.hashtag, undo=True)
@@ -57,15 +67,23 @@ class ActivityRun:
         )
 
     def continues(
-        self, action: str, hashtag: str, value: str, undo: bool, actor: str, created_at: datetime
+        self,
+        action: str,
+        hashtag: str,
+        value: str,
+        undo: bool,
+        actor: str,
+        automatic: bool,
+        created_at: datetime,
     ) -> bool:
         """Whether an older entry is an earlier request of this same run."""
-        return (self.action, self.hashtag, self.value, self.undo, self.actor) == (
+        return (self.action, self.hashtag, self.value, self.undo, self.actor, self.automatic) == (
             action,
             hashtag,
             value,
             undo,
             actor,
+            automatic,
         ) and self.started_at - created_at <= RUN_GAP
 
 
@@ -76,16 +94,33 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
         ActivityEntry.objects.filter(user=user)
         .order_by("-created_at", "-id")
         .values_list(
-            "action", "hashtag", "value", "undo_of_id", "count", "created_at", "actor__username"
+            "action",
+            "hashtag",
+            "value",
+            "undo_of_id",
+            "automatic",
+            "count",
+            "created_at",
+            "actor__username",
         )
         .annotate(requested=JsonArrayLength("post_ids"))[:ENTRIES_READ]
     )
     runs: list[ActivityRun] = []
-    for action, hashtag, value, undo_of_id, changed, created_at, actor, requested in entries:
+    for (
+        action,
+        hashtag,
+        value,
+        undo_of_id,
+        automatic,
+        changed,
+        created_at,
+        actor,
+        requested,
+    ) in entries:
         undo = undo_of_id is not None
         actor = actor or ""
         last = runs[-1] if runs else None
-        if last and last.continues(action, hashtag, value, undo, actor, created_at):
+        if last and last.continues(action, hashtag, value, undo, actor, automatic, created_at):
             last.changed += changed
             last.requested += requested
             last.started_at = created_at
@@ -103,6 +138,7 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
                     undo,
                     value,
                     actor,
+                    automatic,
                 )
             )
     if len(entries) == ENTRIES_READ and len(runs) > 1:

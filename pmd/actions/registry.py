@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pmd.actions.base import BulkAction
-from pmd.actions.bin import DeletePosts, RestorePosts
+from pmd.actions.bin import DeletePosts, DeletePostsForever, RestorePosts
 from pmd.actions.hashtags import AddHashtag, RemoveHashtag
 from pmd.actions.values import DeleteHashtag, EditPosts, RenameHashtag, SetLicense
 from pmd.actions.visibility import HidePosts, UnhidePosts
@@ -31,6 +31,7 @@ ACTIONS: dict[str, BulkAction] = _registry(
         RestorePosts(),
         AddHashtag(),
         RemoveHashtag(),
+        DeletePostsForever(),
         SetLicense(),
     ]
 )
@@ -75,6 +76,7 @@ def action_words() -> dict[str, dict[str, Any]]:
             "icon": action.icon,
             "serious": action.serious,
             "needs_confirmation": action.needs_confirmation,
+            "undoable": action.undoable,
             "takes_hashtag": action.takes_hashtag,
             "takes_license": action.takes_license,
             # The button opens a dialog (a confirmation, the hashtag's field, the licences).

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from posts.models import Post
 from posts.public_ids import user_sqid
+from testing.factories import ensure_licenses, make_posts
 from tests.browser.axe import assert_accessible
-from tests.factories import ensure_licenses, make_posts
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_support_acts_in_the_owners_dashboard(page, owner, log_in, width):
     from django.contrib.auth.models import Permission
 
     from pmd.models import ActivityEntry
-    from tests.factories import make_user
+    from testing.factories import make_user
 
     support = make_user("sam", is_staff=True)
     support.user_permissions.add(Permission.objects.get(codename="act_for_others"))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pmd.bulk_edit import edit_spec, posts_edit
 from pmd.models import ActivityEntry
 from posts.models import Post
-from tests.factories import ensure_licenses, make_posts
+from testing.factories import ensure_licenses, make_posts
 
 PREVIEW = "/api/pmd/edit/preview"
 APPLY = "/api/pmd/edit"

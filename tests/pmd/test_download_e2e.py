@@ -1,6 +1,5 @@
 """Download requests end to end, as a person would use them: a real uvicorn,
-a real Celery worker, Redis, the database and a real SMTP server (issue 5,
-"Done when")."""
+a real Celery worker, Redis, the database and a real SMTP server."""
 
 from __future__ import annotations
 
@@ -20,9 +19,9 @@ from pmd.downloads import cleanup
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import cleanup_expired_bdrs
 from posts.public_ids import user_sqid
-from tests.factories import PASSWORD, make_comment, make_post, make_reaction, make_user
-from tests.live import AsgiServer, free_port
-from tests.worker import TEST_QUEUE
+from testing.factories import PASSWORD, make_comment, make_post, make_reaction, make_user
+from testing.live import AsgiServer, free_port
+from testing.worker import TEST_QUEUE
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 
 LIST = "/api/pmd/hashtags"
 RENAME = "/api/pmd/hashtags/rename"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pmd.models import ActivityEntry
 from posts.models import License, Post
 from posts.public_ids import user_sqid
-from tests.factories import ensure_licenses, make_posts
+from testing.factories import ensure_licenses, make_posts
 
 URL = "/api/pmd/action"
 UNDO_URL = "/api/pmd/action/undo"

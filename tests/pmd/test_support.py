@@ -13,7 +13,7 @@ from django.test import Client
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts, make_user
+from testing.factories import make_posts, make_user
 
 
 def client_for(user) -> Client:

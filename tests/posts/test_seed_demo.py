@@ -11,7 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from posts.models import VISIBLE_COMMENT, Comment, Post, Reaction
-from tests.factories import ensure_licenses
+from testing.factories import ensure_licenses
 
 
 def _seed(*args):
