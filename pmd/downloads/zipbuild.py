@@ -282,7 +282,6 @@ def _metadata(
                 "file_format": post.file_format,
                 "file_bytes": post.file_bytes,
                 "hashtags": post.hashtag_list,
-                # The SPDX identifier; null: all rights reserved.
                 "license": post.license_id,
             }
             for post in shipped

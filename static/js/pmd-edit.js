@@ -271,15 +271,18 @@
     preview();
   });
 
-  // Capture, before pmd-actions.js's listener, which does not know "edit".
-  bar.addEventListener(
-    "click",
-    (event) => {
-      const button = event.target.closest('[data-bulk="edit"]');
-      if (!button || button.disabled) return;
-      event.stopImmediatePropagation();
-      open();
-    },
-    true,
-  );
+  // Not one of the registry's batch actions: enabled and shown here, as
+  // pmd-actions.js does for those (posts view only, something selected).
+  const openButton = bar.querySelector("[data-edit-open]");
+  function updateButton() {
+    const view = document.getElementById("post-table")?.dataset.view || "live";
+    openButton.hidden = view !== "live";
+    openButton.disabled = busy || !window.PMD.selection.ids().length;
+  }
+  openButton.addEventListener("click", () => {
+    if (!openButton.disabled) open();
+  });
+  window.PMD.selection.onChange(updateButton);
+  document.body.addEventListener("htmx:afterSettle", updateButton);
+  updateButton();
 })();
