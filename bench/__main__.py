@@ -11,11 +11,12 @@ from bench.harness import RESULTS, configure
 
 def main(names: list[str]) -> None:
     configure()
-    from bench import actions, counters, downloads, health, live, load, objectstore, table
+    from bench import actions, counters, downloads, edit, health, live, load, objectstore, table
 
     sections = {
         "table": table.run,
         "actions": actions.run,
+        "edit": edit.run,
         "counters": counters.run,
         "downloads": downloads.run,
         "objectstore": objectstore.run,
