@@ -34,9 +34,10 @@ def license_parse(value: object) -> str | None:
     """The identifier of a known licence, or None to clear it; Invalid otherwise."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value:
         raise Invalid('license must be a licence identifier such as "CC-BY-4.0", or null.')
-    text = value.strip()
+    # Exactly as SPDX writes it: no case folding, no trimming.
+    text = value
     if len(text) > LICENSE_MAX_LENGTH or not License.objects.filter(identifier=text).exists():
         # Case-sensitive, as SPDX identifiers are written; the message lists
         # none, since the table is the admin's to extend.
