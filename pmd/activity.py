@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Func, IntegerField
+from django.db.models import Exists, Func, IntegerField, OuterRef
+from django.utils import timezone
 from django.utils.translation import ngettext
 
 from pmd.actions.registry import LOGGED
-from pmd.models import ActivityEntry
+from pmd.actions.undo import undo_window
+from pmd.models import ActivityEntry, Job
 
 # The page sends a large selection as one request per 128 posts, one after
 # another; requests of one action this close together read as one run
@@ -44,12 +46,33 @@ class ActivityRun:
     # An undo's entries: `action` is the inverse that ran ("unhide" for
     # "Undid hiding 5 posts").
     undo: bool = False
+    # The site's own (the bin emptied after PMD_RESTORE_DAYS).
+    automatic: bool = False
+    # The job whose chunks these entries are (pmd.jobs), if any.
+    job_id: object = None
+    # The entries read for this line (what its undo names), and whether any
+    # of them has been undone.
+    entry_ids: list[int] = field(default_factory=list)
+    undone: bool = False
     # What a value action set (set_license: the licence, "" for none).
     value: str = ""
     # Support who acted in the owner's dashboard (username), or "" for the owner.
     actor: str = ""
-    # The site's own (the bin emptied after PMD_RESTORE_DAYS).
-    automatic: bool = False
+
+    @property
+    def undoable(self) -> bool:
+        """Whether Recent activity offers its Undo: an action that can be
+        undone, that changed something, not undone yet, within PMD_UNDO_DAYS."""
+        return (
+            not (self.undo or self.automatic or self.undone)
+            and self.changed > 0
+            and LOGGED[self.action].undoable
+            and self.started_at >= timezone.now() - undo_window()
+        )
+
+    @property
+    def activity_ids(self) -> str:
+        return ",".join(str(pk) for pk in self.entry_ids)
 
     @property
     def text(self) -> str:
@@ -70,20 +93,24 @@ class ActivityRun:
         self,
         action: str,
         hashtag: str,
-        value: str,
         undo: bool,
-        actor: str,
         automatic: bool,
+        job_id: object,
         created_at: datetime,
+        value: str = "",
+        actor: str = "",
     ) -> bool:
-        """Whether an older entry is an earlier request of this same run."""
-        return (self.action, self.hashtag, self.value, self.undo, self.actor, self.automatic) == (
+        """Whether an older entry is an earlier request of this same run: a
+        chunk of the same job, or a request the page sent just before."""
+        if self.job_id or job_id:
+            return self.job_id == job_id
+        return (self.action, self.hashtag, self.undo, self.automatic, self.value, self.actor) == (
             action,
             hashtag,
-            value,
             undo,
-            actor,
             automatic,
+            value,
+            actor,
         ) and self.started_at - created_at <= RUN_GAP
 
 
@@ -93,38 +120,42 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
     entries = list(
         ActivityEntry.objects.filter(user=user)
         .order_by("-created_at", "-id")
+        .annotate(
+            requested=JsonArrayLength("post_ids"),
+            undone=Exists(ActivityEntry.objects.filter(undo_of=OuterRef("pk"))),
+        )
         .values_list(
+            "pk",
             "action",
             "hashtag",
-            "value",
             "undo_of_id",
             "automatic",
+            "job_id",
             "count",
             "created_at",
+            "requested",
+            "undone",
+            "value",
             "actor__username",
-        )
-        .annotate(requested=JsonArrayLength("post_ids"))[:ENTRIES_READ]
+        )[:ENTRIES_READ]
     )
     runs: list[ActivityRun] = []
     for (
-        action,
-        hashtag,
-        value,
-        undo_of_id,
-        automatic,
-        changed,
-        created_at,
-        actor,
-        requested,
-    ) in entries:
+        pk, action, hashtag, undo_of_id, automatic, job_id, changed, created_at, requested, undone,
+        value, actor,
+    ) in entries:  # fmt: skip
         undo = undo_of_id is not None
         actor = actor or ""
         last = runs[-1] if runs else None
-        if last and last.continues(action, hashtag, value, undo, actor, automatic, created_at):
+        if last and last.continues(
+            action, hashtag, undo, automatic, job_id, created_at, value, actor
+        ):
             last.changed += changed
             last.requested += requested
             last.started_at = created_at
             last.requests += 1
+            last.entry_ids.append(pk)
+            last.undone = last.undone or undone
         else:
             runs.append(
                 ActivityRun(
@@ -136,12 +167,28 @@ def activity_recent(*, user: AbstractBaseUser, limit: int = 10) -> list[Activity
                     1,
                     hashtag,
                     undo,
+                    automatic,
+                    job_id,
+                    [pk],
+                    undone,
                     value,
                     actor,
-                    automatic,
                 )
             )
     if len(entries) == ENTRIES_READ and len(runs) > 1:
         # The oldest run may go on past what was read: better left out than undercounted.
         runs.pop()
-    return runs[:limit]
+    runs = runs[:limit]
+    # A job's line counts the whole job, however many chunks were read.
+    jobs = {run.job_id for run in runs if run.job_id}
+    if jobs:
+        numbers = {
+            pk: (total, changed)
+            for pk, total, changed in Job.objects.filter(pk__in=jobs).values_list(
+                "pk", "total", "changed"
+            )
+        }
+        for run in runs:
+            if run.job_id in numbers:
+                run.requested, run.changed = numbers[run.job_id]
+    return runs

@@ -138,6 +138,86 @@ class BatchDownloadRequest(models.Model):
         )
 
 
+class Job(models.Model):
+    """A batch action over a set of posts fixed when it was asked for, worked
+    through by a Celery task in chunks, each its own transaction with its own
+    activity entry (pmd.jobs). An undo of a job is a job too (`undo_of`)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
+    )
+    action = models.CharField(max_length=16, choices=action_choices())
+    # The hashtag actions' hashtag, as stored; other parameters an action takes.
+    hashtag = models.CharField(max_length=30, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    # The posts, fixed at creation, in the order they are worked through.
+    post_ids = models.JSONField(default=list, blank=True)
+    # An undo job works through the activity entries of the job it undoes.
+    undo_of = models.OneToOneField(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="undone_by"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField()
+    # Chunks committed; the next chunk to work on.
+    position = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0, help_text="Posts worked on.")
+    changed = models.PositiveIntegerField(default=0, help_text="Posts the job changed.")
+    skipped = models.PositiveIntegerField(default=0, help_text="Posts that could not take it.")
+    failed = models.PositiveIntegerField(default=0, help_text="Posts of chunks that failed.")
+    # The entry of its first chunk: the handle POST /api/pmd/action/undo takes.
+    activity = models.ForeignKey(
+        "ActivityEntry", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Why posts were skipped: {reason: count}.
+    skip_reasons = models.JSONField(default=dict, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    error_message = models.CharField(max_length=500, blank=True)
+    # The run working on it: `lease` changes hands by compare-and-swap, and
+    # every chunk commits only under the lease it was started with;
+    # heartbeat_at is renewed with each chunk, and a job quiet for
+    # PMD_BDR_LEASE_SECONDS is taken over (its worker died).
+    lease = models.UUIDField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="job_user_newest"),
+            models.Index(
+                fields=["status", "heartbeat_at"],
+                name="job_unfinished",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
+        ]
+        constraints = [
+            # One unfinished job per owner, however two requests race.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="job_one_unfinished_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} of {self.total} posts for {self.user} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in self.UNFINISHED
+
+
 class ActivityEntry(models.Model):
     """Audit trail of batch post actions (who did what to which posts, when),
     written in the same transaction as the action, for support staff. An
@@ -179,6 +259,12 @@ class ActivityEntry(models.Model):
     # Done by the site on the owner's behalf (the bin emptied after
     # PMD_RESTORE_DAYS), not asked for by anyone.
     automatic = models.BooleanField(default=False)
+    # A chunk of a job: the job, and the chunk's number (one entry per
+    # chunk, so no chunk is ever applied twice).
+    job = models.ForeignKey(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="entries"
+    )
+    chunk = models.PositiveIntegerField(null=True, blank=True)
     # One undo per entry: the unique key makes a second one fail even if
     # two requests race past the check.
     undo_of = models.OneToOneField(
@@ -193,6 +279,9 @@ class ActivityEntry(models.Model):
             ("act_for_others", "Can act inside another user's dashboard (support)"),
         ]
         indexes = [models.Index(fields=["user", "-created_at"], name="activity_user_newest")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "chunk"], name="activity_one_entry_per_chunk")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} {self.count}"

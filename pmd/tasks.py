@@ -20,6 +20,8 @@ from django.db import DatabaseError
 
 from pmd.bin_purge import bin_purge_expired
 from pmd.downloads import build, cleanup, emails, storage
+from pmd.jobs.recover import jobs_recover
+from pmd.jobs.work import job_run
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,22 @@ def empty_the_bin() -> dict[str, int]:
     """Daily (django-celery-beat): posts deleted more than PMD_RESTORE_DAYS ago go for good."""
     result = asdict(bin_purge_expired())
     logger.info("bin emptied: %s", result)
+    return result
+
+
+@shared_task(name="pmd.tasks.run_job")
+def run_job(job_id: str) -> str:
+    """Work a job (pmd.jobs) to its end; a second run of it does nothing
+    while the first is alive, and takes over once its lease runs out."""
+    return job_run(job_id)
+
+
+@shared_task(name="pmd.tasks.recover_stuck_jobs")
+def recover_stuck_jobs() -> dict[str, int]:
+    """Every 30 seconds (django-celery-beat): jobs whose enqueue was lost or whose worker died."""
+    result = asdict(jobs_recover())
+    if any(result.values()):
+        logger.warning("job recovery: %s", result)
     return result
 
 

@@ -21,6 +21,9 @@ ID_LIMIT = 2**63
 
 # A batch of 128 ids with options is well under 8 KB; anything near this is not ours.
 MAX_BODY_BYTES = 64 * 1024
+# A job's body may name up to PMD_JOB_LIMIT ids (100,000 of 20 characters
+# at most), below Django's own DATA_UPLOAD_MAX_MEMORY_SIZE.
+MAX_JOB_BODY_BYTES = 2_400_000
 
 # Control characters no search means (a NUL never gets this far: see
 # pmd_project.errors.RefuseNulMiddleware).
@@ -59,9 +62,9 @@ def search_text(text: str, *, max_length: int) -> str:
     return " ".join(_CONTROL.sub(" ", text[: max_length * 4]).split())[:max_length]
 
 
-def json_object(body: bytes) -> dict[str, Any]:
-    """A request body that must be a JSON object of at most MAX_BODY_BYTES."""
-    if len(body) > MAX_BODY_BYTES:
+def json_object(body: bytes, *, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """A request body that must be a JSON object of at most `limit` bytes."""
+    if len(body) > limit:
         raise BadInput("The request body is too large.", 413)
     try:
         data = json.loads(body or b"null")

@@ -384,10 +384,16 @@ SQIDS_MIN_LENGTH = env.int("SQIDS_MIN_LENGTH", 6)
 # Limits, enforced by the server whatever a page or client sends.
 PMD_LIST_LIMIT = env.int("PMD_LIST_LIMIT", 512, validate=at_least(1))
 PMD_ACTION_LIMIT = env.int("PMD_ACTION_LIMIT", 128, validate=at_least(1))
+# Jobs (pmd.jobs): the most posts one job takes, and the posts each of its
+# transactions works on (never more than a request may: PMD_ACTION_LIMIT).
+PMD_JOB_LIMIT = env.int("PMD_JOB_LIMIT", 100_000, validate=at_least(1))
+PMD_JOB_CHUNK = env.int("PMD_JOB_CHUNK", 128, validate=at_least(1))
 PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=at_least(1))
 PMD_BDR_DAILY_LIMIT = env.int("PMD_BDR_DAILY_LIMIT", 8)
 PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=at_least(1))
 PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 30, validate=at_least(1))
+# How long an action or a job can be undone (from Recent activity or the API).
+PMD_UNDO_DAYS = env.int("PMD_UNDO_DAYS", 7, validate=at_least(1))
 # Hashtags a post keeps. Post.hashtags holds 500 characters: 16 hashtags of
 # at most 30 characters with a space between them take 16 × 31 − 1 = 495.
 PMD_HASHTAG_LIMIT = env.int(

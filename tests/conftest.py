@@ -76,9 +76,7 @@ def session_vault(tmp_path_factory):
     return tmp_path_factory.mktemp("vault")
 
 
-@pytest.fixture(autouse=True)
-def vault(settings, session_vault):
-    root = session_vault
+def _vault_in(settings, root: Path) -> Path:
     settings.PMD_VAULT_ROOT = root
     settings.STORAGES = {
         **settings.STORAGES,
@@ -88,6 +86,18 @@ def vault(settings, session_vault):
         },
     }
     return root
+
+
+@pytest.fixture(autouse=True)
+def vault(settings, session_vault):
+    return _vault_in(settings, session_vault)
+
+
+@pytest.fixture
+def own_vault(settings, tmp_path):
+    """A vault of this test's own, empty: the run's vault holds other tests'
+    folders, and ids repeat between tests."""
+    return _vault_in(settings, tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +140,13 @@ def owner_client(owner) -> Client:
 def other_client(other) -> Client:
     client = Client()
     client.force_login(other)
+    return client
+
+
+@pytest.fixture
+def staff_client(staff) -> Client:
+    client = Client()
+    client.force_login(staff)
     return client
 
 

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
-from pmd.models import ActivityEntry, BatchDownloadRequest
+from pmd.models import ActivityEntry, BatchDownloadRequest, Job
 from posts.public_ids import user_sqid
 from testing.factories import PASSWORD, make_post
 
@@ -164,6 +164,13 @@ ROWS = [
         matrix(API_401, REFUSED, REFUSED, REFUSED),
         {"hashtag": "nosuchtag"},
     ),
+    Row(
+        "pmd:api-action-undo-preview",
+        "POST",
+        "/api/pmd/action/undo-preview",
+        matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
+        {"activity_ids": ["{hide_activity}"]},
+    ),
     Row("pmd:api-bdr-sse", "GET", "/api/pmd/bdr/sse", matrix(API_401, OK, OK, OK)),
     # Only the page's own parameter; django-eventstream's (channels) are refused.
     *(
@@ -210,6 +217,32 @@ ROWS = [
         "POST",
         "/api/pmd/bdr/{failed_bdr}/retry",
         matrix(API_401, NOT_FOUND, Expect(201), NOT_FOUND),
+    ),
+    Row("pmd:api-job-list", "GET", "/api/pmd/jobs", matrix(API_401, OWN_DATA, OK, OWN_DATA)),
+    Row(
+        "pmd:api-job-list",
+        "POST",
+        "/api/pmd/jobs",
+        matrix(API_401, REFUSED, Expect(202), REFUSED),
+        {"action": "hide", "post_ids": ["{visible_id}"]},
+    ),
+    Row(
+        "pmd:api-job-detail",
+        "GET",
+        "/api/pmd/jobs/{done_job}",
+        matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
+    ),
+    Row(
+        "pmd:api-job-cancel",
+        "POST",
+        "/api/pmd/jobs/{done_job}/cancel",
+        matrix(API_401, NOT_FOUND, Expect(409), NOT_FOUND),
+    ),
+    Row(
+        "pmd:api-job-undo",
+        "POST",
+        "/api/pmd/jobs/{done_job}/undo",
+        matrix(API_401, NOT_FOUND, Expect(202), NOT_FOUND),
     ),
     Row("pmd:api-openapi", "GET", "/api/pmd/openapi.json", each(OK)),
     # Health: open to everyone (probes have no session); only staff get the
@@ -283,6 +316,14 @@ def world(db, owner, other, staff):
     hid = ActivityEntry.objects.create(
         user=owner, action="hide", post_ids=[hidden.pk], changed_ids=[hidden.pk], count=1
     )
+    done = Job.objects.create(
+        user=owner, action="hide", post_ids=[hidden.pk], total=1, done=1, changed=1,
+        status="done", finished_at=now,
+    )  # fmt: skip
+    ActivityEntry.objects.create(
+        user=owner, action="hide", post_ids=[hidden.pk], changed_ids=[hidden.pk], count=1,
+        job=done, chunk=0,
+    )  # fmt: skip
     return {
         "owner": owner,
         "ids": {
@@ -294,9 +335,10 @@ def world(db, owner, other, staff):
             "ready_bdr": ready.pk,
             "failed_bdr": failed.pk,
             "hide_activity": hid.pk,
+            "done_job": done.pk,
         },
         "owner_post_ids": {visible.pk, hidden.pk},
-        "owner_bdr_ids": {str(ready.pk), str(failed.pk)},
+        "owner_bdr_ids": {str(ready.pk), str(failed.pk), str(done.pk)},
         "users": {"owner": owner, "other": other, "staff": staff},
     }
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.test import Client
 from django.utils import timezone
 
 from pmd.models import ActivityEntry, BatchDownloadRequest
@@ -30,13 +29,11 @@ class TestPublicIdsBeyondAnyId:
         assert owner_client.get(f"/u/{HUGE_SQID}/posts/activity").status_code == 404
         assert client.get(f"/art/{HUGE_SQID}").status_code == 404
 
-    def test_admin_search_finds_nothing(self, staff, owner):
+    def test_admin_search_finds_nothing(self, staff_client, owner):
         make_post(owner, write_file=False)
         ActivityEntry.objects.create(user=owner, action="hide", post_ids=[1], count=1)
-        client = Client()
-        client.force_login(staff)
         for path in ("/admin/posts/post/", "/admin/pmd/activityentry/"):
-            response = client.get(path, {"q": HUGE_SQID})
+            response = staff_client.get(path, {"q": HUGE_SQID})
             assert response.status_code == 200
             assert response.context["cl"].result_count == 0
 
@@ -103,16 +100,14 @@ def test_a_cursor_whose_date_overflows_in_utc_is_400(owner, owner_client, moment
 
 
 @pytest.mark.parametrize("search", ["\x00", "frog\x00", "\x00\x01\x1f"])
-def test_a_nul_byte_in_a_query_is_a_clear_400(owner, owner_client, staff, search):
+def test_a_nul_byte_in_a_query_is_a_clear_400(owner, owner_client, staff_client, search):
     page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts", {"q": search})
     assert page.status_code == 400
     assert b"NUL character" in page.content
     ids = owner_client.get("/api/pmd/posts/ids", {"q": search})
     assert ids.status_code == 400
     assert ids.json() == {"error": "The address holds a NUL character; remove it and try again."}
-    admin = Client()
-    admin.force_login(staff)
-    assert admin.get("/admin/posts/post/", {"kind__exact": search}).status_code == 400
+    assert staff_client.get("/admin/posts/post/", {"kind__exact": search}).status_code == 400
 
 
 def test_other_control_characters_are_searched_without_them(owner, owner_client):
@@ -125,19 +120,15 @@ def test_other_control_characters_are_searched_without_them(owner, owner_client)
 class TestTheAdminFoundByFuzzing:
     """Two more the URL fuzzing (tests/test_url_fuzz.py) found on main."""
 
-    def test_the_add_post_page_opens(self, staff):
-        client = Client()
-        client.force_login(staff)
-        assert client.get("/admin/posts/post/add/").status_code == 200
+    def test_the_add_post_page_opens(self, staff_client):
+        assert staff_client.get("/admin/posts/post/add/").status_code == 200
 
     @pytest.mark.parametrize("year", ["9999", "99999999999", "9" * 30])
     @pytest.mark.parametrize(
         "path",
         ["/admin/posts/post/", "/admin/pmd/activityentry/", "/admin/pmd/batchdownloadrequest/"],
     )
-    def test_a_date_hierarchy_year_out_of_range_is_a_wrong_filter(self, staff, path, year):
-        client = Client()
-        client.force_login(staff)
-        response = client.get(path, {"created_at__year": year})
+    def test_a_date_hierarchy_year_out_of_range_is_a_wrong_filter(self, staff_client, path, year):
+        response = staff_client.get(path, {"created_at__year": year})
         assert response.status_code == 302
         assert response["Location"].endswith("?e=1")

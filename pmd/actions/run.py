@@ -16,7 +16,7 @@ from pmd.actions.registry import HASHTAG_ACTIONS, bulk_action
 from pmd.actions.values import license_parse
 from pmd.errors import Invalid
 from pmd.hashtags import BadHashtag, hashtag_parse
-from pmd.models import ActivityEntry
+from pmd.models import ActivityEntry, Job
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ActionResult:
     undo_of: int | None
 
 
-def _with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
+def with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
     """The action bound to the request's hashtag: required by the hashtag
     actions, refused by the others."""
     if not action.takes_hashtag:
@@ -75,6 +75,9 @@ def record_action(
     undo_of: ActivityEntry | None = None,
     value: str | None = None,
     actor: AbstractBaseUser | None = None,
+    *,
+    job: Job | None = None,
+    chunk: int | None = None,
 ) -> ActivityEntry:
     entry = ActivityEntry.objects.create(
         user=user,
@@ -87,6 +90,8 @@ def record_action(
         count=counts.changed,
         changes={str(post_id): values for post_id, values in counts.values.items()},
         undo_of=undo_of,
+        job=job,
+        chunk=chunk,
     )
     return entry
 
@@ -128,7 +133,7 @@ def post_action_run(
     `license` (set_license only) is an identifier, or None to clear it.
     `actor` is support acting in the user's dashboard, recorded with the entry.
     """
-    action = _with_license(_with_hashtag(bulk_action(action_name), hashtag), license)
+    action = _with_license(with_hashtag(bulk_action(action_name), hashtag), license)
     post_ids = list(dict.fromkeys(post_ids))
     if not post_ids:
         raise Invalid("Select at least one post.")

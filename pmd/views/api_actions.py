@@ -11,14 +11,18 @@ from typing import Annotated, Literal
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
+from ninja.responses import Status
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from pmd.access import actor_of, owner_of
 from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, LOGGED, bulk_action
 from pmd.actions.run import UNSET, post_action_run
-from pmd.actions.undo import post_action_undo
+from pmd.actions.undo import post_action_undo, undo_preview
 from pmd.hashtags import MAX_LENGTH
+from pmd.jobs.service import activity_job, job_undo
+from pmd.models import Job
 from pmd.views.api_conventions import LicenseId, Request, Strict, errors, post_id_list
+from pmd_project import inputs
 from pmd_project.inputs import ID_LIMIT, BadInput
 
 router = Router()
@@ -101,6 +105,48 @@ class ActionResult(Strict):
     ]
 
 
+class JobCreated(Strict):
+    id: Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+    status: Literal["queued"]
+    total: Annotated[int, Field(ge=1)]
+
+
+def created(job: Job) -> Status:
+    return Status(202, JobCreated(id=str(job.pk), status="queued", total=job.total))
+
+
+def _activity_ids(value: object) -> list[int]:
+    try:
+        return inputs.post_ids(value, limit=settings.PMD_LIST_LIMIT)
+    except BadInput as error:
+        words = error.message.replace("post_ids", "activity_ids").replace("post ids", "entry ids")
+        raise BadInput(
+            words.replace("Select at least one post.", "Name at least one entry.")
+        ) from None
+
+
+class UndoPreviewRequest(Request):
+    activity_ids: Annotated[
+        list[int],
+        BeforeValidator(_activity_ids),
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1},
+                "minItems": 1,
+                "maxItems": settings.PMD_LIST_LIMIT,
+                "description": "The entries of one line of Recent activity (a job: any chunk).",
+            }
+        ),
+    ]
+
+
+class UndoPreviewResult(Strict):
+    changes: Annotated[int, Field(ge=0, description="Posts the undo would change back.")]
+    leaves: Annotated[int, Field(ge=0, description="Posts it would leave: changed since, or gone.")]
+    message: str
+
+
 class UndoRequest(Request):
     activity_id: Annotated[int, Field(strict=True, ge=1, lt=ID_LIMIT)]
 
@@ -123,13 +169,33 @@ def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
 
 @router.post(
     "/undo",
-    response={200: ActionResult, **errors(400, 401, 403, 404, 413)},
+    response={200: ActionResult, 202: JobCreated, **errors(400, 401, 403, 404, 409, 413)},
     url_name="api-action-undo",
 )
-def undo_action(request: HttpRequest, body: UndoRequest) -> ActionResult:
-    """Undo one earlier request (its activity_id), within an hour: its inverse
-    action, on exactly the posts it changed, except those changed again since."""
+def undo_action(request: HttpRequest, body: UndoRequest) -> ActionResult | Status:
+    """Undo one earlier request (its activity_id), within PMD_UNDO_DAYS: its inverse
+    action, on exactly the posts it changed, except those changed again since.
+    The activity_id of a job (a chunk of it) undoes the whole job, as a job
+    of its own: 202 with that job."""
+    job = activity_job(user=owner_of(request), activity_id=body.activity_id)
+    if job is not None:
+        return created(job_undo(user=owner_of(request), job_id=job.pk))
     result = post_action_undo(
         user=owner_of(request), activity_id=body.activity_id, actor=actor_of(request)
     )
     return ActionResult(success=True, **asdict(result))
+
+
+@router.post(
+    "/undo-preview",
+    response={200: UndoPreviewResult, **errors(400, 401, 403, 404, 413)},
+    url_name="api-action-undo-preview",
+)
+def preview_undo(request: HttpRequest, body: UndoPreviewRequest) -> UndoPreviewResult:
+    """What undoing these entries (one line of Recent activity: a run of
+    requests, or a job with all its chunks) would change and leave, changing
+    nothing (a POST for the length of the list)."""
+    preview = undo_preview(user=owner_of(request), activity_ids=body.activity_ids)
+    return UndoPreviewResult(
+        changes=preview.changes, leaves=preview.leaves, message=preview.message
+    )

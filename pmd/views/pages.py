@@ -18,6 +18,10 @@ from pmd.table_state import TableState
 from posts.public_ids import user_sqid
 from posts.selectors import license_choices
 
+# A selection of more than this many requests' worth of posts is sent as a job:
+# the page would otherwise have to stay open for the whole run.
+JOB_THRESHOLD_CHUNKS = 4
+
 
 @require_GET
 @vary_on_headers("HX-Request")
@@ -53,8 +57,11 @@ def dashboard(request: HttpRequest, owner: AbstractBaseUser) -> HttpResponse:
         owner_sqid=user_sqid(owner.pk),
         dashboard_url=request.path,
         action_limit=settings.PMD_ACTION_LIMIT,
+        # More posts than this go to the server as one job (pmd-jobs.js).
+        job_threshold=JOB_THRESHOLD_CHUNKS * settings.PMD_ACTION_LIMIT,
         download_limit=settings.PMD_BDR_LIMIT,
         restore_days=settings.PMD_RESTORE_DAYS,
+        undo_days=settings.PMD_UNDO_DAYS,
         hashtag_max_length=MAX_LENGTH,
         hashtag_limit=settings.PMD_HASHTAG_LIMIT,
     )

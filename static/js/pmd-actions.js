@@ -266,7 +266,19 @@
     if (running) return;
     showHashtagError("");
     hashtagSubmit.disabled = true;
-    await run(hashtagDialog.dataset.action, window.PMD.selection.ids(), {
+    const ids = window.PMD.selection.ids();
+    if (window.PMD.jobs?.wanted(ids.length)) {
+      try {
+        await window.PMD.jobs.start(hashtagDialog.dataset.action, ids, { hashtag: hashtagInput.value });
+        hashtagDialog.close("done");
+      } catch (error) {
+        showHashtagError(error.message);
+        hashtagInput.focus();
+      }
+      hashtagSubmit.disabled = false;
+      return;
+    }
+    await run(hashtagDialog.dataset.action, ids, {
       hashtag: hashtagInput.value,
       firstRefused: (message) => {
         showHashtagError(message);
@@ -321,6 +333,11 @@
     }
     if (action === "set_license") {
       askLicense(ids.length);
+      return;
+    }
+    // More than a few requests' worth: one job on the server, after its own dialog.
+    if (window.PMD.jobs?.wanted(ids.length)) {
+      window.PMD.jobs.ask(action, ids);
       return;
     }
     if ((action === "delete" || action === "delete_forever") && !(await confirmDelete(ids.length, "", action))) return;

@@ -18,6 +18,9 @@
   const listeners = [];
   let anchorId = null; // the last row toggled: one end of a Shift range
   let selectingAll = false;
+  // The table state whose every match is the selection, right after "Select
+  // all": a job then takes the same filters rather than the ids.
+  let matching = null;
 
   // Selections were once kept in localStorage, shared by every tab: gone.
   try {
@@ -83,6 +86,7 @@
   }
 
   function setSelected(ids, on) {
+    matching = null;
     for (const id of ids) {
       if (on) selection.add(id);
       else selection.delete(id);
@@ -129,6 +133,7 @@
         progress.textContent = `Selecting… ${fetched.toLocaleString("en")} / ${data.total_count.toLocaleString("en")}`;
       } while (cursor);
       save();
+      matching = selection.size === fetched ? { state: table.dataset.state, size: fetched } : null;
       window.PMD.toast(`Selected all ${fetched.toLocaleString("en")} matching posts.`, "info", 3500);
     } catch (error) {
       save();
@@ -316,6 +321,12 @@
       add: (ids) => setSelected(ids, true),
       remove: (ids) => setSelected(ids, false),
       onChange: (listener) => listeners.push(listener),
+      // The table's filters when the selection is exactly "all N matching" of them, else null.
+      matching: () => {
+        if (!matching || matching.size !== selection.size) return null;
+        const state = new URLSearchParams(matching.state);
+        return Object.fromEntries(["q", "visibility", "format", "view"].map((name) => [name, state.get(name) || ""]));
+      },
     },
     openDialog,
     restoreFocus,

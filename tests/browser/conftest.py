@@ -3,9 +3,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from posts.public_ids import user_sqid
 from testing.live import session_cookies
 from testing.services import CHROMIUM_ARGS, require_chromium
 
@@ -64,5 +64,20 @@ def log_in(asgi_server):
 
 
 @pytest.fixture
-def user_model():
-    return get_user_model()
+def open_dashboard(page, owner, log_in):
+    """The owner, logged in, opens their dashboard: open_dashboard(query) goes
+    to it and returns the page once the table shows; live=True waits for the
+    live stream too, record= runs a script that records what the page shows,
+    base= opens it on another server."""
+    log_in(page, owner)
+
+    def go(query: str = "", *, live: bool = False, record: str = "", base: str = ""):
+        page.goto(f"{base}/u/{user_sqid(owner.pk)}/posts{query}")
+        expect(page.locator("#post-table")).to_be_visible()
+        if live:
+            expect(page.locator("[data-live-text]")).to_have_text("Live")
+        if record:
+            page.evaluate(record)
+        return page
+
+    return go

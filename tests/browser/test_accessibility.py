@@ -20,18 +20,6 @@ ICONS = "🙈👁🗑↩⬇🗂⌨↻▦←→«»‹›▲▼"
 
 
 @pytest.fixture
-def dashboard(page, owner, log_in):
-    log_in(page, owner)
-
-    def open_dashboard(query: str = ""):
-        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
-        expect(page.locator("#post-table")).to_be_visible()
-        return page
-
-    return open_dashboard
-
-
-@pytest.fixture
 def downloads(owner):
     """One download request in each state the panel shows."""
     now = timezone.now()
@@ -78,34 +66,34 @@ def test_profile(page, owner, log_in):
     assert_accessible(page)
 
 
-def test_dashboard_empty(dashboard):
-    page = dashboard()
+def test_dashboard_empty(open_dashboard):
+    page = open_dashboard()
     expect(page.locator(".empty-state")).to_have_text("No posts yet.")
     assert_accessible(page)
 
 
-def test_dashboard_with_a_selection_hidden_rows_and_downloads(dashboard, owner, downloads):
+def test_dashboard_with_a_selection_hidden_rows_and_downloads(open_dashboard, owner, downloads):
     with_hidden_and_moderated(owner)
     ActivityEntry.objects.create(user=owner, action="hide", post_ids=[1, 2, 3], count=3)
-    page = dashboard()
+    page = open_dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
     expect(page.locator("[data-selected-count]")).to_have_text("17")
     expect(page.locator("#post-table tbody tr.is-hidden")).to_have_count(5)
     assert_accessible(page)
 
 
-def test_dashboard_with_the_download_dialog_open(dashboard, owner):
+def test_dashboard_with_the_download_dialog_open(open_dashboard, owner):
     make_posts(owner, 5)
-    page = dashboard()
+    page = open_dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Request download").click()
     expect(page.get_by_role("dialog", name="Download 5 artworks")).to_be_visible()
     assert_accessible(page)
 
 
-def test_dashboard_with_the_hashtag_dialog_open_and_its_refusal_shown(dashboard, owner):
+def test_dashboard_with_the_hashtag_dialog_open_and_its_refusal_shown(open_dashboard, owner):
     make_posts(owner, 5)
-    page = dashboard()
+    page = open_dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Add hashtag…", exact=True).click()
     dialog = page.get_by_role("dialog", name="Add a hashtag to 5 posts")
@@ -123,9 +111,9 @@ def test_dashboard_with_the_hashtag_dialog_open_and_its_refusal_shown(dashboard,
     assert_accessible(page)
 
 
-def test_dashboard_with_an_undo_toast(dashboard, owner):
+def test_dashboard_with_an_undo_toast(open_dashboard, owner):
     with_hidden_and_moderated(owner)
-    page = dashboard()
+    page = open_dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Hide", exact=True).click()
     toast = page.locator("#toasts .toast").filter(has_text="posts hidden")
@@ -133,11 +121,11 @@ def test_dashboard_with_an_undo_toast(dashboard, owner):
     assert_accessible(page)
 
 
-def test_dashboard_with_a_split_download_offered(dashboard, owner):
+def test_dashboard_with_a_split_download_offered(open_dashboard, owner):
     posts = make_posts(owner, 300)
     for _ in range(6):
         BatchDownloadRequest.objects.create(user=owner, post_ids=[posts[0].pk], artwork_count=1)
-    page = dashboard("?size=512")
+    page = open_dashboard("?size=512")
     page.get_by_role("button", name="Select page", exact=True).click()
     # The button's name says what it does; the reason it describes it with says what fits.
     split = page.get_by_role("button", name="Split into 2 downloads (uses 2 of today's 2)")
@@ -154,17 +142,17 @@ def test_dashboard_with_a_split_download_offered(dashboard, owner):
     assert_accessible(page)
 
 
-def test_dashboard_recently_deleted(dashboard, owner):
+def test_dashboard_recently_deleted(open_dashboard, owner):
     make_posts(owner, 4, deleted_by_user=True, deleted_by_user_date=timezone.now())
-    page = dashboard("?view=deleted")
+    page = open_dashboard("?view=deleted")
     expect(page.locator("#post-table tbody tr")).to_have_count(4)
     page.locator("#post-table tbody tr").first.locator(".col-format").click()
     assert_accessible(page)
 
 
-def test_dashboard_at_375_pixels(dashboard, owner, downloads):
+def test_dashboard_at_375_pixels(open_dashboard, owner, downloads):
     with_hidden_and_moderated(owner)
-    page = dashboard()
+    page = open_dashboard()
     page.set_viewport_size({"width": 375, "height": 740})
     assert_accessible(page)
     page.locator("#post-table tbody tr").first.locator("[data-select-row]").check()
@@ -191,10 +179,10 @@ def test_admin_changelists(page, staff, owner, log_in, downloads, path):
 
 
 def test_controls_are_named_without_their_icons_and_row_controls_name_their_post(
-    dashboard, owner, downloads
+    open_dashboard, owner, downloads
 ):
     post = make_post(owner, title="Sunset Castle", write_file=False)
-    page = dashboard()
+    page = open_dashboard()
     for name in (
         "Hide",
         "Unhide",
@@ -238,9 +226,9 @@ def test_controls_are_named_without_their_icons_and_row_controls_name_their_post
     )
 
 
-def test_recently_deleted_rows_name_their_post(dashboard, owner):
+def test_recently_deleted_rows_name_their_post(open_dashboard, owner):
     make_post(owner, title="Old Moon", write_file=False, deleted_by_user=True)
-    page = dashboard("?view=deleted")
+    page = open_dashboard("?view=deleted")
     expect(page.get_by_role("button", name="Restore “Old Moon”", exact=True)).to_be_visible()
     expect(page.get_by_role("checkbox", name="Select “Old Moon”", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Restore", exact=True)).to_be_visible()
@@ -249,14 +237,14 @@ def test_recently_deleted_rows_name_their_post(dashboard, owner):
 # Live regions: toasts are announced because their regions exist from load.
 
 
-def test_toasts_go_to_live_regions_that_exist_on_load(dashboard, owner):
+def test_toasts_go_to_live_regions_that_exist_on_load(open_dashboard, owner):
     from posts.models import Post
 
     kept, gone = (
         make_post(owner, title="Kept", write_file=False),
         make_post(owner, title="Gone", write_file=False),
     )
-    page = dashboard()
+    page = open_dashboard()
     polite = page.locator("#toasts")
     assertive = page.locator("#toast-alerts")
     expect(polite).to_have_attribute("role", "status")
@@ -279,10 +267,10 @@ def test_toasts_go_to_live_regions_that_exist_on_load(dashboard, owner):
 # Focus: back to where the user was after each dialog and each swap.
 
 
-def test_each_dialog_gives_focus_back_to_its_opener_on_escape(dashboard, owner):
+def test_each_dialog_gives_focus_back_to_its_opener_on_escape(open_dashboard, owner):
     post = make_post(owner, title="Sunset Castle", write_file=False)
     make_posts(owner, 3)
-    page = dashboard()
+    page = open_dashboard()
     help_button = page.get_by_role("button", name="Keyboard shortcuts", exact=True)
     help_button.focus()
     page.keyboard.press("Enter")
@@ -307,10 +295,10 @@ def test_each_dialog_gives_focus_back_to_its_opener_on_escape(dashboard, owner):
     assert not type(post).objects.filter(deleted_by_user=True).exists()
 
 
-def test_after_a_delete_focus_goes_to_the_table_summary(dashboard, owner):
+def test_after_a_delete_focus_goes_to_the_table_summary(open_dashboard, owner):
     make_post(owner, title="Sunset Castle", write_file=False)
     make_posts(owner, 3)
-    page = dashboard()
+    page = open_dashboard()
     page.get_by_role("button", name="Delete “Sunset Castle”", exact=True).focus()
     page.keyboard.press("Enter")
     page.get_by_role("dialog", name="Delete “Sunset Castle”?").get_by_role(
@@ -322,9 +310,9 @@ def test_after_a_delete_focus_goes_to_the_table_summary(dashboard, owner):
     expect(page.locator(".table-summary")).to_contain_text("1–3 of 3")
 
 
-def test_a_sort_swaps_the_table_and_focus_stays_on_that_header(dashboard, owner):
+def test_a_sort_swaps_the_table_and_focus_stays_on_that_header(open_dashboard, owner):
     make_posts(owner, 40)
-    page = dashboard()
+    page = open_dashboard()
     size = page.get_by_role("link", name="Size", exact=True)
     size.focus()
     page.keyboard.press("Enter")
@@ -340,9 +328,9 @@ def test_a_sort_swaps_the_table_and_focus_stays_on_that_header(dashboard, owner)
     expect(page.get_by_role("link", name="Title", exact=True)).to_be_focused()
 
 
-def test_the_row_eye_keeps_focus_across_the_swap(dashboard, owner):
+def test_the_row_eye_keeps_focus_across_the_swap(open_dashboard, owner):
     make_post(owner, title="Sunset Castle", write_file=False)
-    page = dashboard()
+    page = open_dashboard()
     page.get_by_role("button", name="Hide “Sunset Castle”", exact=True).focus()
     page.keyboard.press("Enter")
     unhide = page.get_by_role("button", name="Unhide “Sunset Castle”", exact=True)
@@ -351,9 +339,9 @@ def test_the_row_eye_keeps_focus_across_the_swap(dashboard, owner):
     expect(page.get_by_role("button", name="Hide “Sunset Castle”", exact=True)).to_be_focused()
 
 
-def test_a_bulk_action_that_disables_its_button_leaves_focus_on_the_table(dashboard, owner):
+def test_a_bulk_action_that_disables_its_button_leaves_focus_on_the_table(open_dashboard, owner):
     make_posts(owner, 5)
-    page = dashboard()
+    page = open_dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Hide", exact=True).focus()
     page.keyboard.press("Enter")

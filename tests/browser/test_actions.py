@@ -20,19 +20,6 @@ new MutationObserver(() => {
 """
 
 
-@pytest.fixture
-def open_dashboard(page, owner, log_in):
-    log_in(page, owner)
-
-    def go(query: str = ""):
-        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
-        expect(page.locator("#post-table")).to_be_visible()
-        page.evaluate(RECORD_PROGRESS)
-        return page
-
-    return go
-
-
 def action_requests(page) -> list[dict]:
     sent: list[dict] = []
     page.on(
@@ -48,7 +35,7 @@ def action_requests(page) -> list[dict]:
 
 def test_hide_five_selected_posts(open_dashboard, owner):
     make_posts(owner, 40)
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     rows = page.locator("#post-table tbody tr")
     for index in range(5):
         rows.nth(index).locator(".col-format").click()
@@ -64,7 +51,7 @@ def test_hide_five_selected_posts(open_dashboard, owner):
 
 def test_hiding_300_posts_sends_128_128_44_with_progress(open_dashboard, owner):
     make_posts(owner, 300)
-    page = open_dashboard("?size=512")
+    page = open_dashboard("?size=512", record=RECORD_PROGRESS)
     sent = action_requests(page)
     page.get_by_role("button", name="Select page", exact=True).click()
     expect(page.locator("[data-selected-count]")).to_have_text("300")
@@ -81,7 +68,7 @@ def test_hiding_300_posts_sends_128_128_44_with_progress(open_dashboard, owner):
 
 def test_a_refused_chunk_stops_the_run_and_keeps_the_rest_selected(open_dashboard, owner):
     make_posts(owner, 300)
-    page = open_dashboard("?size=512")
+    page = open_dashboard("?size=512", record=RECORD_PROGRESS)
     sent = action_requests(page)
     page.get_by_role("button", name="Select page", exact=True).click()
     order = page.evaluate(
@@ -105,7 +92,7 @@ def test_a_refused_chunk_stops_the_run_and_keeps_the_rest_selected(open_dashboar
 
 def test_delete_asks_first_and_cancel_or_escape_changes_nothing(open_dashboard, owner):
     make_posts(owner, 10)
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Delete", exact=True).click()
     dialog = page.get_by_role("dialog", name="Delete 10 posts?")
@@ -129,7 +116,7 @@ def test_delete_asks_first_and_cancel_or_escape_changes_nothing(open_dashboard, 
 
 def test_restore_brings_a_post_back_to_the_profile(open_dashboard, owner, page):
     post = make_post(owner, title="Comeback frog")
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     page.locator(f'tr[data-post-id="{post.pk}"]').get_by_role(
         "button", name="Delete “Comeback frog”", exact=True
     ).click()
@@ -152,7 +139,7 @@ def test_restore_brings_a_post_back_to_the_profile(open_dashboard, owner, page):
 
 def test_the_row_eye_hides_and_unhides_one_post(open_dashboard, owner):
     post = make_post(owner, title="Eye test", write_file=False)
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     row = page.locator(f'tr[data-post-id="{post.pk}"]')
     row.get_by_role("button", name="Hide “Eye test”", exact=True).click()
     expect(row).to_have_class("is-hidden")
@@ -164,7 +151,7 @@ def test_the_row_eye_hides_and_unhides_one_post(open_dashboard, owner):
 
 def test_buttons_say_why_they_are_disabled(open_dashboard, owner):
     make_posts(owner, 3)
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     expect(page.get_by_role("button", name="Hide", exact=True)).to_be_disabled()
     expect(page.locator("[data-bulk-reason]")).to_have_text("Select posts to act on them.")
     page.locator("#post-table tbody tr").first.locator(".col-format").click()
@@ -212,7 +199,7 @@ def test_undo_of_hide_and_unhide_reverses_only_the_posts_that_changed(
     changing = make_posts(owner, 2, hidden_by_user=start)
     (already,) = make_posts(owner, 1, hidden_by_user=not start)
     make_posts(owner, 2, hidden_by_user=start)
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     sent = undo_requests(page)
     select_rows(page, [post.pk for post in changing] + [already.pk])
     page.get_by_role("button", name=label, exact=True).click()
@@ -238,7 +225,7 @@ def test_undo_of_hide_and_unhide_reverses_only_the_posts_that_changed(
 def test_undo_of_a_delete_restores_the_post(open_dashboard, owner):
     post = make_post(owner, title="Oops frog", write_file=False)
     make_posts(owner, 2)
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     page.get_by_role("button", name="Delete “Oops frog”", exact=True).click()
     page.get_by_role("dialog", name="Delete “Oops frog”?").get_by_role(
         "button", name="Delete"
@@ -255,7 +242,7 @@ def test_undo_of_a_delete_restores_the_post(open_dashboard, owner):
 
 def test_undo_of_a_restore_deletes_again(open_dashboard, owner):
     posts = make_posts(owner, 3, deleted_by_user=True, deleted_by_user_date=timezone.now())
-    page = open_dashboard("?view=deleted")
+    page = open_dashboard("?view=deleted", record=RECORD_PROGRESS)
     select_rows(page, [post.pk for post in posts[:2]])
     page.get_by_role("button", name="Restore", exact=True).click()
     toast = page.locator("#toasts .toast").filter(has_text="2 posts restored.")
@@ -273,7 +260,7 @@ def test_u_undoes_from_the_keyboard_and_the_toast_neither_steals_focus_nor_hurri
     post = make_post(owner, title="Sunset Castle", write_file=False)
     make_posts(owner, 2)
     page.clock.install()
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     eye = page.get_by_role("button", name="Hide “Sunset Castle”", exact=True)
     eye.focus()
     page.keyboard.press("Enter")
@@ -309,7 +296,7 @@ def test_u_undoes_from_the_keyboard_and_the_toast_neither_steals_focus_nor_hurri
 
 def test_the_undo_button_is_reachable_with_tab_and_the_help_lists_u(open_dashboard, owner):
     make_posts(owner, 3)
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Hide", exact=True).click()
     undo_button = page.locator("#toasts").get_by_role("button", name="Undo", exact=True)
@@ -333,7 +320,7 @@ def test_the_undo_button_is_reachable_with_tab_and_the_help_lists_u(open_dashboa
 
 def test_undo_of_a_300_post_hide_sends_one_undo_per_request_with_progress(open_dashboard, owner):
     make_posts(owner, 300)
-    page = open_dashboard("?size=512")
+    page = open_dashboard("?size=512", record=RECORD_PROGRESS)
     sent = undo_requests(page)
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Hide", exact=True).click()
@@ -360,7 +347,7 @@ def test_undo_of_a_300_post_hide_sends_one_undo_per_request_with_progress(open_d
 
 def test_add_and_remove_a_hashtag_on_a_selection_across_two_pages(open_dashboard, owner):
     make_posts(owner, 40, hashtags="retro")
-    page = open_dashboard("?size=16")
+    page = open_dashboard("?size=16", record=RECORD_PROGRESS)
     sent = action_requests(page)
     rows = page.locator("#post-table tbody tr")
     first_page = [int(rows.nth(i).get_attribute("data-post-id")) for i in (0, 3)]
@@ -414,7 +401,7 @@ def test_add_and_remove_a_hashtag_on_a_selection_across_two_pages(open_dashboard
 
 def test_the_hashtag_dialog_shows_the_servers_refusal_beside_the_field(open_dashboard, owner):
     make_posts(owner, 3, hashtags="retro")
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Add hashtag…", exact=True).click()
     dialog = page.get_by_role("dialog", name="Add a hashtag to 3 posts")
@@ -452,7 +439,7 @@ def test_posts_without_room_are_reported_and_stay_selected_and_undo_removes_the_
 ):
     full = make_posts(owner, 2, hashtags=" ".join(f"t{n}" for n in range(16)))
     roomy = make_posts(owner, 3, hashtags="retro")
-    page = open_dashboard()
+    page = open_dashboard(record=RECORD_PROGRESS)
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Add hashtag…", exact=True).click()
     page.get_by_role("dialog", name="Add a hashtag to 5 posts").get_by_label("Hashtag").fill("fox")
@@ -478,7 +465,7 @@ def test_posts_without_room_are_reported_and_stay_selected_and_undo_removes_the_
 
 def test_closing_the_tab_during_a_chunked_run_asks_first(open_dashboard, owner):
     make_posts(owner, 300)
-    page = open_dashboard("?size=512")
+    page = open_dashboard("?size=512", record=RECORD_PROGRESS)
     chunks = []
 
     def hold_the_second_chunk(route):

@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from pmd.downloads.events import bdr_changed
 from pmd.models import BatchDownloadRequest
-from posts.public_ids import user_sqid
 from testing.factories import make_post, make_posts
 from testing.live import AsgiServer, session_cookies
 from testing.worker import TEST_QUEUE
@@ -22,19 +21,12 @@ document.querySelector('[data-live]').addEventListener('htmx:sseMessage', (event
 """
 
 
-def _open(page, owner, base=""):
-    page.goto(f"{base}/u/{user_sqid(owner.pk)}/posts")
-    expect(page.locator("[data-live-text]")).to_have_text("Live")
-    page.evaluate(RECORD_EVENTS)
-
-
 def test_a_request_goes_pending_processing_ready_live_with_a_toast(
-    page, owner, log_in, celery_worker
+    open_dashboard, owner, celery_worker
 ):
     for _ in range(6):
         make_post(owner, file_format="gif")
-    log_in(page, owner)
-    _open(page, owner)
+    page = open_dashboard(live=True, record=RECORD_EVENTS)
     expect(page.locator("[data-requests-left-text]")).to_have_text("8 of 8 requests left today")
     page.get_by_role("button", name="Select page", exact=True).click()
     page.get_by_role("button", name="Request download", exact=True).click()
@@ -63,13 +55,12 @@ def test_a_request_goes_pending_processing_ready_live_with_a_toast(
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 
 
-def test_a_burst_of_updates_ends_on_the_last_state_with_its_toast(page, owner, log_in):
+def test_a_burst_of_updates_ends_on_the_last_state_with_its_toast(open_dashboard, owner):
     bdr = BatchDownloadRequest.objects.create(
         user=owner, post_ids=list(range(1, 9)), artwork_count=8, status="processing",
         started_at=timezone.now(),
     )  # fmt: skip
-    log_in(page, owner)
-    _open(page, owner)
+    page = open_dashboard(live=True, record=RECORD_EVENTS)
     # Eight progress steps and the ready in a few milliseconds, as a fast
     # build sends them: the panel refreshes while later events arrive.
     for done in range(1, 9):
@@ -87,13 +78,12 @@ def test_a_burst_of_updates_ends_on_the_last_state_with_its_toast(page, owner, l
     assert [event["progress"] for event in page.evaluate("window.__events")][-1] == 8
 
 
-def test_retry_from_the_panel_shows_the_new_request_in_place(page, owner, log_in):
+def test_retry_from_the_panel_shows_the_new_request_in_place(open_dashboard, owner):
     post = make_post(owner, write_file=False)
     failed = BatchDownloadRequest.objects.create(
         user=owner, post_ids=[post.pk], artwork_count=1, status="failed", error_message="Oops."
     )
-    log_in(page, owner)
-    _open(page, owner)
+    page = open_dashboard(live=True, record=RECORD_EVENTS)
     page.locator(f"#bdr-{failed.pk}").get_by_role("button", name=re.compile("^Retry")).click()
     # The page's own fragment answers (with the CSRF token htmx sends), in place.
     retry = BatchDownloadRequest.objects.filter(retry_of=failed)
@@ -104,10 +94,9 @@ def test_retry_from_the_panel_shows_the_new_request_in_place(page, owner, log_in
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 
 
-def test_more_than_128_selected_offers_a_split_instead_of_refusing(page, owner, log_in):
+def test_more_than_128_selected_offers_a_split_instead_of_refusing(open_dashboard, owner):
     make_posts(owner, 130)
-    log_in(page, owner)
-    page.goto(f"/u/{user_sqid(owner.pk)}/posts?size=256")
+    page = open_dashboard("?size=256")
     page.get_by_role("button", name="Select page", exact=True).click()
     expect(page.get_by_role("button", name="Request download", exact=True)).to_have_count(0)
     split = page.get_by_role("button", name="Split into 2 downloads (uses 2 of today's 8)")
@@ -116,12 +105,11 @@ def test_more_than_128_selected_offers_a_split_instead_of_refusing(page, owner, 
     # (tests/browser/test_downloads_split.py sends splits.)
 
 
-def test_the_email_link_highlights_its_request(page, owner, log_in):
+def test_the_email_link_highlights_its_request(open_dashboard, owner):
     bdr = BatchDownloadRequest.objects.create(
         user=owner, post_ids=[1], artwork_count=1, status="failed", error_message="No luck."
     )
-    log_in(page, owner)
-    page.goto(f"/u/{user_sqid(owner.pk)}/posts?bdr={bdr.pk}")
+    page = open_dashboard(f"?bdr={bdr.pk}")
     row = page.locator(f"#bdr-{bdr.pk}")
     expect(row).to_have_class(re.compile("is-highlighted"))
     expect(row).to_be_focused()
@@ -138,12 +126,12 @@ def own_server(session_vault, transactional_db):
 
 @pytest.mark.fault
 def test_after_the_web_process_restarts_the_page_reconnects_and_catches_up(
-    page, owner, own_server, chaos
+    page, open_dashboard, owner, own_server, chaos
 ):
     page.context.add_cookies(
         [{"name": k, "value": v, "url": own_server.url} for k, v in session_cookies(owner).items()]
     )
-    _open(page, owner, base=own_server.url)
+    page = open_dashboard(live=True, record=RECORD_EVENTS, base=own_server.url)
     own_server.stop()
     expect(page.locator("[data-live-text]")).to_have_text("Reconnecting…")
     # While no web process runs, the worker finishes a request.

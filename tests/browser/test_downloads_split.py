@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from pmd.models import BatchDownloadRequest
 from pmd.selectors import live_artworks, table_ordering
 from posts.models import Post
-from posts.public_ids import user_sqid
 from testing.factories import make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr
 
@@ -29,19 +27,6 @@ new MutationObserver(() => {
 # Sorted by title, A to Z: neither the order the posts were made in nor the
 # order "Select all" adds them to the selection (newest first).
 BY_TITLE = "?sort=title&dir=asc"
-
-
-@pytest.fixture
-def open_dashboard(page, owner, log_in):
-    log_in(page, owner)
-
-    def go(query: str = ""):
-        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
-        expect(page.locator("[data-live-text]")).to_have_text("Live")
-        page.evaluate(RECORD_STATUS)
-        return page
-
-    return go
 
 
 def bdr_requests(page) -> list[dict]:
@@ -75,7 +60,7 @@ def test_300_selected_posts_go_as_3_downloads_in_table_order_and_all_become_read
     # One real artwork file that every post points at: 300 small ZIP entries.
     first = make_post(owner, title="Post 0")
     make_posts(owner, 299, art=first.art.name, file_bytes=first.file_bytes)
-    page = open_dashboard(BY_TITLE)
+    page = open_dashboard(BY_TITLE, live=True, record=RECORD_STATUS)
     sent = bdr_requests(page)
     select_all(page, 300)
     split = page.get_by_role("button", name="Split into 3 downloads (uses 3 of today's 8)")
@@ -140,7 +125,7 @@ def test_a_split_larger_than_todays_allowance_offers_the_posts_that_fit(open_das
     posts = make_posts(owner, 300)
     for _ in range(6):
         make_bdr(owner, posts[:1])
-    page = open_dashboard(BY_TITLE)
+    page = open_dashboard(BY_TITLE, live=True, record=RECORD_STATUS)
     sent = bdr_requests(page)
     select_all(page, 300)
     split = page.get_by_role("button", name="Split into 2 downloads (uses 2 of today's 2)")
@@ -179,7 +164,7 @@ def test_a_split_larger_than_todays_allowance_offers_the_posts_that_fit(open_das
 
 def test_a_part_refused_midway_stops_the_split_and_keeps_the_rest_selected(open_dashboard, owner):
     posts = make_posts(owner, 300)
-    page = open_dashboard()
+    page = open_dashboard(live=True, record=RECORD_STATUS)
     select_all(page, 300)
     page.get_by_role("button", name="Split into 3 downloads (uses 3 of today's 8)").click()
     # Meanwhile another tab uses 7 of today's 8 requests.
@@ -223,7 +208,7 @@ new MutationObserver(() => {
 def test_a_5_part_split_tells_its_news_in_one_toast_in_order(open_dashboard, owner, celery_worker):
     first = make_post(owner, title="Post 0")
     make_posts(owner, 599, art=first.art.name, file_bytes=first.file_bytes)
-    page = open_dashboard()
+    page = open_dashboard(live=True, record=RECORD_STATUS)
     parts = []
 
     def hold_the_second_part(route):
@@ -270,7 +255,7 @@ def test_the_download_requests_panel_is_one_step_from_the_top_of_a_512_row_page(
     open_dashboard, owner
 ):
     make_posts(owner, 512)
-    page = open_dashboard("?size=512")
+    page = open_dashboard("?size=512", live=True, record=RECORD_STATUS)
     panel = page.get_by_role("region", name="Download requests")
     expect(panel).not_to_be_in_viewport()
     page.get_by_role("link", name="Download requests").click()
@@ -281,7 +266,7 @@ def test_a_single_download_request_unselects_what_it_sent_and_keeps_what_was_ref
     open_dashboard, owner
 ):
     make_posts(owner, 6)
-    page = open_dashboard()
+    page = open_dashboard(live=True, record=RECORD_STATUS)
     rows = page.locator("#post-table tbody tr")
 
     def select(*indexes) -> list[int]:

@@ -13,44 +13,24 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from posts.models import Post
-from posts.public_ids import user_sqid
 from testing.factories import make_posts
-from testing.live import session_cookies
 
 PHONE = {"width": 375, "height": 740}
 
 
-@pytest.fixture
-def phone(browser, asgi_server, transactional_db, owner):
-    """The owner's dashboard on a touch screen 375 px wide."""
-    context = browser.new_context(
-        base_url=asgi_server.url, viewport=PHONE, has_touch=True, is_mobile=True
-    )
-    context.set_default_timeout(10_000)
-    context.add_cookies(
-        [
-            {"name": name, "value": value, "url": asgi_server.url}
-            for name, value in session_cookies(owner).items()
-        ]
-    )
-    page = context.new_page()
-
-    def open_dashboard(query: str = ""):
-        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
-        expect(page.locator("#post-table")).to_be_visible()
-        return page
-
-    yield open_dashboard
-    context.close()
+@pytest.fixture(scope="module")
+def browser_context_args(browser_context_args):
+    """A touch screen 375 px wide."""
+    return {**browser_context_args, "viewport": PHONE, "has_touch": True, "is_mobile": True}
 
 
 def scroll_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
-def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(phone, owner):
+def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(open_dashboard, owner):
     make_posts(owner, 10)
-    page = phone()
+    page = open_dashboard()
     assert scroll_width(page) <= PHONE["width"]
     cards = page.locator("#post-table tbody tr")
     # A card: one column, its title readable beside its thumbnail.
@@ -96,10 +76,10 @@ def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(phone, owner):
     assert scroll_width(page) <= PHONE["width"]
 
 
-def test_sorting_and_filters_stay_reachable_on_a_phone(phone, owner):
+def test_sorting_and_filters_stay_reachable_on_a_phone(open_dashboard, owner):
     make_posts(owner, 20, title="Frog")
     make_posts(owner, 5, title="Castle")
-    page = phone()
+    page = open_dashboard()
     title = page.get_by_role("link", name="Title", exact=True)
     expect(title).to_be_visible()
     title.tap()
@@ -114,7 +94,7 @@ def test_sorting_and_filters_stay_reachable_on_a_phone(phone, owner):
     assert scroll_width(page) <= PHONE["width"]
 
 
-def test_long_values_of_a_card_stay_apart(phone, owner):
+def test_long_values_of_a_card_stay_apart(open_dashboard, owner):
     """ "1 week, 5 days ago", the format and "108.1 KB" are wider together than
     a 375 px card: no cell runs over another or out of itself."""
     make_posts(
@@ -123,7 +103,7 @@ def test_long_values_of_a_card_stay_apart(phone, owner):
         created_at=timezone.now() - timedelta(days=12, hours=3),
         file_bytes=110_700,
     )
-    page = phone()
+    page = open_dashboard()
     card = page.locator("#post-table tbody tr").first
     expect(card.locator(".col-uploaded")).to_have_text("1\xa0week, 5\xa0days ago")
     cells = [".col-title", ".col-uploaded", ".col-format", ".col-size", ".col-visibility"]

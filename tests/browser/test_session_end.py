@@ -6,6 +6,7 @@ of the page ever shows the log-in form."""
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,19 +20,6 @@ from posts.public_ids import user_sqid
 from testing.factories import make_posts
 
 ENDED = "Your session has ended. Log in again to go back to where you were."
-
-
-@pytest.fixture
-def dashboard(page, owner, log_in):
-    make_posts(owner, 5)
-
-    def open_dashboard(query: str = ""):
-        log_in(page, owner)
-        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
-        expect(page.locator("[data-live-text]")).to_have_text("Live")
-        return page
-
-    return open_dashboard
 
 
 def end_session() -> None:
@@ -49,8 +37,15 @@ def expect_log_in_form(page, owner, query: str = "") -> None:
     expect(page.locator("#post-table")).to_have_count(0)
 
 
-def test_a_table_click_takes_the_page_to_the_log_in_form_and_back(dashboard, owner):
-    page = dashboard("?sort=title&dir=asc")
+@pytest.fixture
+def open_dashboard(open_dashboard, owner):
+    """The dashboard opens with five posts, once its live stream is connected."""
+    make_posts(owner, 5)
+    return functools.partial(open_dashboard, live=True)
+
+
+def test_a_table_click_takes_the_page_to_the_log_in_form_and_back(open_dashboard, owner):
+    page = open_dashboard("?sort=title&dir=asc")
     end_session()
     page.get_by_role("link", name="Size", exact=True).click()
     expect_log_in_form(page, owner, "?sort=title&dir=asc")
@@ -63,8 +58,8 @@ def test_a_table_click_takes_the_page_to_the_log_in_form_and_back(dashboard, own
     expect(page.locator("th.col-title")).to_have_attribute("aria-sort", "ascending")
 
 
-def test_a_batch_action_takes_the_page_to_the_log_in_form(dashboard, owner):
-    page = dashboard()
+def test_a_batch_action_takes_the_page_to_the_log_in_form(open_dashboard, owner):
+    page = open_dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
     end_session()
     page.get_by_role("button", name="Hide", exact=True).click()
@@ -72,8 +67,8 @@ def test_a_batch_action_takes_the_page_to_the_log_in_form(dashboard, owner):
     assert not Post.objects.filter(hidden_by_user=True).exists()
 
 
-def test_the_live_streams_refusal_takes_the_page_to_the_log_in_form(dashboard, owner):
-    page = dashboard()
+def test_the_live_streams_refusal_takes_the_page_to_the_log_in_form(open_dashboard, owner):
+    page = open_dashboard()
     end_session()
     # The stream ends at its next event, and its reconnection is refused.
     publish(owner.pk, BDR_UPDATE, {"id": "nothing", "status": "pending"})

@@ -12,20 +12,6 @@ from posts.public_ids import user_sqid
 from testing.factories import make_posts
 
 
-@pytest.fixture
-def dashboard(page, owner, log_in):
-    """The owner's dashboard with 100 posts, opened in the browser."""
-    make_posts(owner, 100)
-    log_in(page, owner)
-
-    def open_dashboard(query: str = ""):
-        page.goto(f"/u/{user_sqid(owner.pk)}/posts{query}")
-        expect(page.locator("#post-table")).to_be_visible()
-        return page
-
-    return open_dashboard
-
-
 def selected_count(page) -> str:
     return page.locator("[data-selected-count]").inner_text()
 
@@ -34,8 +20,15 @@ def row_titles(page) -> list[str]:
     return page.locator("#post-table tbody .col-title .truncate").all_inner_texts()
 
 
-def test_clicking_headers_sorts_both_ways(dashboard, owner):
-    page = dashboard()
+@pytest.fixture
+def open_dashboard(open_dashboard, owner):
+    """The dashboard opens with the owner's 100 posts."""
+    make_posts(owner, 100)
+    return open_dashboard
+
+
+def test_clicking_headers_sorts_both_ways(open_dashboard, owner):
+    page = open_dashboard()
     page.get_by_role("link", name="Size").click()
     size_header = page.locator("th", has=page.get_by_role("link", name="Size"))
     expect(size_header).to_have_attribute("aria-sort", "descending")
@@ -54,8 +47,8 @@ def test_clicking_headers_sorts_both_ways(dashboard, owner):
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 
 
-def test_paging_page_size_and_back_button(dashboard):
-    page = dashboard()
+def test_paging_page_size_and_back_button(open_dashboard):
+    page = open_dashboard()
     expect(page.locator(".table-summary")).to_contain_text("1–32 of 100")
     page.get_by_role("link", name="Next", exact=True).click()
     expect(page.locator(".table-summary")).to_contain_text("33–64 of 100")
@@ -71,8 +64,10 @@ def test_paging_page_size_and_back_button(dashboard):
     expect(page.locator(".table-note")).to_have_text("There is no page 9; showing page 2 of 2.")
 
 
-def test_a_page_past_the_end_shows_the_last_with_its_number_and_says_so_by_the_pager(dashboard):
-    page = dashboard()
+def test_a_page_past_the_end_shows_the_last_with_its_number_and_says_so_by_the_pager(
+    open_dashboard,
+):
+    page = open_dashboard()
     page.get_by_label("Go to page").fill("999")
     page.get_by_role("button", name="Go").click()
     note = page.locator("[data-clamp-note]")
@@ -84,8 +79,8 @@ def test_a_page_past_the_end_shows_the_last_with_its_number_and_says_so_by_the_p
     expect(page.get_by_role("button", name="Go")).to_be_in_viewport()
 
 
-def test_each_tab_keeps_its_own_selection_through_its_reloads(dashboard, owner):
-    first = dashboard()
+def test_each_tab_keeps_its_own_selection_through_its_reloads(open_dashboard, owner):
+    first = open_dashboard()
     second = first.context.new_page()
     second.goto(first.url)
     rows = first.locator("#post-table tbody tr")
@@ -105,8 +100,8 @@ def test_each_tab_keeps_its_own_selection_through_its_reloads(dashboard, owner):
                 expect(box).not_to_be_checked()
 
 
-def test_back_to_a_page_from_before_an_action_shows_it_as_it_is_now(dashboard, owner):
-    page = dashboard()
+def test_back_to_a_page_from_before_an_action_shows_it_as_it_is_now(open_dashboard, owner):
+    page = open_dashboard()
     expect(page.locator("[data-total-count]")).to_have_text("100")
     page.get_by_role("link", name="Next", exact=True).click()
     expect(page.locator(".table-summary")).to_contain_text("33–64 of 100")
@@ -126,12 +121,12 @@ def test_back_to_a_page_from_before_an_action_shows_it_as_it_is_now(dashboard, o
     assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
 
 
-def test_recently_deleted_sorts_by_when_each_was_deleted(dashboard, owner):
+def test_recently_deleted_sorts_by_when_each_was_deleted(open_dashboard, owner):
     now = timezone.now()
     deleted = make_posts(owner, 3, deleted_by_user=True, deleted_by_user_date=now)
     for hours, post in zip((5, 1, 3), deleted, strict=True):
         Post.objects.filter(pk=post.pk).update(deleted_by_user_date=now - timedelta(hours=hours))
-    page = dashboard("?view=deleted")
+    page = open_dashboard("?view=deleted")
     header = page.locator("th.col-visibility")
     expect(header).to_have_text("Deleted")
     header.get_by_role("link", name="Deleted").click()
@@ -156,8 +151,8 @@ def test_recently_deleted_sorts_by_when_each_was_deleted(dashboard, owner):
     expect(page.locator(".table-note")).to_have_count(0)
 
 
-def test_select_page_and_shift_click_range(dashboard):
-    page = dashboard()
+def test_select_page_and_shift_click_range(open_dashboard):
+    page = open_dashboard()
     page.get_by_role("button", name="Select page", exact=True).click()
     expect(page.locator("[data-selected-count]")).to_have_text("32")
     expect(page.locator("[data-select-page]")).to_be_checked()
@@ -194,8 +189,8 @@ def test_select_all_with_a_search_selects_every_match_on_all_pages(page, owner, 
     assert set(stored) == set(Post.objects.filter(title="Frog sprite").values_list("id", flat=True))
 
 
-def test_selection_survives_sorting_paging_and_reload(dashboard):
-    page = dashboard()
+def test_selection_survives_sorting_paging_and_reload(open_dashboard):
+    page = open_dashboard()
     rows = page.locator("#post-table tbody tr")
     first_id = rows.first.get_attribute("data-post-id")
     rows.first.locator(".col-format").click()
@@ -211,8 +206,8 @@ def test_selection_survives_sorting_paging_and_reload(dashboard):
     expect(page.locator(f'tr[data-post-id="{first_id}"] [data-select-row]')).to_be_checked()
 
 
-def test_keyboard_shortcuts(dashboard):
-    page = dashboard()
+def test_keyboard_shortcuts(open_dashboard):
+    page = open_dashboard()
     page.locator("body").press("j")
     page.keyboard.press("j")
     page.keyboard.press("x")
@@ -237,8 +232,8 @@ def test_keyboard_shortcuts(dashboard):
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
 
 
-def test_a_live_panel_refresh_keeps_the_shift_range_anchor(dashboard):
-    page = dashboard()
+def test_a_live_panel_refresh_keeps_the_shift_range_anchor(open_dashboard):
+    page = open_dashboard()
     page.locator("body").press("j")
     page.keyboard.press("x")
     # A download panel refresh (as on every live update) between two keys,
@@ -255,8 +250,8 @@ def test_a_live_panel_refresh_keeps_the_shift_range_anchor(dashboard):
     expect(page.locator("[data-selected-count]")).to_have_text("3")
 
 
-def test_the_table_works_at_375_pixels(dashboard):
-    page = dashboard()
+def test_the_table_works_at_375_pixels(open_dashboard):
+    page = open_dashboard()
     page.set_viewport_size({"width": 375, "height": 800})
     # Rows are cards on a phone: minor cells hide, the title shows, and the
     # header's sort links stay reachable.
@@ -269,8 +264,8 @@ def test_the_table_works_at_375_pixels(dashboard):
     expect(page.locator("[data-selected-count]")).to_have_text("32")
 
 
-def test_htmx_works_under_the_content_security_policy(dashboard):
-    page = dashboard()
+def test_htmx_works_under_the_content_security_policy(open_dashboard):
+    page = open_dashboard()
     violations = []
     page.on(
         "console",

@@ -27,13 +27,6 @@ def _ready(client: Client):
     return response
 
 
-@pytest.fixture
-def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
 class TestLive:
     def test_it_answers_without_the_database(self):
         # No db fixture: pytest-django fails any query, so this proves none is made.

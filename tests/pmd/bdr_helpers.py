@@ -26,16 +26,3 @@ def open_zip(bdr: BatchDownloadRequest) -> zipfile.ZipFile:
 
 def read_json(archive: zipfile.ZipFile, name: str) -> Any:
     return json.loads(archive.read(name).decode("utf-8"))
-
-
-def use_private_vault(settings, root) -> None:
-    """Point the vault at `root` for one test: the shared vault holds other
-    tests' folders, and ids repeat between tests."""
-    settings.PMD_VAULT_ROOT = root
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root), "base_url": None},
-        },
-    }

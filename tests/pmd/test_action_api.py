@@ -1,11 +1,12 @@
 """POST /api/pmd/action, through Django's middleware: sessions,
-CSRF, the JSON conventions, and what the public profile shows afterwards."""
+CSRF, the JSON conventions: the shape of answers and refusals. What each
+action does and refuses is tested on the rules (tests/pmd/test_actions.py),
+what the profile then shows on the page (tests/posts/test_profile.py) and in
+the browser (tests/browser/test_actions.py)."""
 
 from __future__ import annotations
 
 import json
-import re
-from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -16,7 +17,6 @@ from django.utils import timezone
 
 from pmd.models import ActivityEntry
 from posts.models import Post
-from posts.public_ids import user_sqid
 from testing.factories import make_posts
 from tests.pmd.action_state import database_state, flags, hashtags
 
@@ -94,64 +94,6 @@ class TestContract:
             [post.pk],
             1,
         )
-
-    def test_it_is_idempotent_for_hide_and_unhide(self, owner, owner_client):
-        posts = make_posts(owner, 4)
-        body = {"action": "hide", "post_ids": [p.pk for p in posts]}
-        assert post_json(owner_client, body).json()["affected_count"] == 4
-        state = database_state()[0]
-        second = post_json(owner_client, body)
-        assert second.status_code == 200
-        assert second.json()["affected_count"] == 0
-        assert second.json()["message"] == "All 4 posts were already hidden; nothing changed."
-        assert database_state()[0] == state
-        body["action"] = "unhide"
-        assert post_json(owner_client, body).json()["affected_count"] == 4
-        assert post_json(owner_client, body).json()["affected_count"] == 0
-
-    def test_it_counts_duplicates_once(self, owner, owner_client):
-        a, b = make_posts(owner, 2)
-        response = post_json(owner_client, {"action": "delete", "post_ids": [a.pk, b.pk, a.pk]})
-        assert response.json()["affected_count"] == 2
-        assert response.json()["requested_count"] == 2
-        assert ActivityEntry.objects.get().post_ids == [a.pk, b.pk]
-
-    def test_it_soft_deletes_with_the_time(self, owner, owner_client):
-        (post,) = make_posts(owner, 1)
-        before = timezone.now()
-        post_json(owner_client, {"action": "delete", "post_ids": [post.pk]})
-        post.refresh_from_db()
-        assert post.deleted_by_user is True
-        assert before <= post.deleted_by_user_date <= timezone.now()
-        assert Post.objects.filter(pk=post.pk).exists()
-
-    def test_it_restores_within_the_window_only(self, owner, owner_client):
-        (recent,) = make_posts(
-            owner,
-            1,
-            deleted_by_user=True,
-            deleted_by_user_date=timezone.now() - timedelta(days=29, hours=23),
-        )
-        (old,) = make_posts(
-            owner,
-            1,
-            deleted_by_user=True,
-            deleted_by_user_date=timezone.now() - timedelta(days=30, minutes=1),
-        )
-        assert_refused(
-            owner_client,
-            {"action": "restore", "post_ids": [recent.pk, old.pk]},
-            f"Post {old.pk} was deleted more than 30 days ago and can no longer be restored.",
-        )
-        response = post_json(owner_client, {"action": "restore", "post_ids": [recent.pk]})
-        assert response.json()["affected_count"] == 1
-        assert flags(recent)[2:] == (False, None)
-
-    def test_a_moderator_hidden_post_stays_hidden_after_unhide(self, owner, owner_client):
-        (post,) = make_posts(owner, 1, hidden_by_user=True, hidden_by_mod=True)
-        response = post_json(owner_client, {"action": "unhide", "post_ids": [post.pk]})
-        assert response.json()["message"] == ("1 post unhidden. 1 stays hidden by a moderator.")
-        assert flags(post)[:2] == (False, True)
 
 
 class TestLimits:
@@ -242,41 +184,6 @@ class TestBadInput:
         ids = [post.pk for post in posts] + ["6"]
         assert_refused(owner_client, {"action": "delete", "post_ids": ids}, "'6' is not one")
 
-    @pytest.mark.parametrize("action", ["hide", "unhide", "delete"])
-    def test_it_refuses_a_deleted_post_and_changes_nothing(self, owner, owner_client, action):
-        live = make_posts(owner, 3, hidden_by_user=action == "unhide")
-        (gone,) = make_posts(owner, 1, deleted_by_user=True, deleted_by_user_date=timezone.now())
-        assert_refused(
-            owner_client,
-            {"action": action, "post_ids": [p.pk for p in live] + [gone.pk]},
-            f"Post {gone.pk} is",
-        )
-
-    def test_it_refuses_a_playlist_and_changes_nothing(self, owner, owner_client):
-        live = make_posts(owner, 3)
-        (playlist,) = make_posts(owner, 1, kind="playlist")
-        assert_refused(
-            owner_client,
-            {"action": "hide", "post_ids": [p.pk for p in live] + [playlist.pk]},
-            f"Post {playlist.pk} is a playlist",
-        )
-
-    def test_it_refuses_an_unknown_id_and_changes_nothing(self, owner, owner_client):
-        live = make_posts(owner, 3)
-        assert_refused(
-            owner_client,
-            {"action": "delete", "post_ids": [p.pk for p in live] + [8_888_888]},
-            "Post 8888888 is not one of your posts. Nothing was changed.",
-        )
-
-    def test_it_refuses_restoring_a_live_post(self, owner, owner_client):
-        (live,) = make_posts(owner, 1)
-        assert_refused(
-            owner_client,
-            {"action": "restore", "post_ids": [live.pk]},
-            f"Post {live.pk} is not deleted, so there is nothing to restore.",
-        )
-
     def test_it_refuses_a_body_too_large(self, owner, owner_client):
         body = {"action": "hide", "post_ids": [1] * 30_000}
         assert_refused(owner_client, body, "too large", status=413)
@@ -293,14 +200,6 @@ class TestAccess:
                 "are not your posts. Nothing was changed.",
             )
         assert not Post.objects.filter(hidden_by_user=True).exists()
-
-    def test_it_refuses_restoring_another_users_deleted_post(self, owner, other_client):
-        (post,) = make_posts(owner, 1, deleted_by_user=True, deleted_by_user_date=timezone.now())
-        assert_refused(
-            other_client,
-            {"action": "restore", "post_ids": [post.pk]},
-            f"Post {post.pk} is not one of your posts.",
-        )
 
     def test_it_answers_anonymous_with_401_json(self, owner, client):
         posts = make_posts(owner, 2)
@@ -358,49 +257,6 @@ class TestAccess:
         assert database_state() == before
 
 
-class TestPublicProfile:
-    """Hidden and deleted posts leave the profile at once; unhidden and
-    restored ones come back."""
-
-    def profile(self, owner) -> str:
-        return Client().get(f"/u/{user_sqid(owner.pk)}/").content.decode()
-
-    def shown(self, owner, posts) -> list[bool]:
-        body = self.profile(owner)
-        return [f'src="{post.art_url}"' in body for post in posts]
-
-    def test_hide_unhide_delete_restore_show_on_the_profile(self, owner, owner_client):
-        (kept,) = make_posts(owner, 1, title="Kept frog")
-        moved = make_posts(owner, 2, title="Moving toad")
-        ids = [post.pk for post in moved]
-        assert self.shown(owner, moved) == [True, True]
-        steps = [("hide", False), ("unhide", True), ("delete", False), ("restore", True)]
-        for action, shown in steps:
-            response = post_json(owner_client, {"action": action, "post_ids": ids})
-            assert response.status_code == 200, response.content
-            assert self.shown(owner, moved) == [shown, shown], action
-            assert self.shown(owner, [kept]) == [True]
-
-    def test_a_moderator_hidden_post_does_not_come_back_on_unhide(self, owner, owner_client):
-        (post,) = make_posts(
-            owner, 1, title="Flagged newt", hidden_by_user=True, hidden_by_mod=True
-        )
-        assert self.shown(owner, [post]) == [False]
-        post_json(owner_client, {"action": "unhide", "post_ids": [post.pk]})
-        assert self.shown(owner, [post]) == [False]
-        assert "Flagged newt" not in self.profile(owner)
-
-    def test_a_restored_hidden_post_stays_off_the_profile(self, owner, owner_client):
-        (post,) = make_posts(owner, 1, title="Shy axolotl", hidden_by_user=True)
-        post_json(owner_client, {"action": "delete", "post_ids": [post.pk]})
-        post_json(owner_client, {"action": "restore", "post_ids": [post.pk]})
-        assert flags(post)[:3] == (True, False, False)
-        assert self.shown(owner, [post]) == [False]
-        post_json(owner_client, {"action": "unhide", "post_ids": [post.pk]})
-        assert self.shown(owner, [post]) == [True]
-        assert "Shy axolotl" in self.profile(owner)
-
-
 class TestHashtags:
     def test_it_adds_and_removes_one_hashtag_and_says_which_posts_changed(
         self, owner, owner_client
@@ -437,22 +293,6 @@ class TestHashtags:
             ("remove_hashtag", "pixel", 3),
         ]
 
-    def test_it_reports_posts_already_at_the_cap(self, owner, owner_client):
-        (full,) = make_posts(owner, 1, hashtags=" ".join(f"t{n}" for n in range(16)))
-        (roomy,) = make_posts(owner, 1)
-        response = post_json(
-            owner_client,
-            {"action": "add_hashtag", "post_ids": [full.pk, roomy.pk], "hashtag": "fox"},
-        )
-        assert response.status_code == 200
-        data = response.json()
-        assert (data["changed_ids"], data["full_ids"]) == ([roomy.pk], [full.pk])
-        assert data["message"] == (
-            "Added #fox to 1 post. 1 post has no room for another hashtag (at most 16 per "
-            "post), so #fox was not added to it."
-        )
-        assert "fox" not in hashtags(full)
-
     @pytest.mark.parametrize(
         ("body", "message"),
         [
@@ -476,28 +316,6 @@ class TestHashtags:
     ):
         posts = make_posts(owner, 2, hashtags="retro")
         assert_refused(owner_client, {**body, "post_ids": [p.pk for p in posts]}, message)
-
-    @pytest.mark.parametrize("action", ["add_hashtag", "remove_hashtag"])
-    def test_it_refuses_ids_that_are_not_the_callers_live_artworks(
-        self, owner, other, owner_client, action
-    ):
-        live = make_posts(owner, 3, hashtags="pixel")
-        (theirs,) = make_posts(other, 1, hashtags="pixel")
-        (gone,) = make_posts(
-            owner, 1, hashtags="pixel", deleted_by_user=True, deleted_by_user_date=timezone.now()
-        )
-        (playlist,) = make_posts(owner, 1, hashtags="pixel", kind="playlist")
-        ids = [post.pk for post in live]
-        for bad, message in (
-            (theirs, f"Post {theirs.pk} is not one of your posts. Nothing was changed."),
-            (gone, f"Post {gone.pk} is deleted. Nothing was changed."),
-            (playlist, f"Post {playlist.pk} is a playlist"),
-        ):
-            assert_refused(
-                owner_client,
-                {"action": action, "post_ids": [*ids, bad.pk], "hashtag": "pixel"},
-                message,
-            )
 
     def test_it_takes_128_posts_and_refuses_129(self, owner, owner_client):
         ids = [post.pk for post in make_posts(owner, 129)]
@@ -532,19 +350,6 @@ class TestHashtags:
         ]
         assert Post.objects.filter(hashtags="pixelart fox").count() == 128
 
-    def test_the_table_search_finds_the_hashtag_at_once(self, owner, owner_client):
-        tagged = make_posts(owner, 3, title="Lake")
-        make_posts(owner, 2, title="Lake")
-        post_json(
-            owner_client,
-            {"action": "add_hashtag", "post_ids": [p.pk for p in tagged], "hashtag": "Heron"},
-        )
-        body = owner_client.get(
-            f"/u/{user_sqid(owner.pk)}/posts", {"q": "#heron"}, headers={"HX-Request": "true"}
-        ).content.decode()
-        shown = {int(post_id) for post_id in re.findall(r'data-post-id="(\d+)"', body)}
-        assert shown == {post.pk for post in tagged}
-
 
 class TestUndo:
     def test_it_undoes_an_action_by_its_activity_id(self, owner, owner_client):
@@ -569,19 +374,6 @@ class TestUndo:
         assert [flags(post)[0] for post in posts] == [False, False, True]
         undo_entry = ActivityEntry.objects.get(pk=data["activity_id"])
         assert (undo_entry.action, undo_entry.undo_of_id) == ("unhide", hid["activity_id"])
-
-    def test_undoing_a_delete_restores_and_a_hashtag_add_removes(self, owner, owner_client):
-        posts = make_posts(owner, 2, hashtags="retro")
-        ids = [post.pk for post in posts]
-        deleted = post_json(owner_client, {"action": "delete", "post_ids": ids}).json()
-        post_json(owner_client, {"activity_id": deleted["activity_id"]}, url=UNDO_URL)
-        assert [flags(post)[2:] for post in posts] == [(False, None), (False, None)]
-        added = post_json(
-            owner_client, {"action": "add_hashtag", "post_ids": ids, "hashtag": "fox"}
-        ).json()
-        undone = post_json(owner_client, {"activity_id": added["activity_id"]}, url=UNDO_URL)
-        assert undone.json()["message"] == "Undid adding #fox to 2 posts."
-        assert [hashtags(post) for post in posts] == ["retro", "retro"]
 
     @pytest.mark.parametrize(
         ("body", "message"),
@@ -610,13 +402,6 @@ class TestUndo:
                 url=UNDO_URL,
             )
         assert flags(post)[0] is True
-
-    def test_it_refuses_a_second_undo(self, owner, owner_client):
-        (post,) = make_posts(owner, 1)
-        hid = post_json(owner_client, {"action": "hide", "post_ids": [post.pk]}).json()
-        body = {"activity_id": hid["activity_id"]}
-        assert post_json(owner_client, body, url=UNDO_URL).status_code == 200
-        assert_refused(owner_client, body, "That action has already been undone.", url=UNDO_URL)
 
     def test_it_answers_anonymous_with_401(self, db, client):
         assert_refused(

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pmd.actions.registry import ACTIONS
 from pmd.actions.run import post_action_run
-from pmd.actions.undo import UNDO_WINDOW, post_action_undo
+from pmd.actions.undo import post_action_undo, undo_window
 from pmd.activity import activity_recent
 from pmd.counts import cached_count
 from pmd.errors import DomainError, NotFound
@@ -737,10 +737,10 @@ class TestUndo:
         (post,) = make_posts(owner, 1)
         hid = run(owner, "hide", [post.pk])
         ActivityEntry.objects.filter(pk=hid.activity_id).update(
-            created_at=timezone.now() - UNDO_WINDOW - timedelta(seconds=1)
+            created_at=timezone.now() - undo_window() - timedelta(seconds=1)
         )
         assert undo_refused(owner, hid.activity_id).message == (
-            "That action is more than an hour old and can no longer be undone."
+            "That action is more than 7 days old and can no longer be undone."
         )
         old = ActivityEntry.objects.create(user=owner, action="hide", post_ids=[post.pk], count=1)
         assert undo_refused(owner, old.pk).message == (

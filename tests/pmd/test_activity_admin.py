@@ -14,13 +14,6 @@ CHANGELIST = "/admin/pmd/activityentry/"
 
 
 @pytest.fixture
-def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
 def entries(owner, other) -> dict[str, ActivityEntry]:
     return {
         "hide": ActivityEntry.objects.create(user=owner, action="hide", post_ids=[123, 7], count=2),

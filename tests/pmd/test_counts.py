@@ -39,13 +39,6 @@ def redis_cache(settings):
     return cache
 
 
-@pytest.fixture
-def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
-
-
 class Computes:
     """A compute() that says how often it ran."""
 

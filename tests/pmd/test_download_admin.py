@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.contrib.admin import helpers
 from django.contrib.messages import get_messages
 from django.core import mail
@@ -22,13 +21,6 @@ from tests.pmd.bdr_helpers import make_bdr
 
 Status = BatchDownloadRequest.Status
 CHANGELIST = reverse("admin:pmd_batchdownloadrequest_changelist")
-
-
-@pytest.fixture
-def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def _ready(owner, **fields) -> BatchDownloadRequest:

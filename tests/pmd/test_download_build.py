@@ -18,7 +18,7 @@ from pmd.models import BatchDownloadRequest
 from pmd.tasks import process_bdr_job
 from posts.public_ids import post_sqid, user_sqid
 from testing.factories import ensure_licenses, make_comment, make_post, make_reaction, make_user
-from tests.pmd.bdr_helpers import make_bdr, open_zip, read_json, use_private_vault
+from tests.pmd.bdr_helpers import make_bdr, open_zip, read_json
 
 Status = BatchDownloadRequest.Status
 ARTWORK_FIELDS = {
@@ -35,12 +35,6 @@ ARTWORK_FIELDS = {
     "hashtags",
     "license",
 }
-
-
-@pytest.fixture
-def own_vault(settings, tmp_path):
-    use_private_vault(settings, tmp_path)
-    return tmp_path
 
 
 def _vault_bytes(post) -> bytes:

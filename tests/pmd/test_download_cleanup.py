@@ -9,7 +9,6 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.core import mail
@@ -24,15 +23,9 @@ from posts.public_ids import user_sqid
 from testing.factories import make_post
 from testing.services import require_redis
 from testing.worker import queued_messages
-from tests.pmd.bdr_helpers import make_bdr, use_private_vault
+from tests.pmd.bdr_helpers import make_bdr
 
 Status = BatchDownloadRequest.Status
-
-
-@pytest.fixture
-def own_vault(settings, tmp_path):
-    use_private_vault(settings, tmp_path)
-    return tmp_path
 
 
 def _ready(owner) -> BatchDownloadRequest:
@@ -203,8 +196,8 @@ class TestSchedules:
         cleanup.save()
         self.migration.create_schedules(apps, None)
         assert PeriodicTask.objects.get(name=cleanup.name).enabled is False
-        # Theirs and the bin's (migration 0008).
-        assert PeriodicTask.objects.filter(task__startswith="pmd.tasks.").count() == 3
+        # Theirs, the bin's (migration 0008) and the jobs' recovery (0009).
+        assert PeriodicTask.objects.filter(task__startswith="pmd.tasks.").count() == 4
 
     def test_the_recovery_moves_to_30_seconds_unless_staff_changed_it(self, db):
         speedup = importlib.import_module("pmd.migrations.0005_recover_every_30_seconds")

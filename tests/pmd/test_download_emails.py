@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import time
 import uuid
@@ -21,7 +22,7 @@ from posts.public_ids import user_sqid
 from testing.factories import make_post, make_user
 from testing.live import free_port
 from testing.services import require_redis
-from testing.worker import CeleryWorker, SmtpServer
+from testing.worker import CeleryWorker, SmtpServer, queued_messages
 from tests.pmd.bdr_helpers import make_bdr
 
 Status = BatchDownloadRequest.Status
@@ -242,7 +243,12 @@ def test_a_real_worker_retries_until_the_mail_server_accepts(
         build.download_request_build(bdr.pk)
         worker.start()
         message = smtp.wait_for(lambda m: str(bdr.pk) in m.get_body(("plain",)).get_content(), 30)
-        time.sleep(0.5)  # a duplicate would arrive now
+        # The attempt that sent it has finished, and nothing else is queued.
+        deadline = time.monotonic() + 10
+        while not re.search(r"send_bdr_email\[[^]]+\] succeeded", worker.log_tail(50_000)):
+            assert time.monotonic() < deadline, worker.log_tail()
+            time.sleep(0.1)
+        assert queued_messages(celery_test_queue) == 0
     finally:
         worker.stop()
         smtp.controller.stop()

@@ -137,13 +137,15 @@ def test_open_streams_hold_no_database_connection(asgi_server, owner):
     before = server_connections()
     clients = [_stream(asgi_server, user) for user in users for _ in range(10)]
     try:
-        time.sleep(0.5)
+        # Every stream is past its checks and counted: each holds its place.
+        for user in users:
+            _wait_for_count(user, 10)
         assert server_connections() - before <= allowed
         for user in users:
             publish(user.pk, BDR_UPDATE, {"n": "to all"})
+        # Each stream has read from the database since, and handed back its connection.
         for client in clients:
             assert client.next_event(event=BDR_UPDATE).json() == {"n": "to all"}
-        time.sleep(0.3)
         assert server_connections() - before <= allowed
     finally:
         for client in clients:
@@ -414,6 +416,11 @@ def _wait_for_count(user, count: int, timeout: float = 5) -> None:
         time.sleep(0.05)
 
 
+def _redis_now(slots: StreamSlots) -> int:
+    """Redis's clock, in whole seconds, which the places' expiry is counted on."""
+    return slots.client.time()[0]
+
+
 class TestStreamCap:
     def test_the_eleventh_stream_gets_429_and_a_closed_one_frees_its_place(
         self, asgi_server, owner, other
@@ -469,17 +476,25 @@ class TestStreamCap:
         slots = StreamSlots()
         held = [slots.acquire(owner.pk) for _ in range(10)]
         assert all(held) and slots.acquire(owner.pk) is None
-        time.sleep(2.1)  # nobody renewed or released them
-        assert slots.acquire(owner.pk) is not None
+        # Nobody renews or releases them: a place frees itself within the TTL.
+        deadline = time.monotonic() + 5
+        while (freed := slots.acquire(owner.pk)) is None:
+            assert time.monotonic() < deadline, "no place freed 5 s after a 1 s TTL"
+            time.sleep(0.1)
+        assert freed.token not in {slot.token for slot in held}
 
     def test_a_renewed_place_does_not_expire(self, owner, monkeypatch):
         monkeypatch.setattr(StreamSlots, "TTL", 2)
         slots = StreamSlots()
         held = [slots.acquire(owner.pk) for _ in range(10)]
-        for _ in range(3):
-            time.sleep(1)
+        first_expiry = _redis_now(slots) + 2
+        # Renewed all along until Redis's clock is past the places' first expiry.
+        deadline = time.monotonic() + 10
+        while _redis_now(slots) <= first_expiry:
+            assert time.monotonic() < deadline
             for slot in held:
                 slot.renew()
+            time.sleep(0.2)
         assert slots.acquire(owner.pk) is None
         held[0].release()
         assert slots.acquire(owner.pk) is not None

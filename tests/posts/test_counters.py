@@ -15,7 +15,6 @@ import threading
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,13 +22,6 @@ from posts.models import VISIBLE_COMMENT, Comment, Post, Reaction
 from posts.public_ids import user_sqid
 from testing.factories import make_comment, make_posts, make_reaction, make_user
 from tests.admin_forms import admin_comment_form, admin_post_form
-
-
-@pytest.fixture
-def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

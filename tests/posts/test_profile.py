@@ -67,14 +67,12 @@ class TestArt:
             assert client.get(url).status_code == 404
 
     def test_a_deactivated_users_artwork_is_served_to_staff_only(
-        self, owner, owner_client, other_client, client, staff
+        self, owner, owner_client, other_client, client, staff_client
     ):
         post = make_post(owner)
         url = f"/art/{post_sqid(post.pk)}"
         owner.is_active = False
         owner.save(update_fields=["is_active"])
-        staff_client = Client()
-        staff_client.force_login(staff)
         # Their session no longer logs them in either.
         for stranger in (client, other_client, owner_client):
             assert stranger.get(url).status_code == 404

@@ -32,11 +32,9 @@ def scrape(client: Client | None = None) -> str:
 
 
 class TestTheMetricsPath:
-    def test_it_is_not_there_without_a_token_configured(self, staff, settings):
+    def test_it_is_not_there_without_a_token_configured(self, staff_client, settings):
         settings.PMD_METRICS_TOKEN = ""
-        client = Client()
-        client.force_login(staff)
-        assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
+        assert staff_client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
 
     @pytest.mark.parametrize(
         "authorization",
@@ -49,10 +47,8 @@ class TestTheMetricsPath:
         assert response["WWW-Authenticate"] == 'Bearer realm="metrics"'
         assert b"pmd_" not in response.content
 
-    def test_a_staff_session_is_not_a_token(self, metrics_token, staff):
-        client = Client()
-        client.force_login(staff)
-        assert client.get("/metrics").status_code == 401
+    def test_a_staff_session_is_not_a_token(self, metrics_token, staff_client):
+        assert staff_client.get("/metrics").status_code == 401
 
     def test_it_answers_the_token_in_prometheus_text_format(self, metrics_token, db):
         response = Client().get("/metrics", HTTP_AUTHORIZATION=f"bearer {TOKEN}")
