@@ -21,6 +21,7 @@ from pmd.errors import (
     Conflict,
     DailyLimitReached,
     DomainError,
+    Forbidden,
     Gone,
     Invalid,
     NotFound,
@@ -31,6 +32,7 @@ from pmd.errors import (
 # listed parent, and a DomainError of no listed kind is a 400.
 STATUS_FOR: dict[type[DomainError], int] = {
     Invalid: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Gone: 410,

@@ -14,7 +14,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from pmd import downloads
-from pmd.access import get_owned_download_request
+from pmd.access import get_owned_download_request, owner_of
 from pmd.errors import Gone
 from pmd.models import MAX_DOWNLOAD_PARTS
 from pmd.table_state import TableState
@@ -101,7 +101,7 @@ class TableOrder(Strict):
 @router.get("", response={200: BdrList, **errors(401)}, url_name="api-bdr-list")
 def download_requests(request: HttpRequest) -> BdrList:
     """The caller's 20 newest download requests."""
-    recent = downloads.download_requests_recent(request.user)
+    recent = downloads.download_requests_recent(owner_of(request))
     return BdrList(items=[downloads.bdr_item(bdr) for bdr in recent])
 
 
@@ -113,7 +113,7 @@ def download_requests(request: HttpRequest) -> BdrList:
 def create_download_request(request: HttpRequest, body: BdrRequest) -> Status:
     """Request a ZIP of up to PMD_BDR_LIMIT artworks; 429 when today's are used up."""
     bdr = downloads.download_request_create(
-        user=request.user,
+        user=owner_of(request),
         post_ids=body.post_ids,
         include_comments=body.include_comments,
         include_reactions=body.include_reactions,
@@ -121,7 +121,7 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status:
         part_number=body.part,
         part_count=body.parts,
     )
-    left = downloads.requests_left_today(request.user)
+    left = downloads.requests_left_today(owner_of(request))
     item = downloads.bdr_item(bdr)
     return Status(
         201,
@@ -151,7 +151,7 @@ def download_table_order(request: HttpRequest, body: TableOrderRequest) -> Table
     query = {"sort": body.sort} | ({"dir": body.direction} if body.direction else {})
     state = TableState.from_query(query)
     positions = downloads.table_positions(
-        user=request.user, post_ids=body.post_ids, sort=state.sort, direction=state.direction
+        user=owner_of(request), post_ids=body.post_ids, sort=state.sort, direction=state.direction
     )
     return TableOrder(items=[TablePosition(id=pk, position=at) for pk, at in positions])
 
@@ -205,6 +205,6 @@ router.api_operation(
 def download_request_retry(request: HttpRequest, pk: uuid.UUID) -> Status:
     """A new request for the posts of a failed one; it does not use up another of today's."""
     retry = downloads.download_request_retry(bdr=get_owned_download_request(request, pk))
-    left = downloads.requests_left_today(request.user)
+    left = downloads.requests_left_today(owner_of(request))
     message = downloads.download_request_created_message(retry, requests_left=left)
     return Status(201, BdrRetried(**downloads.bdr_item(retry), message=message))

@@ -12,6 +12,7 @@ from ninja import Router
 from ninja.responses import Status
 from pydantic import Field, WithJsonSchema, model_validator
 
+from pmd.access import owner_of
 from pmd.jobs import service
 from pmd.jobs.serialize import job_item
 from pmd.table_state import TableState
@@ -98,9 +99,9 @@ def create_job(request: HttpRequest, body: JobRequest) -> Status:
     is queued or running."""
     query = None
     if body.filters is not None:
-        query = TableState.from_query(body.filters.model_dump()).query(request.user)
+        query = TableState.from_query(body.filters.model_dump()).query(owner_of(request))
     job = service.job_create(
-        user=request.user,
+        user=owner_of(request),
         action_name=body.action,
         post_ids=body.post_ids,
         query=query,
@@ -112,12 +113,14 @@ def create_job(request: HttpRequest, body: JobRequest) -> Status:
 @router.get("", response={200: JobList, **errors(401)}, url_name="api-job-list")
 def jobs_list(request: HttpRequest) -> JobList:
     """The caller's newest jobs, newest first."""
-    return JobList(items=[JobItem(**job_item(job)) for job in service.jobs_recent(request.user)])
+    return JobList(
+        items=[JobItem(**job_item(job)) for job in service.jobs_recent(owner_of(request))]
+    )
 
 
 @router.get("/{uuid:pk}", response={200: JobItem, **errors(401, 404)}, url_name="api-job-detail")
 def job_detail(request: HttpRequest, pk: uuid.UUID) -> JobItem:
-    return JobItem(**job_item(service.get_owned_job(request.user, pk)))
+    return JobItem(**job_item(service.get_owned_job(owner_of(request), pk)))
 
 
 @router.post(
@@ -127,7 +130,7 @@ def job_detail(request: HttpRequest, pk: uuid.UUID) -> JobItem:
 )
 def job_cancel(request: HttpRequest, pk: uuid.UUID) -> JobItem:
     """Stop the job after the chunk it is working on (a queued one at once)."""
-    return JobItem(**job_item(service.job_cancel(user=request.user, job_id=pk)))
+    return JobItem(**job_item(service.job_cancel(user=owner_of(request), job_id=pk)))
 
 
 @router.post(
@@ -137,4 +140,4 @@ def job_cancel(request: HttpRequest, pk: uuid.UUID) -> JobItem:
 )
 def job_undo(request: HttpRequest, pk: uuid.UUID) -> Status:
     """Undo a finished job with a job of its own, within the undo window."""
-    return created(service.job_undo(user=request.user, job_id=pk))
+    return created(service.job_undo(user=owner_of(request), job_id=pk))
