@@ -81,9 +81,8 @@ def _page(server, owner, ids: list[int]) -> dict[str, float]:
     from playwright.sync_api import expect, sync_playwright
 
     from posts.public_ids import user_sqid
-    from tests.browser.conftest import CHROMIUM_ARGS
-    from tests.live import session_cookies
-    from tests.services import CHROMIUM
+    from testing.live import session_cookies
+    from testing.services import CHROMIUM, CHROMIUM_ARGS
 
     key = f"pmd:selection:{user_sqid(owner.pk)}"
     seconds = {}
@@ -145,9 +144,9 @@ def run() -> str:
     from pmd.selectors import live_artworks
     from pmd_project.celery import app
     from posts.models import Post
-    from tests.live import AsgiServer, session_cookies
-    from tests.sse import SseClient
-    from tests.worker import CeleryWorker
+    from testing.live import AsgiServer, session_cookies
+    from testing.sse import SseClient
+    from testing.worker import CeleryWorker
 
     owner = bench_owner()  # the 100,000-post user of the table bench
     all_ids = list(
@@ -210,7 +209,7 @@ def run() -> str:
     flat = mark(second_half <= first_half * 1.05 + 1024)
     return "\n".join(
         [
-            "## Jobs (issue 21)",
+            "## Jobs",
             "",
             f"One user with {len(all_ids):,} live artworks; a real Celery worker (solo pool) and "
             "uvicorn on the bench database; chunks of 128 posts, each its own transaction.",

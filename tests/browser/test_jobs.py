@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from pmd.models import Job
 from posts.models import Post
 from posts.public_ids import user_sqid
+from testing.factories import make_posts
 from tests.browser.axe import assert_accessible
-from tests.factories import make_posts
 from tests.pmd.test_jobs_worker import post_trigger  # noqa: F401 - a fixture
 
 POSTS = 600  # more than the page sends itself (4 requests of 128)

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from pmd.actions.run import post_action_run
 from posts.models import Post
 from posts.public_ids import user_sqid
+from testing.factories import make_posts
 from tests.browser.axe import assert_accessible
-from tests.factories import make_posts
 
 
 @pytest.mark.parametrize("width", [1280, 375])

@@ -19,7 +19,7 @@ from pmd.jobs.service import job_create
 from pmd.jobs.work import job_claim, job_run
 from pmd.models import ActivityEntry, Job
 from posts.models import Post
-from tests.factories import make_posts
+from testing.factories import make_posts
 from tests.pmd.action_state import database_state, flags
 from tests.pmd.test_actions import run
 

@@ -22,12 +22,12 @@ from pmd.jobs.recover import jobs_recover
 from pmd.jobs.service import job_create
 from pmd.models import ActivityEntry, Job
 from posts.models import Post
-from tests.factories import make_posts, make_user
-from tests.live import free_port, session_cookies
+from testing.factories import make_posts, make_user
+from testing.live import free_port, session_cookies
+from testing.services import require_redis
+from testing.sse import SseClient
+from testing.worker import CeleryWorker
 from tests.pmd.test_live import _private_redis
-from tests.services import require_redis
-from tests.sse import SseClient
-from tests.worker import CeleryWorker
 
 pytestmark = [
     pytest.mark.worker,

@@ -15,7 +15,7 @@ from pmd.bin_purge import bin_purge_expired
 from pmd.jobs.service import job_create
 from pmd.jobs.work import job_run
 from pmd.models import ActivityEntry
-from tests.factories import make_posts
+from testing.factories import make_posts
 from tests.pmd.action_state import database_state, flags
 from tests.pmd.test_actions import run, undo, undo_refused
 
