@@ -289,3 +289,20 @@ class TestUndo:
         job_run(job.pk)
         Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=30))
         refused(owner_client, {}, "more than 7 days old", 400, f"{URL}/{job.pk}/undo")
+
+
+class TestRecovery:
+    def test_a_job_whose_enqueue_was_lost_is_queued_again(self, owner, settings, empty_test_queue):
+        from testing.worker import queued_messages
+
+        job = job_create(user=owner, action_name="hide", post_ids=ids_of(make_posts(owner, 2)))
+        assert jobs_recover().requeued == 0  # not yet past the threshold
+        Job.objects.filter(pk=job.pk).update(
+            created_at=timezone.now()
+            - timedelta(seconds=settings.PMD_BDR_PENDING_RECOVERY_SECONDS + 1)
+        )
+        assert jobs_recover().requeued == 1
+        assert queued_messages(empty_test_queue) == 1
+        # Its run finds it queued and works it; a second message then finds it done.
+        assert job_run(job.pk) == "done"
+        assert job_run(job.pk) == "skipped"
