@@ -73,8 +73,8 @@ def test_hide_all_matching_as_a_job_seen_in_every_tab_then_undone(
 @pytest.mark.postgresql_only
 def test_cancel_stops_the_job_after_its_chunk(page, owner, log_in, celery_worker, post_trigger):  # noqa: F811
     make_posts(owner, POSTS)
-    # Slow chunks (about 2.5 s each), so there is time to press Cancel.
-    post_trigger("PERFORM pg_sleep(0.02);")
+    # Slow chunks (over a second each), so there is time to press Cancel.
+    post_trigger("PERFORM pg_sleep(0.01);")
     log_in(page, owner)
     _open(page, owner)
     _select_all(page)
@@ -85,7 +85,8 @@ def test_cancel_stops_the_job_after_its_chunk(page, owner, log_in, celery_worker
     status = page.locator("[data-job-status]")
     expect(status.locator("[data-job-text]")).to_contain_text("Hiding 600 posts…", timeout=20_000)
     status.get_by_role("button", name="Cancel").click()
-    expect(status.locator("[data-job-text]")).to_contain_text("cancelled after", timeout=30_000)
+    # A deadline for a loaded machine, not a speed check.
+    expect(status.locator("[data-job-text]")).to_contain_text("cancelled after", timeout=90_000)
     job = Job.objects.get(user=owner)
     assert job.status == "cancelled" and 0 < job.done < POSTS and job.done % 128 == 0
     assert Post.objects.filter(owner=owner, hidden_by_user=True).count() == job.changed
