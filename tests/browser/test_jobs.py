@@ -94,6 +94,18 @@ def test_cancel_stops_the_job_after_its_chunk(page, owner, log_in, celery_worker
     expect(page.locator("[data-selected-count]")).to_have_text(f"{POSTS:,}")
 
 
+def test_a_large_delete_says_how_long_the_bin_keeps_posts(page, owner, log_in):
+    make_posts(owner, POSTS)
+    log_in(page, owner)
+    _open(page, owner)
+    _select_all(page)
+    page.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog", name=f"Delete {POSTS} posts?")
+    expect(dialog).to_contain_text("restored from “Recently deleted” for 30 days")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert Job.objects.count() == 0
+
+
 def test_a_second_job_is_refused_in_the_dialog(page, owner, log_in):
     make_posts(owner, POSTS)
     Job.objects.create(user=owner, action="hide", post_ids=[1], total=1)  # queued, never run
