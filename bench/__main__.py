@@ -11,11 +11,23 @@ from bench.harness import RESULTS, configure
 
 def main(names: list[str]) -> None:
     configure()
-    from bench import actions, counters, downloads, health, jobs, live, load, objectstore, table
+    from bench import (
+        actions,
+        counters,
+        downloads,
+        edit,
+        health,
+        jobs,
+        live,
+        load,
+        objectstore,
+        table,
+    )
 
     sections = {
         "table": table.run,
         "actions": actions.run,
+        "edit": edit.run,
         "jobs": jobs.run,
         "counters": counters.run,
         "downloads": downloads.run,

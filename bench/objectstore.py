@@ -102,7 +102,7 @@ def _upload_baseline(endpoint: S3Endpoint, path: Path, key: str) -> float:
     """A boto3 upload of `path` with the transfer settings the worker uses."""
     from boto3.s3.transfer import TransferConfig
 
-    from pmd.downloads.storage import UPLOAD_CONCURRENCY, UPLOAD_PART_BYTES
+    from pmd_project.lib.vault import UPLOAD_CONCURRENCY, UPLOAD_PART_BYTES
 
     config = TransferConfig(
         multipart_threshold=UPLOAD_PART_BYTES,

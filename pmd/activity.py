@@ -12,7 +12,7 @@ from django.db.models import Exists, Func, IntegerField, OuterRef
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from pmd.actions.registry import ACTIONS
+from pmd.actions.registry import LOGGED
 from pmd.actions.undo import undo_window
 from pmd.models import ActivityEntry, Job
 
@@ -55,6 +55,10 @@ class ActivityRun:
     # of them has been undone.
     entry_ids: list[int] = field(default_factory=list)
     undone: bool = False
+    # What a value action set (set_license: the licence, "" for none).
+    value: str = ""
+    # Support who acted in the owner's dashboard (username), or "" for the owner.
+    actor: str = ""
 
     @property
     def undoable(self) -> bool:
@@ -63,7 +67,7 @@ class ActivityRun:
         return (
             not (self.undo or self.automatic or self.undone)
             and self.changed > 0
-            and ACTIONS[self.action].undoable
+            and LOGGED[self.action].undoable
             and self.started_at >= timezone.now() - undo_window()
         )
 
@@ -80,9 +84,11 @@ class ActivityRun:
                 self.changed,
             ) % {"count": self.changed, "days": settings.PMD_RESTORE_DAYS}
         if self.undo:
-            original = ACTIONS[ACTIONS[self.action].inverse]
+            original = LOGGED[LOGGED[self.action].inverse]
             return original.summary(self.changed, self.requested, hashtag=self.hashtag, undo=True)
-        return ACTIONS[self.action].summary(self.changed, self.requested, hashtag=self.hashtag)
+        return LOGGED[self.action].summary(
+            self.changed, self.requested, hashtag=self.hashtag, value=self.value
+        )
 
     def continues(
         self,
@@ -92,16 +98,20 @@ class ActivityRun:
         automatic: bool,
         job_id: uuid.UUID | None,
         created_at: datetime,
+        value: str = "",
+        actor: str = "",
     ) -> bool:
         """Whether an older entry is an earlier request of this same run: a
         chunk of the same job, or a request the page sent just before."""
         if self.job_id or job_id:
             return self.job_id == job_id
-        return (self.action, self.hashtag, self.undo, self.automatic) == (
+        return (self.action, self.hashtag, self.undo, self.automatic, self.value, self.actor) == (
             action,
             hashtag,
             undo,
             automatic,
+            value,
+            actor,
         ) and self.started_at - created_at <= RUN_GAP
 
 
@@ -126,15 +136,21 @@ def activity_recent(*, user: User, limit: int = 10) -> list[ActivityRun]:
             "created_at",
             "requested",
             "undone",
+            "value",
+            "actor__username",
         )[:ENTRIES_READ]
     )
     runs: list[ActivityRun] = []
     for (
         pk, action, hashtag, undo_of_id, automatic, job_id, changed, created_at, requested, undone,
+        value, actor,
     ) in entries:  # fmt: skip
         undo = undo_of_id is not None
+        actor = actor or ""
         last = runs[-1] if runs else None
-        if last and last.continues(action, hashtag, undo, automatic, job_id, created_at):
+        if last and last.continues(
+            action, hashtag, undo, automatic, job_id, created_at, value, actor
+        ):
             last.changed += changed
             last.requested += requested
             last.started_at = created_at
@@ -156,6 +172,8 @@ def activity_recent(*, user: User, limit: int = 10) -> list[ActivityRun]:
                     job_id,
                     [pk],
                     undone,
+                    value,
+                    actor,
                 )
             )
     if len(entries) == ENTRIES_READ and len(runs) > 1:

@@ -213,15 +213,21 @@ class ActivityEntryAdmin(DateHierarchyGuard):
     """The batch action audit trail, for support ("where did my posts go?").
     Read-only: an audit trail that staff could edit would prove nothing."""
 
-    list_display = ["created", "user", "action", "hashtag", "count", "requested_count"]
-    list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "created_at"]
-    search_fields = ["user__username"]
-    search_help_text = "Username, or a post's sqid (from its URL)."
-    list_select_related = ["user"]
+    list_display = ["created", "user", "actor", "action", "hashtag", "count", "requested_count"]
+    list_filter = [
+        "action",
+        ("user", admin.RelatedOnlyFieldListFilter),
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
+    search_fields = ["user__username", "actor__username"]
+    search_help_text = "Username (owner or support), or a post's sqid (from its URL)."
+    list_select_related = ["user", "actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = [
         "user",
+        "actor",
         "action",
         "hashtag",
         "count",

@@ -11,7 +11,8 @@ class PmdConfig(AppConfig):
         # Registers the Celery tasks in every process, so the web process's
         # enqueues (by name, pmd.downloads.queue) find the task itself: its
         # routing, and Celery's eager mode when that is on.
+        from pmd_project.lib.eventstream import install_resilient_listener
+
         from . import tasks  # noqa: F401
-        from .live import install_resilient_listener
 
         install_resilient_listener()

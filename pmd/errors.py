@@ -27,6 +27,10 @@ class NotFound(DomainError):
     """No such thing, or not the caller's: answered alike, so ids cannot be probed."""
 
 
+class Forbidden(DomainError):
+    """The caller may not do this at all (support without the permission for it)."""
+
+
 class Conflict(DomainError):
     """Not possible in the thing's current state (retry of a request not failed, ...)."""
 

@@ -230,16 +230,33 @@ class ActivityEntry(models.Model):
         "Action", [(name.upper(), (name, label)) for name, label in action_choices()]
     )
 
+    # Whose posts: the dashboard's owner.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pmd_activity"
+    )
+    # Who acted, when not the owner: support inside the owner's dashboard.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pmd_acts_for_others",
+        help_text="Support staff who acted in the owner's dashboard; empty: the owner.",
     )
     action = models.CharField(max_length=16, choices=Action.choices)
     # The hashtag actions' hashtag (lower case, without "#"); empty for the others.
     hashtag = models.CharField(max_length=30, blank=True)
+    # What set_license set: the licence's identifier, empty for none (all rights reserved).
+    value = models.CharField(max_length=64, blank=True)
     post_ids = models.JSONField(help_text="The posts asked for.")
     # Exactly the posts whose state this entry changed: what an undo reverses.
     changed_ids = models.JSONField(default=list, help_text="The posts the action changed.")
     count = models.PositiveIntegerField(help_text="Posts the action changed.")
+    # Actions that write values (licence, titles, descriptions): each changed
+    # post's {field: [before, after]}, so the undo puts back exactly what was there.
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Values before and after, per changed post."
+    )
     # Done by the site on the owner's behalf (the bin emptied after
     # PMD_RESTORE_DAYS), not asked for by anyone.
     automatic = models.BooleanField(default=False)
@@ -259,6 +276,9 @@ class ActivityEntry(models.Model):
     class Meta:
         verbose_name = "activity entry"
         verbose_name_plural = "activity"
+        permissions = [
+            ("act_for_others", "Can act inside another user's dashboard (support)"),
+        ]
         indexes = [models.Index(fields=["user", "-created_at"], name="activity_user_newest")]
         constraints = [
             models.UniqueConstraint(fields=["job", "chunk"], name="activity_one_entry_per_chunk")

@@ -4,7 +4,7 @@ its status code and its `{"error": "<message>"}` body.
 The rules raise the kinds of pmd.errors and know nothing of HTTP. The JSON
 API (pmd.api) and the page's fragments (pmd.views) answer with these same
 responses, so the page's scripts show the server's own message whichever
-answered. Input the edge itself refuses (pmd_project.inputs.BadInput: a
+answered. Input the edge itself refuses (pmd_project.lib.inputs.BadInput: a
 malformed body, a body too large, a range outside the file) carries its own
 400, 413 or 416 and never reaches the rules.
 """
@@ -21,6 +21,7 @@ from pmd.errors import (
     Conflict,
     DailyLimitReached,
     DomainError,
+    Forbidden,
     Gone,
     Invalid,
     NotFound,
@@ -31,6 +32,7 @@ from pmd.errors import (
 # listed parent, and a DomainError of no listed kind is a 400.
 STATUS_FOR: dict[type[DomainError], int] = {
     Invalid: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Gone: 410,

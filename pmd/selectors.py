@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from pmd.errors import Invalid
-from pmd_project.inputs import ID_LIMIT
+from pmd_project.lib.inputs import ID_LIMIT
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post, PostQuerySet
 
 from .counts import cached_counts
@@ -30,7 +30,7 @@ from .counts import cached_counts
 TABLE_COLUMNS = (
     "id", "title", "description", "created_at", "frame_count", "file_format", "file_bytes",
     "width", "height", "reaction_count", "comment_count", "view_count", "hidden_by_user",
-    "hidden_by_mod", "deleted_by_user_date",
+    "hidden_by_mod", "deleted_by_user_date", "license_id",
 )  # fmt: skip
 
 
@@ -47,6 +47,8 @@ class PostQuery:
     visibility: Literal["all", "visible", "hidden"] = "all"
     # "all", or one of Post.Format's values.
     file_format: str = "all"
+    # "all", "none" (no licence: all rights reserved), or a licence's identifier.
+    license: str = "all"
     # A key of posts.models.SORT_FIELDS (or DELETED_SORT_FIELDS in "Recently deleted").
     sort: str = "uploaded"
     direction: Literal["asc", "desc"] = "desc"
@@ -56,7 +58,7 @@ class PostQuery:
     @property
     def filter_key(self) -> str:
         """Identifies the set of matching posts (not their order or page)."""
-        return f"{self.view}|{self.visibility}|{self.file_format}|{self.search}"
+        return f"{self.view}|{self.visibility}|{self.file_format}|{self.license}|{self.search}"
 
 
 def live_artworks(*, owner: User) -> PostQuerySet:
@@ -74,6 +76,10 @@ def matching_posts(query: PostQuery) -> QuerySet[Post]:
         posts = posts.hidden()
     if query.file_format != "all":
         posts = posts.filter(file_format=query.file_format)
+    if query.license == "none":
+        posts = posts.filter(license__isnull=True)
+    elif query.license != "all":
+        posts = posts.filter(license_id=query.license)
     for word in query.search.split():
         word = word.lstrip("#")
         if word:

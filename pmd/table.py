@@ -25,7 +25,7 @@ class TableRow:
     __slots__ = (
         "id", "title", "description", "art_url", "created", "frames", "file_format",
         "size", "size_bytes", "width", "height", "reactions", "comments", "views",
-        "hidden", "hidden_by_user", "hidden_by_mod", "deleted",
+        "hidden", "hidden_by_user", "hidden_by_mod", "deleted", "license",
     )  # fmt: skip
 
     def __init__(self, post: Post, art_url: Callable[[str], str]) -> None:
@@ -48,6 +48,7 @@ class TableRow:
         self.hidden_by_user = post.hidden_by_user
         self.hidden_by_mod = post.hidden_by_mod
         self.deleted = time_tag(post.deleted_by_user_date)
+        self.license = post.license_id or ""
 
 
 @dataclass(frozen=True)

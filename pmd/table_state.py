@@ -9,6 +9,7 @@ hands them the same values as a plain PostQuery.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from pmd.selectors import PostQuery
-from pmd_project.inputs import digits, search_text
+from pmd_project.lib.inputs import digits, search_text
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post
 
 PAGE_SIZES = (16, 32, 64, 128, 256, 512)
@@ -28,6 +29,9 @@ VISIBILITIES = ("all", "visible", "hidden")
 FORMATS = ("all", *Post.Format.values)
 VIEWS = ("live", "deleted")
 MAX_SEARCH_LENGTH = 100
+# The licence filter: "all", "none" (all rights reserved), or an identifier
+# as SPDX spells them; one that no licence has simply matches nothing.
+LICENSE_FILTER = re.compile(r"[A-Za-z0-9.+-]{1,64}")
 
 # Columns in table order: (sort key or None, header label, CSS class). The
 # "minor" columns, then the description, then the counters, hide on narrower
@@ -40,6 +44,7 @@ COLUMNS = (
     ("uploaded", "Uploaded", "col-uploaded"),
     ("frames", "Frames", "col-number col-minor"),
     ("format", "Format", "col-format"),
+    ("license", "Licence", "col-license col-minor"),
     ("size", "Size", "col-number"),
     ("width", "Width", "col-number col-minor"),
     ("height", "Height", "col-number col-minor"),
@@ -61,6 +66,7 @@ class TableState:
     visibility: str = "all"
     file_format: str = "all"
     view: str = "live"
+    license: str = "all"
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -92,7 +98,21 @@ class TableState:
         file_format = query.get("format", "all").lower()
         if file_format not in FORMATS:
             file_format = "all"
-        return cls(sort, direction, page, size, search, visibility, file_format, view, tuple(notes))
+        license = query.get("license", "all")
+        if not LICENSE_FILTER.fullmatch(license):
+            license = "all"
+        return cls(
+            sort,
+            direction,
+            page,
+            size,
+            search,
+            visibility,
+            file_format,
+            view,
+            license,
+            tuple(notes),
+        )
 
     def query(self, owner: User) -> PostQuery:
         """What the selectors read for this state of `owner`'s table."""
@@ -103,6 +123,7 @@ class TableState:
             search=self.search,
             visibility=self.visibility,  # type: ignore[arg-type]
             file_format=self.file_format,
+            license=self.license,
             sort=self.sort,
             direction=self.direction,  # type: ignore[arg-type]
             page=self.page,
@@ -123,7 +144,12 @@ class TableState:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search) or self.visibility != "all" or self.file_format != "all"
+        return (
+            bool(self.search)
+            or self.visibility != "all"
+            or self.file_format != "all"
+            or self.license != "all"
+        )
 
     def with_changes(self, **changes) -> TableState:
         return replace(self, notes=(), **changes)
@@ -136,6 +162,7 @@ class TableState:
             "q": state.search or None,
             "visibility": state.visibility if state.visibility != "all" else None,
             "format": state.file_format if state.file_format != "all" else None,
+            "license": state.license if state.license != "all" else None,
             "sort": state.sort if state.sort != DEFAULT_SORT else None,
             "dir": state.direction
             if (state.sort, state.direction) != (DEFAULT_SORT, "desc")

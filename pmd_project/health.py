@@ -32,8 +32,6 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import redis
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from django.dispatch import receiver
@@ -47,7 +45,7 @@ from health_check.exceptions import HealthCheckException, ServiceUnavailable
 
 from pmd_project import heartbeat
 from pmd_project.celery import app as celery_app
-from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
+from pmd_project.lib.vault import VaultUnavailable, vault
 
 logger = logging.getLogger(__name__)
 
@@ -145,44 +143,15 @@ class WorkerHeartbeat(HealthCheck):
 class VaultRoundTrip(HealthCheck):
     """The vault takes a small file, gives it back and deletes it: a local
     folder through the storage API, a bucket in three calls of the process's
-    one S3 client (posts.files.store_client)."""
+    one S3 client (pmd_project.lib.vault)."""
 
     def run(self) -> None:
-        storage = storages["vault"]
         name = f"health/{uuid.uuid4().hex}.txt"
         content = f"pmd readiness {time.time()}".encode()
-        if is_object_store(storage):
-            self._round_trip_in_bucket(storage, name, content)
-            return
         try:
-            saved = storage.save(name, ContentFile(content))
-            try:
-                with storage.open(saved, "rb") as handle:
-                    read = handle.read()
-            finally:
-                storage.delete(saved)
-        except OSError as error:
-            raise ServiceUnavailable(
-                f"the vault folder is not writable ({error.strerror})"
-            ) from None
-        if read != content:
-            raise ServiceUnavailable("the vault gave back another file than it took")
-
-    @staticmethod
-    def _round_trip_in_bucket(storage, name: str, content: bytes) -> None:
-        try:
-            client = store_client(storage)
-            where = {"Bucket": storage.bucket_name, "Key": object_key(storage, name)}
-            client.put_object(Body=content, **where)
-            try:
-                read = client.get_object(**where)["Body"].read()
-            finally:
-                client.delete_object(**where)
-        except store_errors() as error:
-            # Staff read which: no credentials, a timeout, a refusal and its code.
-            raise ServiceUnavailable(f"the vault's bucket: {store_problem(error)}") from None
-        if read != content:
-            raise ServiceUnavailable("the vault's bucket gave back another object than it took")
+            vault().round_trip(name, content)
+        except VaultUnavailable as problem:
+            raise ServiceUnavailable(str(problem)) from None
 
 
 def readiness_checks() -> dict[str, HealthCheck]:

@@ -4,17 +4,16 @@ is CONTENT_SECURITY_POLICY in settings)."""
 from __future__ import annotations
 
 from csp.middleware import CSPMiddleware, PolicyParts
-from django.core.files.storage import storages
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from posts.files import is_object_store, store_origin
+from pmd_project.lib.vault import vault
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's middleware, with the vault's bucket as an image source
     when the vault is one: an artwork's <img> is answered with a presigned
-    redirect to the store (posts.files), and img-src 'self' would block it.
+    redirect to the store (pmd_project.lib.vault), and img-src 'self' would block it.
     get_policy_parts is django-csp's own hook for a policy that depends on
     the request."""
 
@@ -22,11 +21,10 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
     ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
-        vault = storages["vault"]
         # Worked out once per process from the settings, never by asking the
         # store (or its credentials): every response, /health/live and the
         # log-in page included, is answered whatever state the store is in.
-        origin = store_origin(vault) if is_object_store(vault) else None
+        origin = vault().image_origin()
         if origin is not None:
             update = dict(parts.update or {})
             update["img-src"] = [*update.get("img-src", ()), origin]

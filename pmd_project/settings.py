@@ -281,7 +281,7 @@ PMD_VAULT_PUBLIC_URL = env.str("PMD_VAULT_PUBLIC_URL", "").rstrip("/")
 # A store that stops answering must cost a request seconds, not botocore's
 # 60 s connect plus 60 s read, each tried up to five times: two attempts of
 # these bound an artwork or download request to about 7 s (then a 503 with
-# Retry-After, posts.files), below any proxy's timeout.
+# Retry-After, pmd_project.lib.vault), below any proxy's timeout.
 PMD_VAULT_CONNECT_TIMEOUT_SECONDS = env.int(
     "PMD_VAULT_CONNECT_TIMEOUT_SECONDS", 3, validate=at_least(1)
 )
@@ -320,7 +320,7 @@ def s3_vault_storage(
             "access_key": access_key or None,
             "secret_key": secret_key or None,
             # Every client of the vault (django-storages' own and
-            # posts.files') is made with this.
+            # pmd_project.lib.vault's) is made with this.
             "client_config": Config(
                 signature_version="s3v4",
                 s3={"addressing_style": addressing_style or "auto"},
@@ -329,7 +329,7 @@ def s3_vault_storage(
                 retries={"mode": "standard", "total_max_attempts": 2},
             ),
             # Private objects: every read is a presigned URL given after the
-            # access check (posts.files.storage_file_response).
+            # access check (pmd_project.lib.vault.BucketVault.file_response).
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": expire_seconds,
@@ -498,7 +498,7 @@ EVENTSTREAM_REDIS = {
     "socket_connect_timeout": 2,
     "socket_timeout": 10,
 }
-EVENTSTREAM_STORAGE_CLASS = "pmd.live.ConnectionReleasingStorage"
+EVENTSTREAM_STORAGE_CLASS = "pmd_project.lib.eventstream.ConnectionReleasingStorage"
 EVENTSTREAM_CHANNELMANAGER_CLASS = "pmd.live.UserChannelManager"
 
 

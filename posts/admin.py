@@ -5,7 +5,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Comment, Post, Reaction
+from .models import Comment, License, Post, Reaction
 from .public_ids import post_id_from_sqid
 
 
@@ -20,6 +20,16 @@ class DateHierarchyGuard(admin.ModelAdmin):
             return super().get_changelist_instance(request)
         except (ValueError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
+
+
+@admin.register(License)
+class LicenseAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "name", "url"]
+    search_fields = ["identifier", "name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: License | None = None):
+        # Posts hold the identifier itself: once saved it names their licence.
+        return ["identifier"] if obj else []
 
 
 @admin.register(Post)
@@ -37,7 +47,14 @@ class PostAdmin(DateHierarchyGuard):
         "comment_count",
         "view_count",
     ]
-    list_filter = ["kind", "hidden_by_user", "hidden_by_mod", "deleted_by_user", "file_format"]
+    list_filter = [
+        "kind",
+        "hidden_by_user",
+        "hidden_by_mod",
+        "deleted_by_user",
+        "file_format",
+        "license",
+    ]
     search_fields = ["title"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]

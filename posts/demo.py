@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .demo_art import Artwork, make_pool
-from .models import Comment, Post, Reaction
+from .models import Comment, License, Post, Reaction
 from .public_ids import user_sqid
 
 BATCH_SIZE = 1000
@@ -160,6 +160,9 @@ def _write_art(owner_sqid: str, artwork: Artwork) -> str:
 
 def _build_batch(rng, owner, owner_sqid, pool, fans, count, now, playlists=True):
     posts: list[Post] = []
+    # About half the posts carry a licence, the rest none (all rights reserved).
+    licenses = [*License.objects.values_list("identifier", flat=True)]
+    licenses += [None] * len(licenses)
     for _ in range(count):
         artwork = rng.choice(pool)
         # Uploads come in bursts, so several posts share one timestamp: the
@@ -197,6 +200,7 @@ def _build_batch(rng, owner, owner_sqid, pool, fans, count, now, playlists=True)
                     else None
                 ),
                 view_count=int(rng.paretovariate(1.2) * 20),
+                license_id=rng.choice(licenses) if licenses else None,
             )
         )
     return posts

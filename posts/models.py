@@ -51,6 +51,9 @@ SORT_FIELDS = {
     "comments": "comment_count",
     "views": "view_count",
     "visibility": "hidden_by_user",
+    # The identifier the post holds (no join); posts without a licence (all
+    # rights reserved) sort together at one end.
+    "license": "license_id",
 }
 
 # Sort keys of "Recently deleted" alone. The partial index post_recently_deleted
@@ -103,6 +106,27 @@ class PostQuerySet(models.QuerySet):
         return self.filter(models.Q(hidden_by_user=True) | models.Q(hidden_by_mod=True))
 
 
+class License(models.Model):
+    """A licence a post may carry, by its SPDX identifier ("CC-BY-4.0").
+    No licence on a post means all rights reserved. Posts hold the
+    identifier itself, so the API, the table and the ZIP read it from the
+    post without a join; it cannot change once posts use it."""
+
+    identifier = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text='The SPDX identifier, such as "CC-BY-4.0"; posts refer to it.',
+    )
+    name = models.CharField(max_length=200)
+    url = models.URLField(max_length=300)
+
+    class Meta:
+        ordering = ["identifier"]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
 class Post(models.Model):
     class Kind(models.TextChoices):
         ARTWORK = "artwork", "Artwork"
@@ -136,6 +160,15 @@ class Post(models.Model):
     file_format = models.CharField(max_length=8, choices=Format.choices)
     file_bytes = models.PositiveBigIntegerField()
     art = models.FileField(storage=vault_storage, max_length=255)
+    # None: all rights reserved.
+    license = models.ForeignKey(
+        License,
+        to_field="identifier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="posts",
+    )
     hidden_by_user = models.BooleanField(default=False)
     hidden_by_mod = models.BooleanField(default=False)
     deleted_by_user = models.BooleanField(default=False)

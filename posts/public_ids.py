@@ -12,7 +12,7 @@ from functools import cache, lru_cache
 from django.conf import settings
 from sqids import Sqids
 
-from pmd_project.inputs import ID_LIMIT
+from pmd_project.lib.inputs import ID_LIMIT
 
 
 @cache

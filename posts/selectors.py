@@ -8,7 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Post
+from .models import License, Post
 from .public_ids import post_id_from_sqid, user_id_from_sqid
 
 PROFILE_PAGE_SIZE = 48
@@ -68,3 +68,8 @@ def post_for_art(*, sqid: str, viewer: User | AnonymousUser) -> Post:
     if post is None or not (post.is_visible or post.owner_id == viewer.pk):
         raise Http404("No such artwork.")
     return post
+
+
+def license_choices() -> list[License]:
+    """Every licence a post may carry, by identifier."""
+    return list(License.objects.order_by("identifier"))

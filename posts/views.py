@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from .files import storage_file_response
+from pmd_project.lib.vault import vault
+
 from .public_ids import user_sqid
 from .selectors import post_for_art, profile_page, user_by_sqid
 
@@ -53,9 +53,8 @@ def art(request: HttpRequest, post_sqid: str) -> HttpResponseBase:
     post = post_for_art(sqid=post_sqid, viewer=request.user)
     if not post.art.name:
         raise Http404("This artwork has no file.")
-    return storage_file_response(
+    return vault().file_response(
         request,
-        storages["vault"],
         post.art.name,
         content_type=ART_CONTENT_TYPES[post.file_format],
         # Private: a post hidden later must not linger in shared caches.

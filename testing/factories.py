@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import random
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from django.core.files.storage import storages
 from django.utils import timezone
 
 from posts.demo_art import make_artwork
-from posts.models import Comment, Post, Reaction
+from posts.models import Comment, License, Post, Reaction
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -88,3 +89,11 @@ def make_posts(owner, count: int, **fields) -> list[Post]:
         values.update(fields)
         posts.append(Post(owner=owner, **values))
     return Post.objects.bulk_create(posts)
+
+
+def ensure_licenses() -> None:
+    """The licences the migration seeds. A test run on a real transaction
+    (django_db(transaction=True)) empties every table after it, seeded rows too."""
+    migration = importlib.import_module("posts.migrations.0004_licenses")
+    for identifier, name, url in migration.LICENSES:
+        License.objects.get_or_create(identifier=identifier, defaults={"name": name, "url": url})

@@ -45,6 +45,9 @@ API_401 = Expect(401)
 NOT_FOUND = Expect(404)
 REFUSED = Expect(400)
 OWN_DATA = Expect(200, own_data_only=True)
+# The staff persona is a superuser, so it holds pmd.act_for_others: it opens
+# the owner's dashboard as support (tests/pmd/test_support.py has the rest).
+SUPPORT = OK
 
 
 @dataclass(frozen=True)
@@ -79,31 +82,31 @@ ROWS = [
         "pmd:dashboard",
         "GET",
         "/u/{owner_sqid}/posts",
-        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+        matrix(TO_LOGIN, TO_PROFILE, OK, SUPPORT),
     ),
     Row(
         "pmd:recent-activity",
         "GET",
         "/u/{owner_sqid}/posts/activity",
-        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+        matrix(TO_LOGIN, TO_PROFILE, OK, SUPPORT),
     ),
     Row(
         "pmd:download-panel",
         "GET",
         "/u/{owner_sqid}/posts/downloads",
-        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+        matrix(TO_LOGIN, TO_PROFILE, OK, SUPPORT),
     ),
     Row(
         "pmd:download-row",
         "GET",
         "/u/{owner_sqid}/posts/downloads/{ready_bdr}",
-        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+        matrix(TO_LOGIN, TO_PROFILE, OK, SUPPORT),
     ),
     Row(
         "pmd:download-retry",
         "POST",
         "/u/{owner_sqid}/posts/downloads/{failed_bdr}/retry",
-        matrix(TO_LOGIN, TO_PROFILE, OK, TO_PROFILE),
+        matrix(TO_LOGIN, TO_PROFILE, OK, SUPPORT),
     ),
     Row("pmd:api-posts", "GET", "/api/pmd/posts", matrix(API_401, OWN_DATA, OK, OWN_DATA)),
     Row("pmd:api-post-ids", "GET", "/api/pmd/posts/ids", matrix(API_401, OWN_DATA, OK, OWN_DATA)),
@@ -120,6 +123,46 @@ ROWS = [
         "/api/pmd/action/undo",
         matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
         {"activity_id": "{hide_activity}"},
+    ),
+    Row(
+        "pmd:api-edit-preview",
+        "POST",
+        "/api/pmd/edit/preview",
+        matrix(API_401, REFUSED, OK, REFUSED),
+        {"post_ids": ["{visible_id}"], "title": {"op": "suffix", "value": "!"}},
+    ),
+    Row(
+        "pmd:api-edit-current",
+        "POST",
+        "/api/pmd/edit/current",
+        matrix(API_401, REFUSED, OK, REFUSED),
+        {"post_ids": ["{visible_id}"]},
+    ),
+    # Without a preview's token even the owner is refused (tests/pmd/test_bulk_edit.py
+    # applies with one); others never reach the posts.
+    Row(
+        "pmd:api-edit",
+        "POST",
+        "/api/pmd/edit",
+        matrix(API_401, REFUSED, REFUSED, REFUSED),
+        {"post_ids": ["{visible_id}"], "title": {"op": "suffix", "value": "!"}, "token": "x"},
+    ),
+    # Each caller's own hashtags (tests/pmd/test_hashtag_manager.py: never another's).
+    Row("pmd:api-hashtags", "GET", "/api/pmd/hashtags", matrix(API_401, OK, OK, OK)),
+    # Another user has no posts tagged so: refused, and nobody's posts change.
+    Row(
+        "pmd:api-hashtags-rename",
+        "POST",
+        "/api/pmd/hashtags/rename",
+        matrix(API_401, REFUSED, REFUSED, REFUSED),
+        {"hashtag": "nosuchtag", "to": "other"},
+    ),
+    Row(
+        "pmd:api-hashtags-remove",
+        "POST",
+        "/api/pmd/hashtags/remove",
+        matrix(API_401, REFUSED, REFUSED, REFUSED),
+        {"hashtag": "nosuchtag"},
     ),
     Row(
         "pmd:api-action-undo-preview",

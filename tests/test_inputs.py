@@ -1,4 +1,4 @@
-"""The client-input parsers (pmd_project.inputs, sqids, cursors): examples,
+"""The client-input parsers (pmd_project.lib.inputs, sqids, cursors): examples,
 and properties over generated input: a value or BadInput with a 4xx (a
 cursor: Invalid, which the edge answers with a 400), never another exception."""
 
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from pmd.errors import Invalid
 from pmd.selectors import decode_cursor
-from pmd_project import inputs
-from pmd_project.inputs import BadInput
+from pmd_project.lib import inputs
+from pmd_project.lib.inputs import BadInput
 from posts.public_ids import post_id_from_sqid, post_sqid, user_id_from_sqid, user_sqid
 
 FAST = settings(max_examples=200, deadline=None, database=None)

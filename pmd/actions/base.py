@@ -10,7 +10,7 @@ the whole request before anything is written.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -46,6 +46,9 @@ class ActionCounts:
     still_hidden: int = 0
     # Posts with no room for another hashtag (add_hashtag), left unchanged.
     full_ids: tuple[int, ...] = ()
+    # The actions that write values (pmd.actions.values): each changed post's
+    # {field: [before, after]}, what their undo puts back.
+    values: Mapping[int, Mapping[str, list[Any]]] = field(default_factory=dict)
     # Posts that could not take the action ({reason key: ids}), left as they
     # are: only when not strict (a job's chunk, an undo).
     refused: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -96,6 +99,10 @@ class BulkAction:
     # The action an undo runs; "" for one that cannot be undone.
     inverse: ClassVar[str]
     takes_hashtag: ClassVar[bool] = False
+    # set_license: takes a licence (or null), as the hashtag actions take a hashtag.
+    takes_license: ClassVar[bool] = False
+    # Undone by putting recorded values back rather than by an inverse action.
+    restores_values: ClassVar[bool] = False
     row_fields: ClassVar[tuple[str, ...]] = ROW_FIELDS
     hashtag: str = ""
 
@@ -164,11 +171,23 @@ class BulkAction:
         """What goes between the verb and the count: "#pixel to " for hashtags."""
         return f"#{hashtag} {self.preposition} " if self.takes_hashtag else ""
 
+    def values(self, rows: list[Any]) -> dict[int, dict[str, list[Any]]]:
+        """What the changed rows held and will hold, for an undo that puts
+        values back (pmd.actions.values); the other actions undo by their inverse."""
+        return {}
+
     def summary(
-        self, changed: int, requested: int, *, hashtag: str = "", undo: bool = False
+        self,
+        changed: int,
+        requested: int,
+        *,
+        hashtag: str = "",
+        undo: bool = False,
+        value: str = "",
     ) -> str:
         """A line of the recent activity list: "Hid 300 posts", "Hid 3 of 5
-        posts", "Added #pixel to 12 posts", "Undid hiding 5 posts"."""
+        posts", "Added #pixel to 12 posts", "Undid hiding 5 posts". `value`
+        is what a value action set (a licence)."""
         values = {
             "verb": f"Undid {self.gerund}" if undo else self.done_verb,
             "target": self.target(hashtag),
@@ -237,5 +256,6 @@ class BulkAction:
             changed_ids=tuple(row.id for row in to_change),
             still_hidden=sum(self.stays_hidden(row) for row in eligible),
             full_ids=tuple(full_ids),
+            values=self.values(to_change),
             refused={key: tuple(ids) for key, ids in problems.items()},
         )

@@ -14,6 +14,7 @@ from typing import Any
 from pmd.actions.base import BulkAction
 from pmd.actions.bin import DeletePosts, DeletePostsForever, RestorePosts
 from pmd.actions.hashtags import AddHashtag, RemoveHashtag
+from pmd.actions.values import DeleteHashtag, EditPosts, RenameHashtag, SetLicense
 from pmd.actions.visibility import HidePosts, UnhidePosts
 from pmd.errors import Invalid
 
@@ -31,8 +32,15 @@ ACTIONS: dict[str, BulkAction] = _registry(
         AddHashtag(),
         RemoveHashtag(),
         DeletePostsForever(),
+        SetLicense(),
     ]
 )
+# Everything the activity log records and an undo reverses: the actions, and
+# the operations with an API of their own (the bulk edit).
+LOGGED: dict[str, BulkAction] = {
+    **ACTIONS,
+    **_registry([EditPosts(), RenameHashtag(), DeleteHashtag()]),
+}
 HASHTAG_ACTIONS = [name for name, action in ACTIONS.items() if action.takes_hashtag]
 
 
@@ -48,9 +56,9 @@ def bulk_action(name: object) -> BulkAction:
 
 
 def action_choices() -> list[tuple[str, str]]:
-    """(name, label) of each action, in the registry's order: the choices of
-    the activity log's `action` (pmd.models.ActivityEntry)."""
-    return [(name, action.label) for name, action in ACTIONS.items()]
+    """(name, label) of each logged operation, in the registry's order: the
+    choices of the activity log's `action` (pmd.models.ActivityEntry)."""
+    return [(name, action.label) for name, action in LOGGED.items()]
 
 
 def action_words() -> dict[str, dict[str, Any]]:
@@ -61,15 +69,20 @@ def action_words() -> dict[str, dict[str, Any]]:
             "name": name,
             "label": action.label,
             # "…": the button asks for something (the hashtag) before it acts.
-            "button_label": f"{action.label}…" if action.takes_hashtag else action.label,
+            "button_label": f"{action.label}…"
+            if action.takes_hashtag or action.takes_license
+            else action.label,
             "aria_label": action.aria_label,
             "icon": action.icon,
             "serious": action.serious,
             "needs_confirmation": action.needs_confirmation,
             "undoable": action.undoable,
             "takes_hashtag": action.takes_hashtag,
-            # The button opens a dialog (a confirmation, or the hashtag's field).
-            "opens_dialog": action.needs_confirmation or action.takes_hashtag,
+            "takes_license": action.takes_license,
+            # The button opens a dialog (a confirmation, the hashtag's field, the licences).
+            "opens_dialog": action.needs_confirmation
+            or action.takes_hashtag
+            or action.takes_license,
             "views": list(action.views),
             # The page's scripts' words: "Hiding 3 posts", "3 posts hidden",
             # "Hid 3 posts", "Undid hiding 3 posts", "Added #pixel to 3 posts".

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from pmd.actions.base import ActionCounts, BulkAction
 from pmd.actions.registry import HASHTAG_ACTIONS, bulk_action
+from pmd.actions.values import license_parse
 from pmd.errors import Invalid
 from pmd.hashtags import BadHashtag, hashtag_parse
 from pmd.models import ActivityEntry, Job
@@ -50,23 +51,44 @@ def with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
         raise Invalid(str(error)) from None
 
 
+# A request that sent no licence (null means "clear it").
+UNSET = object()
+
+
+def _with_license(action: BulkAction, license: object) -> BulkAction:
+    """set_license bound to the request's licence (required, null allowed);
+    the other actions refuse one."""
+    if not action.takes_license:
+        if license is not UNSET:
+            raise Invalid(f"Only set_license takes a licence; leave it out for {action.name}.")
+        return action
+    if license is UNSET:
+        raise Invalid('set_license needs a licence, such as "CC-BY-4.0", or null to clear it.')
+    return action.bind_license(license_parse(license))  # type: ignore[attr-defined]
+
+
 def record_action(
     user: User,
     action: BulkAction,
     post_ids: Sequence[int],
     counts: ActionCounts,
     undo_of: ActivityEntry | None = None,
+    value: str | None = None,
+    actor: User | None = None,
     *,
     job: Job | None = None,
     chunk: int | None = None,
 ) -> ActivityEntry:
     entry = ActivityEntry.objects.create(
         user=user,
+        actor=actor,
         action=action.name,
         hashtag=action.hashtag,
+        value=(getattr(action, "license", None) or "") if value is None else value,
         post_ids=list(post_ids),
         changed_ids=list(counts.changed_ids),
         count=counts.changed,
+        changes={str(post_id): values for post_id, values in counts.values.items()},
         undo_of=undo_of,
         job=job,
         chunk=chunk,
@@ -96,6 +118,8 @@ def post_action_run(
     action_name: str,
     post_ids: list[int],
     hashtag: str | None = None,
+    license: object = UNSET,
+    actor: User | None = None,
 ) -> ActionResult:
     """Run one batch action on at most PMD_ACTION_LIMIT of `user`'s posts.
 
@@ -106,8 +130,10 @@ def post_action_run(
     wanted state are counted as requested but not as affected, and the
     message says so. Posts with no room for another hashtag are not an
     error: the others get it, and those are named in `full_ids`.
+    `license` (set_license only) is an identifier, or None to clear it.
+    `actor` is support acting in the user's dashboard, recorded with the entry.
     """
-    action = with_hashtag(bulk_action(action_name), hashtag)
+    action = _with_license(with_hashtag(bulk_action(action_name), hashtag), license)
     post_ids = list(dict.fromkeys(post_ids))
     if not post_ids:
         raise Invalid("Select at least one post.")
@@ -116,5 +142,5 @@ def post_action_run(
         raise Invalid(f"At most {limit} posts per request; this one has {len(post_ids)}.")
     with transaction.atomic():
         counts = action.execute(user, post_ids)
-        entry = record_action(user, action, post_ids, counts)
+        entry = record_action(user, action, post_ids, counts, actor=actor)
     return action_result(action, counts, action.message(counts), entry)

@@ -25,10 +25,12 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from pmd.actions.base import ActionCounts, BulkAction
-from pmd.actions.registry import ACTIONS
+from pmd.actions.registry import LOGGED
 from pmd.actions.run import ActionResult, action_result, record_action
+from pmd.actions.values import COLUMNS, write_values
 from pmd.errors import Invalid, NotFound
 from pmd.models import ActivityEntry, Job
+from posts.models import Post
 
 
 def undo_window() -> timedelta:
@@ -45,7 +47,7 @@ def too_old_message(what: str) -> str:
     )
 
 
-def post_action_undo(*, user: User, activity_id: int) -> ActionResult:
+def post_action_undo(*, user: User, activity_id: int, actor: User | None = None) -> ActionResult:
     """Undo the action recorded as `activity_id`: its inverse, on the posts
     it changed, except those a later action of the user's changed in the
     same respect since; posts no longer able to take the inverse (deleted
@@ -60,8 +62,8 @@ def post_action_undo(*, user: User, activity_id: int) -> ActionResult:
             raise NotFound("You have no action with that activity_id to undo.")
         if entry.created_at < timezone.now() - undo_window():
             raise Invalid(too_old_message("action"))
-        original = ACTIONS[entry.action]
-        inverse, counts, undo = entry_undo(user, entry)
+        original = LOGGED[entry.action]
+        inverse, counts, undo = entry_undo(user, entry, actor=actor)
     return action_result(inverse, counts, undo_message(original, entry.hashtag, counts), undo)
 
 
@@ -71,11 +73,12 @@ def entry_undo(
     *,
     job: Job | None = None,
     chunk: int | None = None,
+    actor: User | None = None,
 ) -> tuple[BulkAction, ActionCounts, ActivityEntry]:
     """The undo of one locked entry, inside the caller's transaction: the
     inverse that ran, its counts (requested: the posts the entry changed),
     and the undo's own entry. Invalid when there is nothing to undo."""
-    original = ACTIONS[entry.action]
+    original = LOGGED[entry.action]
     if not original.undoable:
         raise Invalid(f"{original.label} cannot be undone: the posts are gone.")
     if entry.undo_of_id is not None:
@@ -88,6 +91,22 @@ def entry_undo(
         )
     if ActivityEntry.objects.filter(undo_of=entry).exists():
         raise Invalid("That action has already been undone.")
+    if original.restores_values:
+        # Values put back where the posts still hold what the entry wrote.
+        counts = restore_values(user, entry)
+        bound = original.bind(entry.hashtag)
+        undo = record_action(
+            user,
+            bound,
+            entry.changed_ids,
+            counts,
+            undo_of=entry,
+            value=entry.value,
+            actor=actor,
+            job=job,
+            chunk=chunk,
+        )
+        return bound, counts, undo
     subject = original.subject(entry.hashtag)
     changed_since: set[int] = set()
     later = ActivityEntry.objects.filter(
@@ -100,16 +119,43 @@ def entry_undo(
     if job is not None:
         later = later.exclude(job=job)
     for action_name, hashtag, changed_ids in later.values_list("action", "hashtag", "changed_ids"):
-        if ACTIONS[action_name].subject(hashtag) == subject:
+        if LOGGED[action_name].subject(hashtag) == subject:
             changed_since.update(changed_ids)
-    inverse = ACTIONS[original.inverse].bind(entry.hashtag)
+    inverse = LOGGED[original.inverse].bind(entry.hashtag)
     candidates = [post_id for post_id in entry.changed_ids if post_id not in changed_since]
     counts = inverse.execute(user, candidates, strict=False)
     counts = ActionCounts(requested=len(entry.changed_ids), changed_ids=counts.changed_ids)
     undo = record_action(
-        user, inverse, entry.changed_ids, counts, undo_of=entry, job=job, chunk=chunk
+        user, inverse, entry.changed_ids, counts, undo_of=entry, job=job, chunk=chunk, actor=actor
     )
     return inverse, counts, undo
+
+
+def restore_values(user: User, entry: ActivityEntry) -> ActionCounts:
+    """Put back the values `entry` recorded, on each of its posts that still
+    holds what it wrote (and is still one of the user's live artworks): one
+    locking read, one UPDATE. The counts' values are the undo's own before
+    and after, so the undo's entry says what it wrote."""
+    recorded = {int(post_id): values for post_id, values in entry.changes.items()}
+    columns = sorted({COLUMNS[name] for values in recorded.values() for name in values})
+    rows = (
+        Post.objects.filter(owner=user, pk__in=list(recorded))
+        .live_artworks()
+        .select_for_update()
+        .order_by("id")
+        .values_list("id", *columns, named=True)
+    )
+    back: dict[int, dict[str, list]] = {}
+    for row in rows:
+        values = recorded[row.id]
+        if all(getattr(row, COLUMNS[name]) == after for name, (_, after) in values.items()):
+            back[row.id] = {name: [after, before] for name, (before, after) in values.items()}
+    if back:
+        write_values(
+            {post_id: {n: v[1] for n, v in values.items()} for post_id, values in back.items()}
+        )
+    changed = tuple(post_id for post_id in entry.changed_ids if post_id in back)
+    return ActionCounts(requested=len(entry.changed_ids), changed_ids=changed, values=back)
 
 
 def undo_message(original: BulkAction, hashtag: str, counts: ActionCounts) -> str:
@@ -173,7 +219,7 @@ def undo_preview(*, user: User, activity_ids: Sequence[int]) -> UndoPreview:
     if len({(entry.action, entry.hashtag, entry.undo_of_id is None) for entry in entries}) != 1:
         raise Invalid("Those entries are not one action; undo them one at a time.")
     first = min(entries, key=lambda entry: entry.pk)
-    original = ACTIONS[first.action]
+    original = LOGGED[first.action]
     if not original.undoable:
         raise Invalid(f"{original.label} cannot be undone: the posts are gone.")
     if first.undo_of_id is not None:
@@ -193,9 +239,9 @@ def undo_preview(*, user: User, activity_ids: Sequence[int]) -> UndoPreview:
     )
     changed_since: set[int] = set()
     for action_name, hashtag, changed_ids in later.values_list("action", "hashtag", "changed_ids"):
-        if ACTIONS[action_name].subject(hashtag) == subject:
+        if LOGGED[action_name].subject(hashtag) == subject:
             changed_since.update(changed_ids)
     candidates = [post_id for post_id in changed if post_id not in changed_since]
-    inverse = ACTIONS[original.inverse].bind(first.hashtag)
+    inverse = LOGGED[original.inverse].bind(first.hashtag)
     counts = inverse.execute(user, candidates, strict=False, dry_run=True)
     return UndoPreview(changes=counts.changed, leaves=len(changed) - counts.changed)

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -67,10 +66,9 @@ def downloads_cleanup(*, now: datetime | None = None) -> CleanupResult:
             logger.warning("could not delete %s; next cleanup will", bdr.file_path, exc_info=True)
             continue
         result.files_deleted += 1
-    if storage.is_object_store(storages["vault"]):
-        return result
-    root = Path(storages["vault"].path(storage.DOWNLOADS_DIR))
-    if not root.is_dir():
+    # Only a folder on this host has strays to sweep; a bucket's are its lifecycle rules'.
+    root = storage.vault().local_folder(storage.DOWNLOADS_DIR)
+    if root is None or not root.is_dir():
         return result
     stale_before = now.timestamp() - settings.PMD_BDR_LEASE_SECONDS
     orphan_before = now.timestamp() - ORPHAN_GRACE_SECONDS

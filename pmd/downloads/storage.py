@@ -44,18 +44,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import Storage, storages
 from django.db import transaction
 
 from pmd.models import BatchDownloadRequest
-from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
+from pmd_project.lib.vault import BucketVault, FolderVault
+from pmd_project.lib.vault import vault as current_vault
 from posts.public_ids import user_sqid
-
-if TYPE_CHECKING:
-    from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
@@ -65,23 +62,15 @@ _RUN_KEY = re.compile(rf"({DOWNLOADS_DIR}/[0-9A-Za-z]+/[0-9a-f-]{{36}}/)[0-9A-Za
 # Temporary files of builds in progress: hidden, and recognisable by cleanup.
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".zip.tmp"
-# Parts of a multipart upload: 8 MiB each, 2 at a time (16 MiB of buffers
-# at most; a 2.7 GB ZIP is about 330 parts, far below S3's 10,000).
-UPLOAD_PART_BYTES = 8 * 1024 * 1024
-# Owner read-write, group read (nginx's workers), nothing for others.
-VAULT_FILE_MODE = 0o640
-UPLOAD_CONCURRENCY = 2
 
 
-def vault() -> Storage:
-    return storages["vault"]
+def vault() -> FolderVault | BucketVault:
+    return current_vault()
 
 
-def bucket_vault() -> S3Storage:
-    """The vault, where only a bucket can be meant (an upload, a run's prefix)."""
-    storage = vault()
-    assert is_object_store(storage), "the vault is a local folder, not a bucket"
-    return storage
+def store_errors() -> tuple[type[Exception], ...]:
+    """What the vault can raise besides OSError: a bucket's refusals and outages."""
+    return vault().errors
 
 
 @dataclass
@@ -109,19 +98,14 @@ def scratch_folder() -> Path:
 
 
 def scratch_file(bdr: BatchDownloadRequest) -> Path:
-    """A new, empty file to write the ZIP of `bdr` into."""
-    if is_object_store(vault()):
-        folder = scratch_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        return _mkstemp(folder, bdr)
-    final_path = Path(vault().path(zip_name(bdr)))
-    # Same directory as the final name: os.replace is atomic only within one
-    # filesystem. Cleanup may remove an empty user folder at any moment, so
-    # a vanished folder is made again once.
+    """A new, empty file to write the ZIP of `bdr` into, in the folder the
+    vault writes it in (a local vault: beside its final name)."""
+    # Cleanup may remove an empty user folder at any moment, so a vanished
+    # folder is made again once.
     for attempt in (1, 2):
-        final_path.parent.mkdir(parents=True, exist_ok=True)
+        folder = vault().work_folder(zip_name(bdr))
         try:
-            return _mkstemp(final_path.parent, bdr)
+            return _mkstemp(folder, bdr)
         except FileNotFoundError:
             if attempt == 2:
                 raise
@@ -142,9 +126,9 @@ def _mkstemp(folder: Path, bdr: BatchDownloadRequest) -> Path:
 
 
 def vault_file_mode() -> int:
-    """The mode of files written to a local vault: the storage's own
-    (settings), readable by the vault folder's group (docs/operating.md)."""
-    return getattr(vault(), "file_permissions_mode", None) or VAULT_FILE_MODE
+    """The mode of a ZIP as it is written: nginx's workers, which send
+    published ZIPs (X-Accel-Redirect), read the vault through its group."""
+    return vault().file_mode()
 
 
 def stage(
@@ -157,77 +141,26 @@ def stage(
 ) -> Staged:
     """Make the ZIP written to `path` ready to publish. In a bucket, upload
     it under this run's key and delete it from the worker's disk, calling
-    `heartbeat()` about every half second meanwhile (the upload of a large
-    ZIP takes a while, and the lease must not look dead)."""
-    if not is_object_store(vault()):
+    `heartbeat()` meanwhile (the upload of a large ZIP takes a while, and the
+    lease must not look dead)."""
+    store = vault()
+    # The one place the two kinds of vault differ for the rules: a folder
+    # publishes by renaming under the lock, a bucket by pointing the row.
+    if isinstance(store, FolderVault):
         _fsync_file(path)
         return Staged(name=zip_name(bdr), size=size, path=path)
     name = run_zip_name(bdr, token)
     try:
-        upload(path, name, heartbeat=heartbeat)
+        store.upload(path, name, content_type="application/zip", heartbeat=heartbeat)
     finally:
         path.unlink(missing_ok=True)
     return Staged(name=name, size=size)
 
 
-def upload(path: Path, name: str, *, heartbeat: Callable[[], None] = lambda: None) -> None:
-    """Upload the file `path` to the bucket as `name`: a multipart upload
-    whose object appears only once every part is in. The parts are read
-    from the file as they go, so memory stays flat."""
-    from boto3.s3.transfer import TransferConfig
-    from s3transfer.manager import TransferManager
-
-    storage = bucket_vault()
-    config = TransferConfig(
-        multipart_threshold=UPLOAD_PART_BYTES,
-        multipart_chunksize=UPLOAD_PART_BYTES,
-        max_concurrency=UPLOAD_CONCURRENCY,
-        use_threads=True,
-    )
-    with TransferManager(store_client(storage), config) as manager:
-        future = manager.upload(
-            str(path),
-            storage.bucket_name,
-            object_key(storage, name),
-            extra_args={"ContentType": "application/zip"},
-        )
-        # The transfer runs in the manager's threads; this one renews the
-        # lease (on its own database connection) until it is done, and keeps
-        # the scratch file fresh so the scratch sweep leaves it alone.
-        touched = time.monotonic()
-        while not future.done():
-            heartbeat()
-            if time.monotonic() - touched >= 1:
-                os.utime(path)
-                touched = time.monotonic()
-            time.sleep(0.1)
-        future.result()
-
-
 def open_for_reading(name: str) -> tuple[Any, int]:
-    """The vault file `name`, open for reading from the start, and its size:
-    Django's File or botocore's streaming body, both with readinto().
-    FileNotFoundError when there is no such file. A bucket's object is
-    streamed as it is read, never spooled whole."""
-    storage = vault()
-    if not is_object_store(storage):
-        source = storage.open(name, "rb")
-        try:
-            size = os.fstat(source.fileno()).st_size
-        except (OSError, AttributeError):
-            size = -1
-        return source, size
-    from botocore.exceptions import ClientError
-
-    try:
-        answer = store_client(storage).get_object(
-            Bucket=storage.bucket_name, Key=object_key(storage, name)
-        )
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            raise FileNotFoundError(name) from error
-        raise
-    return answer["Body"], answer["ContentLength"]
+    """The vault file `name`, open for reading from the start, and its size.
+    FileNotFoundError when there is no such file."""
+    return vault().open_for_reading(name)
 
 
 def publish(staged: Staged) -> None:
@@ -243,7 +176,7 @@ def publish(staged: Staged) -> None:
                 partial(_clear_after_publish, prefix.group(1), staged.name), robust=True
             )
         return
-    final_path = Path(vault().path(staged.name))
+    final_path = Path(staged.path.parent / Path(staged.name).name)
     os.replace(staged.path, final_path)
     _fsync_folder(final_path.parent)
 
@@ -271,10 +204,9 @@ def delete_download(name: str) -> None:
     is gone already. In a bucket, also what other runs of the same request
     left under its own prefix (a run that died between its upload and its
     publish): the row knows the prefix, no folder is listed."""
-    storage = vault()
     run_prefix = _RUN_KEY.fullmatch(name)
-    if not is_object_store(storage) or run_prefix is None:
-        storage.delete(name)
+    if run_prefix is None:
+        vault().delete(name)
         return
     clear_request_prefix(run_prefix.group(1))
 
@@ -282,24 +214,11 @@ def delete_download(name: str) -> None:
 def clear_request_prefix(prefix: str, *, keep: str | None = None) -> None:
     """Delete everything under one request's prefix (`bdr/<sqid>/<id>/`) but
     the object `keep`: ZIPs of runs that never published, and the uploads
-    that killed workers left unfinished (aborted, so their parts go too).
+    that killed workers left unfinished. Only a bucket names ZIPs by run.
     The prefix is the request's own: no other request's keys are listed."""
-    storage = bucket_vault()
-    client = store_client(storage)
-    bucket = storage.bucket_name
-    under = object_key(storage, prefix)
-    kept = object_key(storage, keep) if keep else None
-    for page in client.get_paginator("list_multipart_uploads").paginate(
-        Bucket=bucket, Prefix=under
-    ):
-        for unfinished in page.get("Uploads", []):
-            client.abort_multipart_upload(
-                Bucket=bucket, Key=unfinished["Key"], UploadId=unfinished["UploadId"]
-            )
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=under):
-        stray = [{"Key": item["Key"]} for item in page.get("Contents", []) if item["Key"] != kept]
-        if stray:  # at most 1,000 a page, as DeleteObjects takes
-            client.delete_objects(Bucket=bucket, Delete={"Objects": stray, "Quiet": True})
+    store = vault()
+    assert isinstance(store, BucketVault), "only a bucket keeps ZIPs under a request's prefix"
+    store.clear_prefix(prefix, keep=keep)
 
 
 def _clear_after_publish(prefix: str, published: str) -> None:
@@ -307,7 +226,7 @@ def _clear_after_publish(prefix: str, published: str) -> None:
         clear_request_prefix(prefix, keep=published)
     except store_errors() as error:
         # The published ZIP is in place; the rest waits for expiry or the lifecycle rules.
-        logger.warning("could not clear %s after publishing: %s", prefix, store_problem(error))
+        logger.warning("could not clear %s after publishing: %s", prefix, vault().problem(error))
 
 
 def sweep_scratch(*, older_than_seconds: float) -> int:

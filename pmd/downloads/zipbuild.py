@@ -283,6 +283,7 @@ def _metadata(
                 "file_format": post.file_format,
                 "file_bytes": post.file_bytes,
                 "hashtags": post.hashtag_list,
+                "license": post.license_id,
             }
             for post in shipped
         ],

@@ -20,6 +20,7 @@ from pmd.errors import Conflict, Invalid, NotFound
 from pmd.jobs.events import announce_after_commit
 from pmd.jobs.queue import enqueue_job_after_commit
 from pmd.jobs.serialize import job_undoable
+from pmd.jobs.work import chunk_size
 from pmd.models import ActivityEntry, Job
 from pmd.selectors import PostQuery, matching_posts
 from posts.models import Post
@@ -76,12 +77,12 @@ def job_create(
     ids = job_post_ids(post_ids=post_ids, query=query)
     if query is None:
         _check_owned(user, ids)
-    return _create(
-        Job(user=user, action=action.name, hashtag=action.hashtag, post_ids=ids, total=len(ids))
-    )
+    job = Job(user=user, action=action.name, hashtag=action.hashtag, post_ids=ids, total=len(ids))
+    return _create(job)
 
 
 def _create(job: Job) -> Job:
+    job.params = {**job.params, "chunk": chunk_size()}
     try:
         with transaction.atomic():
             if Job.objects.filter(user=job.user, status__in=Job.UNFINISHED).exists():

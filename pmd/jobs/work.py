@@ -48,7 +48,11 @@ class LeaseLost(Exception):
     """Another run holds the job now (or it was finished meanwhile)."""
 
 
-def chunk_size() -> int:
+def chunk_size(job: Job | None = None) -> int:
+    """Posts per chunk: the size the job was asked with (a worker configured
+    otherwise that takes it over keeps to it), else the setting's."""
+    if job is not None and job.params.get("chunk"):
+        return job.params["chunk"]
     return max(1, min(settings.PMD_JOB_CHUNK, settings.PMD_ACTION_LIMIT))
 
 
@@ -62,7 +66,7 @@ def chunk_count(job: Job, post_ids: list[int]) -> int:
             .first()
         )
         return 0 if last is None else last + 1
-    return -(-len(post_ids) // chunk_size())
+    return -(-len(post_ids) // chunk_size(job))
 
 
 def lease_expired(job: Job, *, now: datetime) -> bool:
@@ -169,7 +173,7 @@ def _next_chunk(
 
 
 def _action_chunk(job: Job, owner, post_ids: list[int]) -> None:
-    size = chunk_size()
+    size = chunk_size(job)
     ids = post_ids[job.position * size : (job.position + 1) * size]
     action = with_hashtag(ACTIONS[job.action], job.hashtag or None)
     counts = action.execute(owner, ids, strict=False)
@@ -194,6 +198,10 @@ def _undo_chunk(job: Job, owner, post_ids: list[int]) -> None:
         job.position = chunk_count(job, post_ids)
         return
     requested = len(entry.changed_ids)
+    if not requested:
+        # The chunk changed nothing (its posts were already so): nothing to take back.
+        job.position = (entry.chunk or 0) + 1  # every entry of a job has its chunk
+        return
     try:
         _, counts, undo = entry_undo(owner, entry, job=job, chunk=entry.chunk)
     except Invalid:
@@ -214,7 +222,7 @@ def _count(
     job.skipped += sum(reasons.values())
     merged = Counter(job.skip_reasons)
     merged.update(reasons)
-    job.skip_reasons = dict(merged)
+    job.skip_reasons = {key: count for key, count in merged.items() if count}
     if entry is not None and job.activity_id is None:
         job.activity = entry
 
@@ -236,7 +244,7 @@ def _fail_chunk(
             job.failed += len(entry.changed_ids) if entry else 0
             job.position = entry.chunk + 1 if entry and entry.chunk is not None else position + 1
         else:
-            size = chunk_size()
+            size = chunk_size(job)
             job.failed += len(post_ids[position * size : (position + 1) * size])
             job.position = position + 1
         job.error_message = "Some posts could not be changed because of a database error."

@@ -9,23 +9,27 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 
 from django.conf import settings
+from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, bulk_action
-from pmd.actions.run import post_action_run
+from pmd.access import actor_of, owner_of
+from pmd.actions.registry import ACTIONS, HASHTAG_ACTIONS, LOGGED, bulk_action
+from pmd.actions.run import UNSET, post_action_run
 from pmd.actions.undo import post_action_undo, undo_preview
 from pmd.hashtags import MAX_LENGTH
 from pmd.jobs.service import activity_job, job_undo
 from pmd.models import Job
-from pmd.views.api_conventions import Request, SignedIn, Strict, errors, post_id_list
-from pmd_project import inputs
-from pmd_project.inputs import ID_LIMIT, BadInput
+from pmd.views.api_conventions import LicenseId, Request, Strict, errors, post_id_list
+from pmd_project.lib import inputs
+from pmd_project.lib.inputs import ID_LIMIT, BadInput
 
 router = Router()
 
 ACTION_NAMES = {"type": "string", "enum": list(ACTIONS)}
+# An undo answers with the operation it reversed: an action, or "edit".
+LOGGED_NAMES = {"type": "string", "enum": list(LOGGED)}
 # The registry's own check and messages ("Unknown action 'x'; use one of …").
 ActionName = Annotated[
     str, BeforeValidator(lambda value: bulk_action(value).name), WithJsonSchema(ACTION_NAMES)
@@ -54,6 +58,8 @@ Hashtag = Annotated[
         }
     ),
 ]
+
+
 PostIds = Annotated[list[int], WithJsonSchema({"type": "array", "items": {"type": "integer"}})]
 
 
@@ -61,11 +67,12 @@ class ActionRequest(Request):
     action: ActionName
     post_ids: post_id_list("PMD_ACTION_LIMIT")  # type: ignore[valid-type]
     hashtag: Hashtag = None  # type: ignore[assignment]
+    license: LicenseId = None
 
 
 class ActionResult(Strict):
     success: Literal[True]
-    action: Annotated[str, WithJsonSchema(ACTION_NAMES)]
+    action: Annotated[str, WithJsonSchema(LOGGED_NAMES)]
     hashtag: Annotated[
         str | None, Field(description="The hashtag as stored (hashtag actions), else null.")
     ]
@@ -145,11 +152,17 @@ class UndoRequest(Request):
 
 
 @router.post("", response={200: ActionResult, **errors(400, 401, 403, 413)}, url_name="api-action")
-def post_action(request: SignedIn, body: ActionRequest) -> ActionResult:
+def post_action(request: HttpRequest, body: ActionRequest) -> ActionResult:
     """Hide, unhide, delete or restore up to PMD_ACTION_LIMIT of the caller's
-    posts, or add or remove one hashtag on them."""
+    posts, add or remove one hashtag on them, or set their licence."""
     result = post_action_run(
-        user=request.user, action_name=body.action, post_ids=body.post_ids, hashtag=body.hashtag
+        user=owner_of(request),
+        actor=actor_of(request),
+        action_name=body.action,
+        post_ids=body.post_ids,
+        hashtag=body.hashtag,
+        # null clears the licence; leaving the field out is not the same.
+        license=body.license if "license" in body.model_fields_set else UNSET,
     )
     return ActionResult(success=True, **asdict(result))
 
@@ -159,15 +172,17 @@ def post_action(request: SignedIn, body: ActionRequest) -> ActionResult:
     response={200: ActionResult, 202: JobCreated, **errors(400, 401, 403, 404, 409, 413)},
     url_name="api-action-undo",
 )
-def undo_action(request: SignedIn, body: UndoRequest) -> ActionResult | Status:
+def undo_action(request: HttpRequest, body: UndoRequest) -> ActionResult | Status:
     """Undo one earlier request (its activity_id), within PMD_UNDO_DAYS: its inverse
     action, on exactly the posts it changed, except those changed again since.
     The activity_id of a job (a chunk of it) undoes the whole job, as a job
     of its own: 202 with that job."""
-    job = activity_job(user=request.user, activity_id=body.activity_id)
+    job = activity_job(user=owner_of(request), activity_id=body.activity_id)
     if job is not None:
-        return created(job_undo(user=request.user, job_id=job.pk))
-    result = post_action_undo(user=request.user, activity_id=body.activity_id)
+        return created(job_undo(user=owner_of(request), job_id=job.pk))
+    result = post_action_undo(
+        user=owner_of(request), activity_id=body.activity_id, actor=actor_of(request)
+    )
     return ActionResult(success=True, **asdict(result))
 
 
@@ -176,11 +191,11 @@ def undo_action(request: SignedIn, body: UndoRequest) -> ActionResult | Status:
     response={200: UndoPreviewResult, **errors(400, 401, 403, 404, 413)},
     url_name="api-action-undo-preview",
 )
-def preview_undo(request: SignedIn, body: UndoPreviewRequest) -> UndoPreviewResult:
+def preview_undo(request: HttpRequest, body: UndoPreviewRequest) -> UndoPreviewResult:
     """What undoing these entries (one line of Recent activity: a run of
     requests, or a job with all its chunks) would change and leave, changing
     nothing (a POST for the length of the list)."""
-    preview = undo_preview(user=request.user, activity_ids=body.activity_ids)
+    preview = undo_preview(user=owner_of(request), activity_ids=body.activity_ids)
     return UndoPreviewResult(
         changes=preview.changes, leaves=preview.leaves, message=preview.message
     )

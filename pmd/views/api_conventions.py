@@ -23,10 +23,11 @@ from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from pmd.access import api_owner
 from pmd.errors import DomainError
 from pmd.refusals import json_error, refusal_response
-from pmd_project import inputs
-from pmd_project.inputs import BadInput
+from pmd_project.lib import inputs
+from pmd_project.lib.inputs import BadInput
 
 LOGIN_REQUIRED = "Log in to use the PMD API."
 CSRF_REFUSED = (
@@ -55,7 +56,7 @@ class Request(Strict):
 
 def post_id_list(limit_setting: str) -> Any:
     """A body field holding distinct post ids, at most settings.<limit_setting>
-    of them: parsed by pmd_project.inputs, described as it parses."""
+    of them: parsed by pmd_project.lib.inputs, described as it parses."""
     limit = getattr(settings, limit_setting)
     return Annotated[
         list[int],
@@ -75,6 +76,31 @@ def post_id_list(limit_setting: str) -> Any:
 
 
 Count = Annotated[int, Field(ge=0)]
+
+
+def _license_text(value: object) -> object:
+    # Whether it names a licence is the rules' to say (pmd.actions.values).
+    if value is not None and not isinstance(value, str):
+        raise BadInput('license must be a licence identifier such as "CC-BY-4.0", or null.')
+    return value
+
+
+# A licence's SPDX identifier ("CC-BY-4.0"), or null for none. Whether the
+# field was sent at all is the request's model_fields_set.
+LicenseId = Annotated[
+    str | None,
+    BeforeValidator(_license_text),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "maxLength": 64,
+            "description": (
+                'A licence\'s SPDX identifier ("CC-BY-4.0"), or null for none (all rights '
+                "reserved). POST action: required by set_license, refused by the others."
+            ),
+        }
+    ),
+]
 
 # true or false, nothing a JSON parser could coerce ("yes", 1, null).
 Flag = Annotated[
@@ -105,6 +131,14 @@ class DjangoSession(SessionAuth):
         if refusal is not None:
             raise CsrfRefused(refusal)
         return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user:
+            # Every operation acts for this owner: the caller, or with
+            # ?target_sqid= the user support acts for (pmd.access.owner_of).
+            request.pmd_owner = api_owner(request)  # type: ignore[attr-defined]
+        return user
 
 
 class SignedIn(HttpRequest):

@@ -8,20 +8,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from django.core.files.storage import storages
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import Router
 from ninja.responses import Status
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from pmd import downloads
-from pmd.access import get_owned_download_request
+from pmd.access import get_owned_download_request, owner_of
 from pmd.errors import Gone
 from pmd.models import MAX_DOWNLOAD_PARTS
 from pmd.table_state import TableState
-from pmd.views.api_conventions import Count, Flag, Request, SignedIn, Strict, errors, post_id_list
-from posts.files import storage_file_response
+from pmd.views.api_conventions import Count, Flag, Request, Strict, errors, post_id_list
+from pmd_project.lib.vault import vault
 from posts.models import SORT_FIELDS
 
 # Ids are matched by the path's uuid converter: "sse" or "table-order" is never
@@ -101,9 +100,9 @@ class TableOrder(Strict):
 
 
 @router.get("", response={200: BdrList, **errors(401)}, url_name="api-bdr-list")
-def download_requests(request: SignedIn) -> BdrList:
+def download_requests(request: HttpRequest) -> BdrList:
     """The caller's 20 newest download requests."""
-    recent = downloads.download_requests_recent(request.user)
+    recent = downloads.download_requests_recent(owner_of(request))
     return BdrList(items=[downloads.bdr_item(bdr) for bdr in recent])
 
 
@@ -112,10 +111,10 @@ def download_requests(request: SignedIn) -> BdrList:
     response={201: BdrCreated, **errors(400, 401, 403, 413, 429)},
     url_name="api-bdr-list",
 )
-def create_download_request(request: SignedIn, body: BdrRequest) -> Status:
+def create_download_request(request: HttpRequest, body: BdrRequest) -> Status:
     """Request a ZIP of up to PMD_BDR_LIMIT artworks; 429 when today's are used up."""
     bdr = downloads.download_request_create(
-        user=request.user,
+        user=owner_of(request),
         post_ids=body.post_ids,
         include_comments=body.include_comments,
         include_reactions=body.include_reactions,
@@ -123,7 +122,7 @@ def create_download_request(request: SignedIn, body: BdrRequest) -> Status:
         part_number=body.part,
         part_count=body.parts,
     )
-    left = downloads.requests_left_today(request.user)
+    left = downloads.requests_left_today(owner_of(request))
     item = downloads.bdr_item(bdr)
     return Status(
         201,
@@ -143,7 +142,7 @@ def create_download_request(request: SignedIn, body: BdrRequest) -> Status:
     response={200: TableOrder, **errors(400, 401, 403, 413)},
     url_name="api-bdr-table-order",
 )
-def download_table_order(request: SignedIn, body: TableOrderRequest) -> TableOrder:
+def download_table_order(request: HttpRequest, body: TableOrderRequest) -> TableOrder:
     """The posts in the order the table shows them under `sort`, each with its
     position (1 = the first row of the caller's posts, unfiltered), so a
     selection of more than PMD_BDR_LIMIT posts is split into downloads in
@@ -153,24 +152,23 @@ def download_table_order(request: SignedIn, body: TableOrderRequest) -> TableOrd
     query = {"sort": body.sort} | ({"dir": body.direction} if body.direction else {})
     state = TableState.from_query(query)
     positions = downloads.table_positions(
-        user=request.user, post_ids=body.post_ids, sort=state.sort, direction=state.direction
+        user=owner_of(request), post_ids=body.post_ids, sort=state.sort, direction=state.direction
     )
     return TableOrder(items=[TablePosition(id=pk, position=at) for pk, at in positions])
 
 
 @router.get("/{uuid:pk}", response={200: BdrItem, **errors(401, 404)}, url_name="api-bdr-detail")
-def download_request_detail(request: SignedIn, pk: uuid.UUID) -> BdrItem:
+def download_request_detail(request: HttpRequest, pk: uuid.UUID) -> BdrItem:
     return BdrItem(**downloads.bdr_item(get_owned_download_request(request, pk)))
 
 
-def download_request_file(request: SignedIn, pk: uuid.UUID) -> HttpResponseBase:
+def download_request_file(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
     """The ZIP, resumable with Range, handed to nginx (X-Accel-Redirect), or
     redirected to the object store."""
     bdr = get_owned_download_request(request, pk)
     try:
-        return storage_file_response(
+        return vault().file_response(
             request,
-            storages["vault"],
             downloads.downloadable_file(bdr),
             content_type="application/zip",
             attachment_name=downloads.attachment_name(bdr),
@@ -205,9 +203,9 @@ router.api_operation(
     response={201: BdrRetried, **errors(401, 403, 404, 409)},
     url_name="api-bdr-retry",
 )
-def download_request_retry(request: SignedIn, pk: uuid.UUID) -> Status:
+def download_request_retry(request: HttpRequest, pk: uuid.UUID) -> Status:
     """A new request for the posts of a failed one; it does not use up another of today's."""
     retry = downloads.download_request_retry(bdr=get_owned_download_request(request, pk))
-    left = downloads.requests_left_today(request.user)
+    left = downloads.requests_left_today(owner_of(request))
     message = downloads.download_request_created_message(retry, requests_left=left)
     return Status(201, BdrRetried(**downloads.bdr_item(retry), message=message))

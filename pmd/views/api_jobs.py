@@ -7,16 +7,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
+from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
 from pydantic import Field, WithJsonSchema, model_validator
 
+from pmd.access import owner_of
 from pmd.jobs import service
 from pmd.jobs.serialize import job_item
 from pmd.table_state import TableState
 from pmd.views.api_actions import ActionName, Hashtag, JobCreated, created
-from pmd.views.api_conventions import Count, Request, SignedIn, Strict, errors, post_id_list
-from pmd_project.inputs import BadInput
+from pmd.views.api_conventions import Count, Request, Strict, errors, post_id_list
+from pmd_project.lib.inputs import BadInput
 
 router = Router()
 
@@ -91,15 +93,15 @@ class JobList(Strict):
 @router.post(
     "", response={202: JobCreated, **errors(400, 401, 403, 409, 413)}, url_name="api-job-list"
 )
-def create_job(request: SignedIn, body: JobRequest) -> Status:
+def create_job(request: HttpRequest, body: JobRequest) -> Status:
     """A batch action over up to PMD_JOB_LIMIT posts, done by a worker in
     chunks; the posts are fixed now. 409 while another job of the caller's
     is queued or running."""
     query = None
     if body.filters is not None:
-        query = TableState.from_query(body.filters.model_dump()).query(request.user)
+        query = TableState.from_query(body.filters.model_dump()).query(owner_of(request))
     job = service.job_create(
-        user=request.user,
+        user=owner_of(request),
         action_name=body.action,
         post_ids=body.post_ids,
         query=query,
@@ -109,14 +111,16 @@ def create_job(request: SignedIn, body: JobRequest) -> Status:
 
 
 @router.get("", response={200: JobList, **errors(401)}, url_name="api-job-list")
-def jobs_list(request: SignedIn) -> JobList:
+def jobs_list(request: HttpRequest) -> JobList:
     """The caller's newest jobs, newest first."""
-    return JobList(items=[JobItem(**job_item(job)) for job in service.jobs_recent(request.user)])
+    return JobList(
+        items=[JobItem(**job_item(job)) for job in service.jobs_recent(owner_of(request))]
+    )
 
 
 @router.get("/{uuid:pk}", response={200: JobItem, **errors(401, 404)}, url_name="api-job-detail")
-def job_detail(request: SignedIn, pk: uuid.UUID) -> JobItem:
-    return JobItem(**job_item(service.get_owned_job(request.user, pk)))
+def job_detail(request: HttpRequest, pk: uuid.UUID) -> JobItem:
+    return JobItem(**job_item(service.get_owned_job(owner_of(request), pk)))
 
 
 @router.post(
@@ -124,9 +128,9 @@ def job_detail(request: SignedIn, pk: uuid.UUID) -> JobItem:
     response={200: JobItem, **errors(401, 403, 404, 409)},
     url_name="api-job-cancel",
 )
-def job_cancel(request: SignedIn, pk: uuid.UUID) -> JobItem:
+def job_cancel(request: HttpRequest, pk: uuid.UUID) -> JobItem:
     """Stop the job after the chunk it is working on (a queued one at once)."""
-    return JobItem(**job_item(service.job_cancel(user=request.user, job_id=pk)))
+    return JobItem(**job_item(service.job_cancel(user=owner_of(request), job_id=pk)))
 
 
 @router.post(
@@ -134,6 +138,6 @@ def job_cancel(request: SignedIn, pk: uuid.UUID) -> JobItem:
     response={202: JobCreated, **errors(400, 401, 403, 404, 409)},
     url_name="api-job-undo",
 )
-def job_undo(request: SignedIn, pk: uuid.UUID) -> Status:
+def job_undo(request: HttpRequest, pk: uuid.UUID) -> Status:
     """Undo a finished job with a job of its own, within the undo window."""
-    return created(service.job_undo(user=request.user, job_id=pk))
+    return created(service.job_undo(user=owner_of(request), job_id=pk))

@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
+from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
+from pmd.access import owner_of
 from pmd.selectors import PostQuery, posts_newest_first
 from pmd.table_state import TableState
-from pmd.views.api_conventions import Count, SignedIn, Strict, errors
-from pmd_project.inputs import whole_number
+from pmd.views.api_conventions import Count, Strict, errors
+from pmd_project.lib.inputs import whole_number
 from posts.models import art_urls
 
 router = Router()
@@ -47,6 +49,13 @@ class PostItem(Strict, from_attributes=True):
     file_bytes: Count
     art_url: Annotated[str, Field(validation_alias="public_sqid"), AfterValidator(_art_url)]
     hidden_by_user: bool
+    license: Annotated[
+        str | None,
+        Field(
+            validation_alias="license_id",
+            description="The licence's SPDX identifier, or null: all rights reserved.",
+        ),
+    ]
     reaction_count: Count
     comment_count: Count
     view_count: Count
@@ -80,13 +89,18 @@ class Filters(Schema):
     q: str = Field("", description="search words")
     visibility: str = Field("", description="all, visible or hidden")
     format: str = Field("", description="all, png, gif, webp or bmp")
+    license: str = Field(
+        "", description="all, none (all rights reserved), or a licence's identifier"
+    )
     view: str = Field("", description="live, or deleted for Recently deleted")
 
 
 @router.get("", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
-def posts_list(request: SignedIn, page: Query[Page]) -> PostList:
+def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
     """The caller's artwork posts, newest first (created_at, then id), by cursor."""
-    found = posts_newest_first(PostQuery(owner=request.user), limit=page.limit, cursor=page.cursor)
+    found = posts_newest_first(
+        PostQuery(owner=owner_of(request)), limit=page.limit, cursor=page.cursor
+    )
     return PostList.model_validate(
         {"items": found.items, "next_cursor": found.next_cursor, "total_count": found.total_count},
         context={"art_url": art_urls()},
@@ -94,10 +108,10 @@ def posts_list(request: SignedIn, page: Query[Page]) -> PostList:
 
 
 @router.get("/ids", response={200: PostIds, **errors(400, 401)}, url_name="api-post-ids")
-def post_ids(request: SignedIn, page: Query[Page], filters: Query[Filters]) -> PostIds:
+def post_ids(request: HttpRequest, page: Query[Page], filters: Query[Filters]) -> PostIds:
     """Ids of every post matching the table's search and filters, for "Select all"."""
     found = posts_newest_first(
-        TableState.from_query(filters.model_dump()).query(request.user),
+        TableState.from_query(filters.model_dump()).query(owner_of(request)),
         limit=page.limit,
         cursor=page.cursor,
         fields=("id", "created_at"),

@@ -7,7 +7,8 @@ from django.views.decorators.http import require_GET
 
 from pmd import live
 from pmd.refusals import json_error
-from pmd_project.inputs import BadInput
+from pmd_project.lib import eventstream
+from pmd_project.lib.inputs import BadInput
 
 
 @require_GET
@@ -32,5 +33,5 @@ def bdr_events(request: HttpRequest) -> HttpResponseBase:
     response = live.open_stream(request, resume_after, slot)
     # The user is known now; an open stream must not keep a database
     # connection for the hours a tab may stay open.
-    live.release_connection()
+    eventstream.release_connection()
     return response

@@ -16,6 +16,7 @@ from pmd.live import current_event_id
 from pmd.table import table_context
 from pmd.table_state import TableState
 from posts.public_ids import user_sqid
+from posts.selectors import license_choices
 
 # A selection of more than this many requests' worth of posts is sent as a job:
 # the page would otherwise have to stay open for the whole run.
@@ -41,7 +42,17 @@ def dashboard(request: HtmxHttpRequest, owner: User) -> HttpResponse:
         context.update(recent_activity=activity_recent(user=owner))
         # The batch actions' buttons and their scripts' words ({{ … |json_script }}).
         context.update(action_words=action_words())
+        # The licence filter's and set_license's choices.
+        context.update(licenses=license_choices())
+        context.update(
+            edit_fields=[
+                {"name": "title", "label": "Title"},
+                {"name": "description", "label": "Description"},
+            ]
+        )
     context.update(
+        # Support acting in the owner's dashboard (pmd.access.may_act_for), or None.
+        support=request.user if request.user.pk != owner.pk else None,
         owner=owner,
         owner_sqid=user_sqid(owner.pk),
         dashboard_url=request.path,

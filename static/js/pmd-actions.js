@@ -16,6 +16,7 @@
   const confirmDialog = document.getElementById("confirm-delete");
   const confirmForeverDialog = document.getElementById("confirm-delete-forever");
   const hashtagDialog = document.getElementById("hashtag-dialog");
+  const licenseDialog = document.getElementById("license-dialog");
   // How long a toast offers Undo (at least 10 s; longer while hovered or focused).
   const UNDO_MS = 15000;
   const verbs = {
@@ -25,6 +26,7 @@
     restore: { doing: "Restoring", done: "restored", past: "Restored", gerund: "restoring" },
     add_hashtag: { doing: "Adding", done: "tagged", past: "Added", gerund: "adding", to: "to" },
     remove_hashtag: { doing: "Removing", done: "untagged", past: "Removed", gerund: "removing", to: "from" },
+    set_license: { doing: "Setting the licence of", done: "relicensed", past: "Set the licence of", gerund: "setting the licence of" },
     delete_forever: { doing: "Erasing", done: "deleted forever", past: "Erased", gerund: "erasing" },
   };
   // What the "Recently deleted" view offers; the other actions are the posts view's.
@@ -170,13 +172,16 @@
     return `${plural(changed)} ${verb.done}${note}.`;
   }
 
-  async function run(action, ids, { hashtag = null, keepSelection = false, firstRefused = null } = {}) {
+  async function run(action, ids, { hashtag = null, license, keepSelection = false, firstRefused = null } = {}) {
     if (running || !ids.length) return null;
     const verb = verbs[action];
     const requests = [];
     for (let start = 0; start < ids.length; start += limit) {
       const chunk = ids.slice(start, start + limit);
-      requests.push({ body: hashtag === null ? { action, post_ids: chunk } : { action, post_ids: chunk, hashtag }, size: chunk.length, ids: chunk });
+      const body = hashtag === null ? { action, post_ids: chunk } : { action, post_ids: chunk, hashtag };
+      // null clears the licence, so only set_license sends the field at all.
+      if (license !== undefined) body.license = license;
+      requests.push({ body, size: chunk.length, ids: chunk });
     }
     // The typed hashtag until the server says how it is stored ("#Pixel" → "pixel").
     let tag = hashtag === null ? null : hashtag.trim().replace(/^#/, "");
@@ -283,6 +288,21 @@
     hashtagSubmit.disabled = false;
   });
 
+  // "Set licence…": one choice from the licences, "All rights reserved" clearing it.
+  licenseDialog.querySelector("[data-license-cancel]").addEventListener("click", () => licenseDialog.close("cancel"));
+  licenseDialog.querySelector("form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (running) return;
+    const value = licenseDialog.querySelector("[name=license]").value;
+    licenseDialog.close("apply");
+    await run("set_license", window.PMD.selection.ids(), { license: value || null });
+  });
+
+  function askLicense(count) {
+    licenseDialog.querySelector("[data-license-title]").textContent = `Set the licence of ${plural(count)}`;
+    window.PMD.openDialog(licenseDialog, document.activeElement);
+  }
+
   function currentView() {
     return document.getElementById("post-table")?.dataset.view || "live";
   }
@@ -309,6 +329,10 @@
     const ids = window.PMD.selection.ids();
     if (action === "add_hashtag" || action === "remove_hashtag") {
       askHashtag(action, ids.length);
+      return;
+    }
+    if (action === "set_license") {
+      askLicense(ids.length);
       return;
     }
     // More than a few requests' worth: one job on the server, after its own dialog.

@@ -106,7 +106,7 @@
     const verb = verbs[action];
     dialog.querySelector("[data-job-title]").textContent = `${verb.label} ${plural(ids.length)}${action === "delete_forever" ? " forever" : ""}?`;
     const notes = {
-      delete: "They leave your profile and can be restored from “Recently deleted” for a while.",
+      delete: `They leave your profile and can be restored from “Recently deleted” for ${dialog.dataset.restoreDays} days.`,
       delete_forever: "Their files, comments and reactions go too. This cannot be undone.",
     };
     dialog.querySelector("[data-job-note]").textContent =

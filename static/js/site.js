@@ -133,6 +133,13 @@
   // `body` with the CSRF token. Resolves to the answer's JSON; rejects with an
   // Error whose message can be shown as it is.
   async function requestJson(url, body = undefined) {
+    // Support in another user's dashboard: every API call acts for that owner.
+    const target = document.querySelector("[data-pmd]")?.dataset.targetSqid;
+    if (target && url.startsWith("/api/")) {
+      const withTarget = new URL(url, window.location.origin);
+      withTarget.searchParams.set("target_sqid", target);
+      url = `${withTarget.pathname}${withTarget.search}`;
+    }
     const options = { credentials: "same-origin", headers: { Accept: "application/json" } };
     if (body !== undefined) {
       options.method = "POST";

@@ -154,7 +154,7 @@ class TestBadInput:
             (
                 {"post_ids": [1]},
                 "Say which action to run: one of hide, unhide, delete, restore, add_hashtag, "
-                "remove_hashtag, delete_forever.",
+                "remove_hashtag, delete_forever, set_license.",
             ),
             ({"action": ["hide"], "post_ids": [1]}, "Say which action to run"),
             ({"action": "HIDE", "post_ids": [1]}, "Unknown action 'HIDE'"),

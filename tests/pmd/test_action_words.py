@@ -9,13 +9,20 @@ import re
 
 from django.utils.html import json_script
 
-from pmd.actions.registry import ACTIONS, action_choices, action_words
+from pmd.actions.registry import ACTIONS, LOGGED, action_choices, action_words
 from pmd.models import ActivityEntry
 from posts.public_ids import user_sqid
 from testing.live import ROOT
 
 TEXT = ("name", "label", "button_label", "aria_label", "icon", "doing", "done", "past", "gerund")
-FLAGS = ("serious", "needs_confirmation", "takes_hashtag", "opens_dialog", "undoable")
+FLAGS = (
+    "serious",
+    "needs_confirmation",
+    "takes_hashtag",
+    "takes_license",
+    "opens_dialog",
+    "undoable",
+)
 
 
 def test_every_action_has_every_word():
@@ -45,6 +52,7 @@ def test_the_words_read_as_the_page_says_them():
         "needs_confirmation": False,
         "undoable": True,
         "takes_hashtag": False,
+        "takes_license": False,
         "opens_dialog": False,
         "views": None,
         "doing": "Hiding",
@@ -70,7 +78,9 @@ def test_they_survive_json_script():
 
 def test_the_activity_log_takes_its_choices_from_the_registry():
     assert ActivityEntry._meta.get_field("action").choices == action_choices()
-    assert [value for value, _ in action_choices()] == list(ACTIONS)
+    # The batch actions first, then the operations with an API of their own.
+    assert [value for value, _ in action_choices()] == list(LOGGED)
+    assert list(LOGGED)[: len(ACTIONS)] == list(ACTIONS)
     assert ActivityEntry.Action.ADD_HASHTAG.label == "Add hashtag"
 
 

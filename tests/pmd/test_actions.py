@@ -67,6 +67,7 @@ class TestRegistry:
             "add_hashtag",
             "remove_hashtag",
             "delete_forever",
+            "set_license",
         ]
         for name, action in ACTIONS.items():
             assert action.name == name
@@ -80,6 +81,7 @@ class TestRegistry:
             "add_hashtag",
             "remove_hashtag",
         ]
+        assert [name for name, action in ACTIONS.items() if action.takes_license] == ["set_license"]
         assert ACTIONS["delete"].serious and ACTIONS["delete"].needs_confirmation
         assert not ACTIONS["hide"].needs_confirmation
         assert not ACTIONS["restore"].serious
@@ -88,7 +90,7 @@ class TestRegistry:
         (post,) = make_posts(owner, 1)
         assert (
             "Unknown action 'explode'; use one of hide, unhide, delete, restore, add_hashtag, "
-            "remove_hashtag, delete_forever." in refused(owner, "explode", [post.pk])
+            "remove_hashtag, delete_forever, set_license." in refused(owner, "explode", [post.pk])
         )
         assert "Say which action to run" in refused(owner, "", [post.pk])
         assert "Say which action to run" in refused(owner, None, [post.pk])

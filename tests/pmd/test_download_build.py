@@ -17,7 +17,7 @@ from pmd.downloads import build, events, storage, zipbuild
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import process_bdr_job
 from posts.public_ids import post_sqid, user_sqid
-from testing.factories import make_comment, make_post, make_reaction, make_user
+from testing.factories import ensure_licenses, make_comment, make_post, make_reaction, make_user
 from tests.pmd.bdr_helpers import make_bdr, open_zip, read_json
 
 Status = BatchDownloadRequest.Status
@@ -33,6 +33,7 @@ ARTWORK_FIELDS = {
     "file_format",
     "file_bytes",
     "hashtags",
+    "license",
 }
 
 
@@ -56,6 +57,7 @@ def _files_of(bdr) -> list[str]:
 
 class TestBuild:
     def test_it_writes_the_layout_and_json_of_spec_7(self, owner, other):
+        ensure_licenses()
         tricky = make_post(
             owner,
             file_format="gif",
@@ -63,6 +65,7 @@ class TestBuild:
             description="",
             hashtags="pixel art",
             hidden_by_user=True,
+            license_id="CC-BY-SA-4.0",
         )
         plain = make_post(owner, file_format="png")
         webp = make_post(owner, file_format="webp")
@@ -130,7 +133,10 @@ class TestBuild:
             "file_format": "gif",
             "file_bytes": tricky.file_bytes,
             "hashtags": ["pixel", "art"],
+            "license": "CC-BY-SA-4.0",
         }
+        # No licence: all rights reserved.
+        assert metadata["artworks"][2]["license"] is None
 
         comments = read_json(archive, "comments.json")
         assert set(comments) == {"generated_at", "comments_by_artwork"}

@@ -25,7 +25,7 @@ from pmd import downloads
 from pmd.downloads import build, cleanup, storage
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import BUILD_MAX_RETRIES, process_bdr_job
-from posts.files import STORE_UNAVAILABLE
+from pmd_project.lib.vault import STORE_UNAVAILABLE, BucketVault
 from posts.models import Post
 from posts.public_ids import user_sqid
 from testing.factories import make_post, make_user
@@ -422,8 +422,14 @@ class TestStoreErrors:
         self, s3_vault, owner, monkeypatch
     ):
         bdr = make_bdr(owner, [make_post(owner)])
-        # The artworks read fine; the bucket refuses the ZIP.
-        monkeypatch.setattr(storage, "object_key", lambda store, name: "")
+        # The artworks read fine; the bucket refuses the ZIP (an empty key).
+        upload = BucketVault.upload
+
+        def refused_upload(self, path, name, **options):
+            self.key = lambda name: ""
+            return upload(self, path, name, **options)
+
+        monkeypatch.setattr(BucketVault, "upload", refused_upload)
         with pytest.raises(build.TransientBuildError) as caught:
             build.download_request_build(bdr.pk)
         monkeypatch.undo()

@@ -283,9 +283,51 @@ class TestUndo:
         refused(owner_client, {}, "already been undone", 400, f"{URL}/{job.pk}/undo")
         refused(owner_client, {}, "An undo cannot be undone", 400, f"{URL}/{undo.pk}/undo")
 
+    def test_a_chunk_that_changed_nothing_is_passed_over_by_the_undo(self, owner, owner_client):
+        already = make_posts(owner, 2, hidden_by_user=True)  # the first chunk changes nothing
+        fresh = make_posts(owner, 2)
+        job = job_create(user=owner, action_name="hide", post_ids=ids_of(already + fresh))
+        job_run(job.pk)
+        undo = Job.objects.get(pk=post(owner_client, {}, f"{URL}/{job.pk}/undo").json()["id"])
+        assert job_run(undo.pk) == "done"
+        item = owner_client.get(f"{URL}/{undo.pk}").json()
+        assert (item["changed"], item["skipped"], item["skip_reasons"]) == (2, 0, [])
+        assert [flags(p)[0] for p in already + fresh] == [True, True, False, False]
+
+    def test_a_job_run_keeps_the_chunk_size_it_was_asked_with(self, owner, settings):
+        posts = make_posts(owner, 6)
+        job = job_create(user=owner, action_name="hide", post_ids=ids_of(posts))
+        token = job_claim(job.pk)
+        work._next_chunk(job.pk, token, job.post_ids)
+        settings.PMD_JOB_CHUNK = 4  # a takeover by a worker configured otherwise
+        while work._next_chunk(job.pk, token, job.post_ids) is None:
+            pass
+        job.refresh_from_db()
+        assert (job.status, job.done, job.position) == ("done", 6, 3)
+        assert sorted(ActivityEntry.objects.filter(job=job).values_list("chunk", flat=True)) == [
+            0, 1, 2,
+        ]  # fmt: skip
+
     def test_an_unfinished_or_old_job_cannot_be_undone(self, owner, owner_client):
         job = job_create(user=owner, action_name="hide", post_ids=ids_of(make_posts(owner, 2)))
         refused(owner_client, {}, "still running", 409, f"{URL}/{job.pk}/undo")
         job_run(job.pk)
         Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=30))
         refused(owner_client, {}, "more than 7 days old", 400, f"{URL}/{job.pk}/undo")
+
+
+class TestRecovery:
+    def test_a_job_whose_enqueue_was_lost_is_queued_again(self, owner, settings, empty_test_queue):
+        from testing.worker import queued_messages
+
+        job = job_create(user=owner, action_name="hide", post_ids=ids_of(make_posts(owner, 2)))
+        assert jobs_recover().requeued == 0  # not yet past the threshold
+        Job.objects.filter(pk=job.pk).update(
+            created_at=timezone.now()
+            - timedelta(seconds=settings.PMD_BDR_PENDING_RECOVERY_SECONDS + 1)
+        )
+        assert jobs_recover().requeued == 1
+        assert queued_messages(empty_test_queue) == 1
+        # Its run finds it queued and works it; a second message then finds it done.
+        assert job_run(job.pk) == "done"
+        assert job_run(job.pk) == "skipped"

@@ -13,7 +13,7 @@ from django.http import QueryDict
 
 from pmd import live
 from pmd.live import SessionChecks, parse_last_event_id, parse_stream_query
-from pmd_project.inputs import BadInput
+from pmd_project.lib.inputs import BadInput
 
 
 def _run(scenario):

@@ -60,6 +60,7 @@ class TestPostsList:
             "file_bytes": post.file_bytes,
             "art_url": f"/art/{post.public_sqid}",
             "hidden_by_user": False,
+            "license": None,
             "reaction_count": 3,
             "comment_count": 2,
             "view_count": 9,

@@ -4,14 +4,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.test import RequestFactory
 
-from posts.files import storage_file_response
+from pmd_project.lib.files import stream_file_response
 
 DATA = bytes(range(256)) * 4000  # 1,024,000 bytes
 
 
 def _get(headers=None, name="files/blob.bin"):
     request = RequestFactory().get("/x", headers=headers or {})
-    return storage_file_response(
+    return stream_file_response(
         request,
         storages["vault"],
         name,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from posts.models import VISIBLE_COMMENT, Comment, Post, Reaction
+from testing.factories import ensure_licenses
 
 
 def _seed(*args):
@@ -22,6 +23,7 @@ def _seed(*args):
 @pytest.mark.django_db
 class TestSeedDemo:
     def test_it_creates_a_user_with_realistic_posts(self):
+        ensure_licenses()
         output = _seed(
             "--user",
             "pixelfan",
@@ -45,6 +47,9 @@ class TestSeedDemo:
         assert posts.filter(deleted_by_user=True, deleted_by_user_date__isnull=False).exists()
         assert posts.filter(description="").exists()
         assert any(len(p.title) > 200 for p in posts)
+        # A mix of licences, and posts with none (all rights reserved).
+        assert posts.filter(license__isnull=True).exists()
+        assert posts.filter(license__isnull=False).values("license").distinct().count() >= 3
         assert Comment.objects.filter(post__owner=user, author__isnull=True).exists()
         assert Comment.objects.filter(post__owner=user, hidden_by_mod=True).exists()
         assert Comment.objects.filter(post__owner=user, deleted_by_owner=True).exists()

@@ -13,8 +13,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pmd.downloads.storage import DOWNLOADS_DIR, vault
-from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
+from pmd.downloads.storage import DOWNLOADS_DIR
+from pmd_project.lib.vault import BucketVault, vault
 
 # Days after which an unfinished upload is aborted: a build uploads its ZIP in
 # minutes, so a day-old upload belongs to a dead worker.
@@ -24,10 +24,10 @@ UNFINISHED_UPLOAD_DAYS = 1
 ZIP_GRACE_DAYS = 2
 
 
-def vault_lifecycle_rules(storage) -> list[dict]:
+def vault_lifecycle_rules(store: BucketVault) -> list[dict]:
     """The vault's two rules, in the shape of S3's PutBucketLifecycleConfiguration."""
-    everything = object_key(storage, "")  # "<prefix>/", or "" for a whole bucket
-    zips = object_key(storage, f"{DOWNLOADS_DIR}/")
+    everything = store.key("")  # "<prefix>/", or "" for a whole bucket
+    zips = store.key(f"{DOWNLOADS_DIR}/")
     return [
         {
             "ID": f"pmd-unfinished-uploads:{everything}",
@@ -69,13 +69,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         storage = vault()
-        if not is_object_store(storage):
+        if not isinstance(storage, BucketVault):
             raise CommandError(
                 "The vault is a local folder (PMD_VAULT_URL is not set): there is no bucket "
                 "to set rules on."
             )
-        client = store_client(storage)
-        bucket = storage.bucket_name
+        client = storage.client
+        bucket = storage.bucket
         ours = vault_lifecycle_rules(storage)
         try:
             others = [
@@ -87,9 +87,9 @@ class Command(BaseCommand):
                 client.put_bucket_lifecycle_configuration(
                     Bucket=bucket, LifecycleConfiguration={"Rules": [*others, *ours]}
                 )
-        except store_errors() as error:
+        except storage.errors as error:
             raise CommandError(
-                f"Could not set the lifecycle rules of {bucket}: {store_problem(error)}."
+                f"Could not set the lifecycle rules of {bucket}: {storage.problem(error)}."
             ) from None
         verb = "Would set" if options["dry_run"] else "Set"
         unfinished, zips = ours

@@ -17,8 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pmd.downloads.storage import vault
-from posts.files import is_object_store, object_key, store_client, store_errors, store_problem
+from pmd_project.lib.vault import BucketVault, vault
 
 # Files uploaded at once: small artworks are dominated by round trips.
 CONCURRENCY = 8
@@ -36,11 +35,11 @@ def local_files(root: Path) -> dict[str, Path]:
     return files
 
 
-def bucket_sizes(storage) -> dict[str, int]:
+def bucket_sizes(store: BucketVault) -> dict[str, int]:
     """Key -> size of every object under the vault's prefix (one listing)."""
     sizes = {}
-    paginator = store_client(storage).get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=object_key(storage, "")):
+    paginator = store.client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=store.bucket, Prefix=store.key("")):
         for item in page.get("Contents", []):
             sizes[item["Key"]] = item["Size"]
     return sizes
@@ -67,7 +66,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         storage = vault()
-        if not is_object_store(storage):
+        if not isinstance(storage, BucketVault):
             raise CommandError(
                 "The vault is not a bucket (PMD_VAULT_URL is not set): set PMD_VAULT_URL and "
                 "the store's AWS_* variables, then run this to copy the local folder there."
@@ -78,12 +77,12 @@ class Command(BaseCommand):
         files = local_files(source)
         try:
             there = bucket_sizes(storage)
-        except store_errors() as error:
-            raise CommandError(f"Could not list the bucket: {store_problem(error)}.") from None
+        except storage.errors as error:
+            raise CommandError(f"Could not list the bucket: {storage.problem(error)}.") from None
         missing = {
             name: path
             for name, path in files.items()
-            if there.get(object_key(storage, name)) != path.stat().st_size
+            if there.get(storage.key(name)) != path.stat().st_size
         }
         in_bucket = len(files) - len(missing)
         if options["dry_run"]:
@@ -106,7 +105,7 @@ class Command(BaseCommand):
                 "Run the command again to copy them."
             )
 
-    def _copy(self, storage, files: dict[str, Path]) -> dict[str, str]:
+    def _copy(self, storage: BucketVault, files: dict[str, Path]) -> dict[str, str]:
         """Upload `files` (vault name -> file); the problem of each that failed."""
         from boto3.s3.transfer import TransferConfig
         from s3transfer.manager import TransferManager
@@ -114,14 +113,14 @@ class Command(BaseCommand):
         failed: dict[str, str] = {}
         names = list(files)
         config = TransferConfig(max_concurrency=CONCURRENCY)
-        with TransferManager(store_client(storage), config) as manager:
+        with TransferManager(storage.client, config) as manager:
             for start in range(0, len(names), BATCH):
                 batch = names[start : start + BATCH]
                 uploads = {
                     name: manager.upload(
                         str(files[name]),
-                        storage.bucket_name,
-                        object_key(storage, name),
+                        storage.bucket,
+                        storage.key(name),
                         extra_args={
                             "ContentType": mimetypes.guess_type(name)[0]
                             or "application/octet-stream"
@@ -132,9 +131,9 @@ class Command(BaseCommand):
                 for name, upload in uploads.items():
                     try:
                         upload.result()
-                    except (OSError,) + store_errors() as error:
+                    except (OSError,) + storage.errors as error:
                         failed[name] = (
-                            str(error) if isinstance(error, OSError) else store_problem(error)
+                            str(error) if isinstance(error, OSError) else storage.problem(error)
                         )
                 self.stdout.write(f"  {start + len(batch)} of {len(names)} files…")
         return failed
