@@ -131,26 +131,24 @@ def entry_undo(
     return inverse, counts, undo
 
 
-def restore_values(user: User, entry: ActivityEntry) -> ActionCounts:
+def restore_values(user: User, entry: ActivityEntry, *, write: bool = True) -> ActionCounts:
     """Put back the values `entry` recorded, on each of its posts that still
     holds what it wrote (and is still one of the user's live artworks): one
     locking read, one UPDATE. The counts' values are the undo's own before
     and after, so the undo's entry says what it wrote."""
     recorded = {int(post_id): values for post_id, values in entry.changes.items()}
     columns = sorted({COLUMNS[name] for values in recorded.values() for name in values})
-    rows = (
-        Post.objects.filter(owner=user, pk__in=list(recorded))
-        .live_artworks()
-        .select_for_update()
-        .order_by("id")
-        .values_list("id", *columns, named=True)
-    )
+    rows = Post.objects.filter(owner=user, pk__in=list(recorded)).live_artworks()
+    if write:
+        # Locked from the check to the write; a preview (write=False) only reads.
+        rows = rows.select_for_update()
+    rows = rows.order_by("id").values_list("id", *columns, named=True)
     back: dict[int, dict[str, list]] = {}
     for row in rows:
         values = recorded[row.id]
         if all(getattr(row, COLUMNS[name]) == after for name, (_, after) in values.items()):
             back[row.id] = {name: [after, before] for name, (before, after) in values.items()}
-    if back:
+    if back and write:
         write_values(
             {post_id: {n: v[1] for n, v in values.items()} for post_id, values in back.items()}
         )
@@ -241,6 +239,10 @@ def undo_preview(*, user: User, activity_ids: Sequence[int]) -> UndoPreview:
     for action_name, hashtag, changed_ids in later.values_list("action", "hashtag", "changed_ids"):
         if LOGGED[action_name].subject(hashtag) == subject:
             changed_since.update(changed_ids)
+    if original.restores_values:
+        # Values come back where the posts still hold what the entries wrote.
+        back = sum(restore_values(user, entry, write=False).changed for entry in entries)
+        return UndoPreview(changes=back, leaves=len(changed) - back)
     candidates = [post_id for post_id in changed if post_id not in changed_since]
     inverse = LOGGED[original.inverse].bind(first.hashtag)
     counts = inverse.execute(user, candidates, strict=False, dry_run=True)

@@ -78,7 +78,7 @@ def test_edit_shows_mixed_previews_applies_and_undoes(open_dashboard, owner, wid
     expect(page.locator("#post-table")).to_contain_text("Queen (version 3)")
     expect(page.locator("[data-recent-activity]")).to_contain_text("Edited 3 posts")
 
-    page.get_by_role("button", name="Undo").click()
+    page.get_by_role("button", name="Undo", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Undid editing 3 posts.")).to_be_visible()
     assert titles_and_licenses(posts) == original
     expect(page.locator("#post-table")).to_contain_text("Queen v3")
@@ -127,7 +127,7 @@ def test_set_licence_and_its_undo(open_dashboard, owner, width):
         page.get_by_role("status").filter(has_text="3 posts set to CC-BY-SA-4.0.")
     ).to_be_visible()
     assert [row[1] for row in titles_and_licenses(posts)] == ["CC-BY-SA-4.0"] * 3
-    page.get_by_role("button", name="Undo").click()
+    page.get_by_role("button", name="Undo", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Undid")).to_be_visible()
     assert [row[1] for row in titles_and_licenses(posts)] == ["CC0-1.0", "CC0-1.0", None]
 
@@ -185,6 +185,6 @@ def test_the_hashtag_manager_sorts_merges_and_undoes(open_dashboard, owner, widt
     ).to_be_visible()
     expect(rows).to_have_count(2)
     assert Post.objects.get(pk=tagged[3].pk).hashtags == "pixelart"
-    page.get_by_role("button", name="Undo").click()
+    page.get_by_role("button", name="Undo", exact=True).click()
     expect(rows).to_have_count(3)
     assert Post.objects.get(pk=tagged[3].pk).hashtags == "pixleart"

@@ -227,6 +227,13 @@ class TestUndo:
             owner_client, {"post_ids": [p.pk for p in posts], "title": {"op": "set", "value": "B"}}
         )
         Post.objects.filter(pk=posts[0].pk).update(title="C")
+        # Recent activity's Undo… says so first, writing nothing.
+        preview = post_json(
+            owner_client, "/api/pmd/action/undo-preview", {"activity_ids": [applied["activity_id"]]}
+        )
+        assert preview.status_code == 200, preview.content
+        assert (preview.json()["changes"], preview.json()["leaves"]) == (1, 1)
+        assert [v[0] for v in values(posts)] == ["C", "B"]
         body = post_json(owner_client, UNDO, {"activity_id": applied["activity_id"]}).json()
         assert body["affected_count"] == 1
         assert [v[0] for v in values(posts)] == ["C", "A"]
