@@ -142,9 +142,8 @@ def restore_values(user: User, entry: ActivityEntry, *, write: bool = True) -> A
     if write:
         # Locked from the check to the write; a preview (write=False) only reads.
         rows = rows.select_for_update()
-    rows = rows.order_by("id").values_list("id", *columns, named=True)
     back: dict[int, dict[str, list]] = {}
-    for row in rows:
+    for row in rows.order_by("id").values_list("id", *columns, named=True):
         values = recorded[row.id]
         if all(getattr(row, COLUMNS[name]) == after for name, (_, after) in values.items()):
             back[row.id] = {name: [after, before] for name, (before, after) in values.items()}
