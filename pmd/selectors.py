@@ -25,6 +25,7 @@ from pmd_project.inputs import ID_LIMIT
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post, PostQuerySet
 
 from .counts import cached_counts
+from .search import search_filter, search_read, search_uses_counters
 
 # What a table row shows; everything else stays in the database.
 TABLE_COLUMNS = (
@@ -42,7 +43,8 @@ class PostQuery:
     owner: AbstractBaseUser
     # "live": the owner's artworks; "deleted": their "Recently deleted".
     view: Literal["live", "deleted"] = "live"
-    # Words that must all appear in the title, description or hashtags.
+    # What was typed in the search box: the search language
+    # (pmd.search_language); a search that cannot be read is SearchRefused.
     search: str = ""
     visibility: Literal["all", "visible", "hidden"] = "all"
     # "all", or one of Post.Format's values.
@@ -65,7 +67,8 @@ def live_artworks(*, owner: AbstractBaseUser) -> PostQuerySet:
 
 
 def matching_posts(query: PostQuery) -> QuerySet[Post]:
-    """The posts the query's view, search and filters select, in no order."""
+    """The posts the query's view, search and filters select, in no order.
+    Raises SearchRefused (an Invalid) for a search that cannot be run."""
     posts = Post.objects.filter(owner=query.owner)
     posts = posts.recently_deleted() if query.view == "deleted" else posts.live_artworks()
     if query.visibility == "visible":
@@ -74,14 +77,8 @@ def matching_posts(query: PostQuery) -> QuerySet[Post]:
         posts = posts.hidden()
     if query.file_format != "all":
         posts = posts.filter(file_format=query.file_format)
-    for word in query.search.split():
-        word = word.lstrip("#")
-        if word:
-            posts = posts.filter(
-                Q(title__icontains=word)
-                | Q(description__icontains=word)
-                | Q(hashtags__icontains=word)
-            )
+    if query.search.strip():
+        posts = posts.filter(search_filter(search_read(query.search)))
     return posts
 
 
@@ -95,8 +92,10 @@ def matching_counts(queries: Sequence[PostQuery]) -> list[int]:
     keys: list[str | None] = []
     computes = {}
     for query in queries:
-        if query.view == "deleted":
-            # Small, and its window moves with the clock: not worth caching.
+        if query.view == "deleted" or search_uses_counters(query.search):
+            # "Recently deleted" is small, and its window moves with the clock;
+            # reactions, comments and views change without moving the posts
+            # version the cache is keyed on: counted each time.
             keys.append(None)
             continue
         key = hashlib.blake2b(query.filter_key.encode(), digest_size=12).hexdigest()

@@ -11,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 
 from posts.models import Post, art_urls
 
+from .search import HELP, SearchRefused, search_read
 from .selectors import PostQuery, TablePage, matching_counts, table_page
 from .table_state import FORMATS, PAGE_SIZES, TableState
 from .templatetags.pmd_format import time_tag
@@ -86,11 +87,40 @@ def _pager(state: TableState, page: TablePage) -> dict[str, str | None]:
     }
 
 
+@dataclass(frozen=True)
+class SearchNote:
+    """A search that could not be run: the reason, and the text as typed with
+    the part it is about picked out (`before`, `at`, `after`)."""
+
+    message: str
+    before: str
+    at: str
+    after: str
+
+
+def _search_note(text: str) -> SearchNote | None:
+    if not text.strip():
+        return None
+    try:
+        search_read(text)
+    except SearchRefused as error:
+        start, end = error.start, max(error.end, error.start)
+        return SearchNote(error.message, text[:start], text[start:end], text[end:])
+    return None
+
+
 def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
     query = state.query(owner)
-    # Both counts at once: they share one read of the owner's posts version.
-    total, live_total = matching_counts([query, PostQuery(owner=owner)])
-    page = table_page(query, total=total)
+    search_note = _search_note(state.search)
+    if search_note:
+        # Nothing matches a search that cannot be read: an empty table under
+        # the note, rather than every post under a search that says otherwise.
+        (live_total,) = matching_counts([PostQuery(owner=owner)])
+        page = TablePage([], 0, 1, 1, query.size, None)
+    else:
+        # Both counts at once: they share one read of the owner's posts version.
+        total, live_total = matching_counts([query, PostQuery(owner=owner)])
+        page = table_page(query, total=total)
     art_url = art_urls()
     # Said by the pager and "Go to page", where a page number is asked for.
     clamp_note = ""
@@ -105,9 +135,11 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         "headers": _headers(state),
         "pager": _pager(state, page),
         "notes": state.notes,
+        "search_note": search_note,
         "clamp_note": clamp_note,
         "live_total": live_total,
         "page_sizes": PAGE_SIZES,
+        "search_help": HELP,
         "formats": FORMATS,
         "state_query": state.query_string(page=page.number),
         "live_view_href": f"?{state.view_link('live')}",

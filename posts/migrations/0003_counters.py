@@ -48,8 +48,9 @@ COUNTERS = (
 
 # --- PostgreSQL ---------------------------------------------------------------
 
-def _pg_version_sql():
-    columns = ", ".join(f"{{0}}.{column}" for column in VERSIONED_COLUMNS)
+def _pg_version_sql(versioned=VERSIONED_COLUMNS):
+    # Later migrations that add a column call this again with their list.
+    columns = ", ".join(f"{{0}}.{column}" for column in versioned)
     changed = (
         f"n.id IS NULL OR o.id IS NULL OR ({columns.format('n')}) "
         f"IS DISTINCT FROM ({columns.format('o')})"
@@ -162,9 +163,9 @@ def _sqlite_bump(owner, when="1"):
     )
 
 
-def _sqlite_version_sql():
-    columns = ", ".join(VERSIONED_COLUMNS)
-    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in VERSIONED_COLUMNS)
+def _sqlite_version_sql(versioned=VERSIONED_COLUMNS):
+    columns = ", ".join(versioned)
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in versioned)
     return [
         "CREATE TRIGGER posts_post_version_insert AFTER INSERT ON posts_post "
         f"BEGIN {_sqlite_bump('NEW.owner_id')} END",

@@ -285,11 +285,27 @@
       for (const id of load()) selection.add(id);
     }
     anchorId = null;
+    markSearch(table);
     render();
     showSortedHeader();
     refocusAfterSwap(table);
     settleClampedPage(table, true);
   });
+
+  // The search box lies outside the swapped table: it is marked invalid, and
+  // pointed at the note saying why, while the table says it could not search.
+  function markSearch(table) {
+    const input = document.getElementById("table-search");
+    if (!input) return;
+    const note = table.querySelector("[data-search-error]");
+    if (note) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", note.id);
+    } else {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
+  }
 
   // A run of several requests (a chunked action, a split download) that a
   // reload or a closed tab would cut short: the browser asks first. Not when
