@@ -12,10 +12,10 @@ import binascii
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
@@ -26,6 +26,8 @@ from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post, PostQuerySet
 
 from .counts import cached_counts
 from .search import search_filter, search_read, search_uses_counters
+
+T = TypeVar("T")
 
 # What a table row shows; everything else stays in the database.
 TABLE_COLUMNS = (
@@ -82,30 +84,33 @@ def matching_posts(query: PostQuery) -> QuerySet[Post]:
     return posts
 
 
-def matching_counts(queries: Sequence[PostQuery]) -> list[int]:
-    """How many posts each query (of one owner) matches, in order.
-
-    Counts are cached under the owner's posts version (pmd/counts.py), read
-    once for all of them: one query, however many are asked.
-    """
-    (owner_id,) = {query.owner.pk for query in queries}
+def cached_per_query(items: Sequence[tuple[str, PostQuery, Callable[[], T]]]) -> list[T]:
+    """compute() for each (what, query, compute) of one owner, in order, each
+    cached under the owner's posts version (pmd/counts.py) as `what` of the
+    query's matching posts: the version is read once for all of them."""
+    (owner_id,) = {query.owner.pk for _, query, _ in items}
     keys: list[str | None] = []
     computes = {}
-    for query in queries:
+    for what, query, compute in items:
         if query.view == "deleted" or search_uses_counters(query.search):
             # "Recently deleted" is small, and its window moves with the clock;
             # reactions, comments and views change without moving the posts
             # version the cache is keyed on: counted each time.
             keys.append(None)
             continue
-        key = hashlib.blake2b(query.filter_key.encode(), digest_size=12).hexdigest()
+        key = hashlib.blake2b(f"{what}|{query.filter_key}".encode(), digest_size=12).hexdigest()
         keys.append(key)
-        computes[key] = matching_posts(query).count
+        computes[key] = compute
     cached = cached_counts(owner_id, computes) if computes else {}
     return [
-        cached[key] if key else matching_posts(query).count()
-        for key, query in zip(keys, queries, strict=True)
+        cached[key] if key else compute() for key, (_, _, compute) in zip(keys, items, strict=True)
     ]
+
+
+def matching_counts(queries: Sequence[PostQuery]) -> list[int]:
+    """How many posts each query (of one owner) matches, in order: one query
+    (the posts version), however many are asked, once cached."""
+    return cached_per_query([("count", query, matching_posts(query).count) for query in queries])
 
 
 def matching_count(query: PostQuery) -> int:

@@ -11,9 +11,10 @@ from django.template.defaultfilters import filesizeformat
 
 from posts.models import Post, art_urls
 
+from .facets import Facets, table_counts
 from .search import HELP, SearchRefused, search_read
 from .selectors import PostQuery, TablePage, matching_counts, table_page
-from .table_state import FORMATS, PAGE_SIZES, TableState
+from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, TableState
 from .templatetags.pmd_format import time_tag
 
 
@@ -88,6 +89,43 @@ def _pager(state: TableState, page: TablePage) -> dict[str, str | None]:
 
 
 @dataclass(frozen=True)
+class FacetLink:
+    label: str
+    count: int
+    href: str
+    current: bool
+
+
+def facet_links(state: TableState, facets: Facets) -> dict[str, list[FacetLink]]:
+    """Each filter's options with their counts, as links that choose them; a
+    hashtag's link adds it to the search."""
+
+    def link(**changes) -> str:
+        return f"?{state.query_string(page=1, **changes)}"
+
+    labels = {"all": "All", "visible": "Visible", "hidden": "Hidden"}
+    visibility = [
+        FacetLink(labels[value], count, link(visibility=value), state.visibility == value)
+        for value, count in facets.visibility.items()
+    ]
+    formats = [
+        FacetLink(
+            "All" if value == "all" else value.upper(),
+            facets.formats[value],
+            link(file_format=value),
+            state.file_format == value,
+        )
+        for value in FORMATS
+    ]
+    hashtags = [
+        FacetLink(f"#{tag}", count, link(search=f"{state.search.strip()} #{tag}".strip()), False)
+        for tag, count in facets.hashtags
+        if f"#{tag}" not in state.search.lower().split()
+    ]
+    return {"visibility": visibility, "formats": formats, "hashtags": hashtags}
+
+
+@dataclass(frozen=True)
 class SearchNote:
     """A search that could not be run: the reason, and the text as typed with
     the part it is about picked out (`before`, `at`, `after`)."""
@@ -117,10 +155,12 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         # the note, rather than every post under a search that says otherwise.
         (live_total,) = matching_counts([PostQuery(owner=owner)])
         page = TablePage([], 0, 1, 1, query.size, None)
+        facets = None
     else:
-        # Both counts at once: they share one read of the owner's posts version.
-        total, live_total = matching_counts([query, PostQuery(owner=owner)])
+        # The counts at once: they share one read of the owner's posts version.
+        total, live_total, counts = table_counts(query)
         page = table_page(query, total=total)
+        facets = facet_links(state, counts)
     art_url = art_urls()
     # Said by the pager and "Go to page", where a page number is asked for.
     clamp_note = ""
@@ -136,9 +176,11 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         "pager": _pager(state, page),
         "notes": state.notes,
         "search_note": search_note,
+        "facets": facets,
         "clamp_note": clamp_note,
         "live_total": live_total,
         "page_sizes": PAGE_SIZES,
+        "default_page_size": DEFAULT_PAGE_SIZE,
         "search_help": HELP,
         "formats": FORMATS,
         "state_query": state.query_string(page=page.number),

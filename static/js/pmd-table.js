@@ -286,6 +286,7 @@
     }
     anchorId = null;
     markSearch(table);
+    syncControls(table);
     render();
     showSortedHeader();
     refocusAfterSwap(table);
@@ -305,6 +306,21 @@
       input.removeAttribute("aria-invalid");
       input.removeAttribute("aria-describedby");
     }
+  }
+
+  // The filters' links (facets) change the table without the form above it:
+  // the form's controls are set from the state the table was drawn for, so
+  // the next change of a control keeps what the link chose.
+  function syncControls(table) {
+    const form = document.getElementById("table-controls");
+    if (!form || table.dataset.state === undefined) return;
+    const state = new URLSearchParams(table.dataset.state);
+    for (const [name, fallback] of [["visibility", "all"], ["format", "all"], ["size", form.elements.size?.dataset.default]]) {
+      const control = form.elements[name];
+      if (control && fallback !== undefined) control.value = state.get(name) || fallback;
+    }
+    const box = form.elements.q;
+    if (box && document.activeElement !== box) box.value = state.get("q") || "";
   }
 
   // A run of several requests (a chunked action, a split download) that a

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.browser
 def dashboard(request, page, owner, log_in):
     page.set_viewport_size({"width": request.param, "height": 900})
     make_posts(owner, 5, title="Neon frog", width=32, height=32, hashtags="pixelart")
-    make_posts(owner, 3, title="Castle", width=64, height=64, file_format="gif", frame_count=8)
-    make_posts(owner, 2, title="Hidden castle", hidden_by_user=True, color_count=4)
+    make_posts(
+        owner, 3, title="Castle", width=64, height=64, file_format="gif", frame_count=8, hashtags=""
+    )
+    make_posts(owner, 2, title="Hidden castle", hidden_by_user=True, color_count=4, hashtags="")
     log_in(page, owner)
     page.goto(f"/u/{user_sqid(owner.pk)}/posts")
     expect(page.locator("#post-table tbody tr")).to_have_count(10)
@@ -76,3 +78,28 @@ def test_the_help_lists_the_operators(dashboard):
     assert_accessible(page)
     page.keyboard.press("Escape")
     expect(help_box).to_be_hidden()
+
+
+def test_counts_beside_the_filters_follow_the_search_and_choose(dashboard):
+    page = dashboard
+    facets = page.get_by_role("navigation", name="Filters with their counts")
+    expect(facets.get_by_role("link", name="Hidden 2")).to_be_visible()
+    expect(facets.get_by_role("link", name="GIF 3")).to_be_visible()
+    search(page, "castle")
+    expect(facets.get_by_role("link", name="All 5").first).to_have_attribute("aria-current", "true")
+    facets.get_by_role("link", name="Hidden 2").click()
+    expect(page.locator("#post-table tbody tr")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"visibility=hidden"))
+    # The form's own control follows the link, so the next change keeps it.
+    expect(page.locator("select[name=visibility]")).to_have_value("hidden")
+    page.locator("select[name=format]").select_option("gif")
+    expect(page).to_have_url(
+        re.compile(r"visibility=hidden.*format=gif|format=gif.*visibility=hidden")
+    )
+    assert_accessible(page)
+    search(page, "")
+    page.locator("select[name=visibility]").select_option("all")
+    page.locator("select[name=format]").select_option("all")
+    facets.get_by_role("link", name="#pixelart 5").click()
+    expect(page.get_by_role("searchbox", name="Search posts")).to_have_value("#pixelart")
+    expect(page.locator("#post-table tbody tr")).to_have_count(5)

@@ -54,7 +54,10 @@ class TestBackfill:
             count_missing_colors(batch=2)
         updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
         assert len(updates) == 2
-        assert owner_posts_version(owner.pk) == version + 2
+        if connection.vendor == "postgresql":
+            assert owner_posts_version(owner.pk) == version + 2
+        else:  # SQLite's triggers are row-level: one bump per post
+            assert owner_posts_version(owner.pk) == version + 4
 
     def test_a_stopped_run_carries_on_where_it_stopped(self, owner):
         posts = [uncounted(owner, colours) for colours in (2, 3, 4)]
