@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views import csrf
 
 from pmd.refusals import json_error
-from pmd.views import api_actions, api_downloads, api_posts
+from pmd.views import api_actions, api_downloads, api_posts, api_views
 from pmd.views.api_conventions import (
     CSRF_REFUSED,
     LOGIN_REQUIRED,
@@ -36,6 +36,7 @@ api = PmdApi(
 api.add_router("/posts", api_posts.router)
 api.add_router("/action", api_actions.router)
 api.add_router("/bdr", api_downloads.router)
+api.add_router("/views", api_views.router)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 from posts.models import Post, art_urls
 
 from .facets import Facets, table_counts
+from .saved_views import saved_view_counts, saved_views
 from .search import HELP, SearchRefused, search_read
 from .selectors import PostQuery, TablePage, matching_counts, table_page
 from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, TableState
@@ -126,6 +127,36 @@ def facet_links(state: TableState, facets: Facets) -> dict[str, list[FacetLink]]
 
 
 @dataclass(frozen=True)
+class ViewTab:
+    id: int
+    name: str
+    count: int | None
+    href: str
+    current: bool
+
+
+def _view_tabs(owner: AbstractBaseUser, state: TableState) -> list[ViewTab]:
+    """The owner's saved views as tabs, with their counts; the one the table
+    shows now (same search, filters, sort and size) is the current one."""
+    views = saved_views(user=owner)
+    if not views:
+        return []
+    now = state.query_string(page=1) if state.view == "live" else None
+    tabs = []
+    for view, count in zip(views, saved_view_counts(views, owner), strict=True):
+        query = TableState(
+            sort=view.sort,
+            direction=view.direction,
+            size=view.size,
+            search=view.search,
+            visibility=view.visibility,
+            file_format=view.file_format,
+        ).query_string()
+        tabs.append(ViewTab(view.pk, view.name, count, f"?{query}", query == now))
+    return tabs
+
+
+@dataclass(frozen=True)
 class SearchNote:
     """A search that could not be run: the reason, and the text as typed with
     the part it is about picked out (`before`, `at`, `after`)."""
@@ -176,6 +207,7 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         "pager": _pager(state, page),
         "notes": state.notes,
         "search_note": search_note,
+        "view_tabs": _view_tabs(owner, state),
         "facets": facets,
         "clamp_note": clamp_note,
         "live_total": live_total,

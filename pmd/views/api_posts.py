@@ -83,10 +83,6 @@ SEARCH = (
 )
 
 
-class Search(Schema):
-    q: str = Field("", description=SEARCH)
-
-
 class Filters(Schema):
     """The table's search and filters; unknown values fall back as on the page
     (pmd.table_state)."""
@@ -98,12 +94,14 @@ class Filters(Schema):
 
 
 @router.get("", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
-def posts_list(request: HttpRequest, page: Query[Page], search: Query[Search]) -> PostList:
+def posts_list(
+    request: HttpRequest, page: Query[Page], q: str = Query("", description=SEARCH)
+) -> PostList:
     """The caller's artwork posts matching the search `q` (all of them without
     one), newest first (created_at, then id), by cursor; total_count counts
     the matches."""
     found = posts_newest_first(
-        PostQuery(owner=request.user, search=search.q), limit=page.limit, cursor=page.cursor
+        PostQuery(owner=request.user, search=q), limit=page.limit, cursor=page.cursor
     )
     return PostList.model_validate(
         {"items": found.items, "next_cursor": found.next_cursor, "total_count": found.total_count},
