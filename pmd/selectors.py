@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
 
 from pmd.errors import Invalid
 from pmd_project.inputs import ID_LIMIT
@@ -183,6 +184,31 @@ def table_page(query: PostQuery, *, total: int | None = None) -> TablePage:
     page_ids = matching_posts(query).order_by(*scan_order).values("id")[start : start + limit]
     rows = list(Post.objects.filter(id__in=page_ids).order_by(*ordering).only(*TABLE_COLUMNS))
     return TablePage(rows, total, number, num_pages, query.size, clamped_from)
+
+
+def month_counts(query: PostQuery, months: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """How many posts `query` matches in each (year, month) of `months`
+    (upload dates in UTC): the timeline's group rows, one grouped query."""
+    if not months:
+        return {}
+    low = datetime(*min(months), 1, tzinfo=UTC)
+    year, month = max(months)
+    # The first moment after the last month (none after December 9999).
+    high = (
+        None
+        if (year, month) == (9999, 12)
+        else datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    )
+    posts = matching_posts(query).filter(created_at__gte=low)
+    if high:
+        posts = posts.filter(created_at__lt=high)
+    grouped = (
+        posts.order_by()
+        .annotate(month=TruncMonth("created_at", tzinfo=UTC))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    return {(row["month"].year, row["month"].month): row["n"] for row in grouped}
 
 
 # --- The JSON list (SPEC §6): keyset pagination over (created_at, id) ----------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.template.defaultfilters import filesizeformat
@@ -14,7 +15,7 @@ from posts.models import Post, art_urls
 from .facets import Facets, table_counts
 from .saved_views import saved_view_counts, saved_views
 from .search import HELP, SearchRefused, search_read
-from .selectors import PostQuery, TablePage, matching_counts, table_page
+from .selectors import PostQuery, TablePage, matching_counts, month_counts, table_page
 from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, TableState
 from .templatetags.pmd_format import time_tag
 
@@ -28,7 +29,7 @@ class TableRow:
     __slots__ = (
         "id", "title", "description", "art_url", "created", "frames", "file_format",
         "size", "size_bytes", "width", "height", "reactions", "comments", "views",
-        "hidden", "hidden_by_user", "hidden_by_mod", "deleted",
+        "hidden", "hidden_by_user", "hidden_by_mod", "deleted", "month",
     )  # fmt: skip
 
     def __init__(self, post: Post, art_url: Callable[[str], str]) -> None:
@@ -51,6 +52,44 @@ class TableRow:
         self.hidden_by_user = post.hidden_by_user
         self.hidden_by_mod = post.hidden_by_mod
         self.deleted = time_tag(post.deleted_by_user_date)
+        # The timeline's group row this row opens, if it is the first of its month.
+        self.month: MonthGroup | None = None
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    """A month of uploads (UTC) in the timeline: its name, how many posts of
+    the search it holds, and the search that selects exactly them."""
+
+    key: str
+    label: str
+    count: int
+    search: str
+
+
+def _timeline(state: TableState, query: PostQuery, posts: list[Post], rows: list[TableRow]) -> None:
+    """Sorted by upload date, each month's first row on the page opens a group."""
+    if state.sort != "uploaded" or state.view != "live" or not posts:
+        return
+    months = [post.created_at.astimezone(UTC) for post in posts]
+    counts = month_counts(query, sorted({(moment.year, moment.month) for moment in months}))
+    previous = None
+    for row, moment in zip(rows, months, strict=True):
+        key = (moment.year, moment.month)
+        if key == previous:
+            continue
+        previous = key
+        start = date(moment.year, moment.month, 1)
+        within = f"after:{(start - timedelta(days=1)).isoformat()}" if start.year > 1 else ""
+        if key != (9999, 12):
+            following = date(moment.year + moment.month // 12, moment.month % 12 + 1, 1)
+            within = f"{within} before:{following.isoformat()}".strip()
+        row.month = MonthGroup(
+            key=f"{moment.year:04d}-{moment.month:02d}",
+            label=start.strftime("%B %Y"),
+            count=counts.get(key, 0),
+            search=f"{state.search.strip()} {within}".strip(),
+        )
 
 
 @dataclass(frozen=True)
@@ -193,6 +232,8 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         page = table_page(query, total=total)
         facets = facet_links(state, counts)
     art_url = art_urls()
+    rows = [TableRow(post, art_url) for post in page.rows]
+    _timeline(state, query, page.rows, rows)
     # Said by the pager and "Go to page", where a page number is asked for.
     clamp_note = ""
     if page.clamped_from is not None:
@@ -202,7 +243,7 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
     return {
         "state": state,
         "page": page,
-        "rows": [TableRow(post, art_url) for post in page.rows],
+        "rows": rows,
         "headers": _headers(state),
         "pager": _pager(state, page),
         "notes": state.notes,

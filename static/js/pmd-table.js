@@ -106,10 +106,13 @@
     anchorId = idOf(row);
   }
 
-  async function selectAllMatching(button) {
+  // Every post the table's search and filters match, or, with `search`, those
+  // of that search instead (a month of the timeline: the search and its dates).
+  async function selectAllMatching(button, search = null) {
     const table = document.getElementById("post-table");
     const progress = root.querySelector("[data-select-progress]");
-    const total = Number(table.dataset.total);
+    const label = button.closest("[data-month]")?.querySelector(".month-label")?.textContent;
+    let total = Number(table.dataset.total);
     const limit = Number(root.dataset.pageLimit) || 512;
     let cursor = null;
     let fetched = 0;
@@ -120,27 +123,36 @@
     try {
       do {
         const params = new URLSearchParams(table.dataset.state);
+        if (search !== null) params.set("q", search);
         params.set("limit", String(limit));
         if (cursor) params.set("cursor", cursor);
         const data = await window.PMD.requestJson(`${root.dataset.idsUrl}?${params}`);
         for (const id of data.ids) selection.add(id);
         fetched += data.ids.length;
         cursor = data.next_cursor;
-        progress.textContent = `Selecting… ${fetched.toLocaleString("en")} / ${data.total_count.toLocaleString("en")}`;
+        total = data.total_count;
+        progress.textContent = `Selecting… ${fetched.toLocaleString("en")} / ${total.toLocaleString("en")}`;
       } while (cursor);
       save();
-      window.PMD.toast(`Selected all ${fetched.toLocaleString("en")} matching posts.`, "info", 3500);
+      const which = search === null ? "matching posts" : `posts of ${label || "the month"}`;
+      window.PMD.toast(`Selected all ${fetched.toLocaleString("en")} ${which}.`, "info", 3500);
     } catch (error) {
       save();
       window.PMD.toast(`Could not select all posts: ${error.message}`, "error");
     } finally {
       selectingAll = false;
       progress.hidden = true;
+      if (search !== null) button.disabled = false;
       render();
     }
   }
 
   root.addEventListener("click", (event) => {
+    const month = event.target.closest("[data-select-month]");
+    if (month) {
+      if (!selectingAll) selectAllMatching(month, month.dataset.search);
+      return;
+    }
     const badge = event.target.closest("[data-select]");
     if (badge) {
       const which = badge.dataset.select;
