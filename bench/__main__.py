@@ -11,10 +11,11 @@ from bench.harness import RESULTS, configure
 
 def main(names: list[str]) -> None:
     configure()
-    from bench import actions, counters, downloads, health, live, load, objectstore, table
+    from bench import actions, counters, downloads, find, health, live, load, objectstore, table
 
     sections = {
         "table": table.run,
+        "find": find.run,
         "actions": actions.run,
         "counters": counters.run,
         "downloads": downloads.run,

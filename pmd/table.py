@@ -13,10 +13,11 @@ from django.template.defaultfilters import filesizeformat
 from posts.models import Post, art_urls
 
 from .facets import Facets, table_counts
+from .grid import grid_tiles
 from .saved_views import saved_view_counts, saved_views
 from .search import HELP, SearchRefused, search_read
 from .selectors import PostQuery, TablePage, matching_counts, month_counts, table_page
-from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, TableState
+from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, ZOOMS, TableState
 from .templatetags.pmd_format import time_tag
 
 
@@ -180,7 +181,7 @@ def _view_tabs(owner: AbstractBaseUser, state: TableState) -> list[ViewTab]:
     views = saved_views(user=owner)
     if not views:
         return []
-    now = state.query_string(page=1) if state.view == "live" else None
+    now = state.query_string(page=1, layout="table") if state.view == "live" else None
     tabs = []
     for view, count in zip(views, saved_view_counts(views, owner), strict=True):
         query = TableState(
@@ -234,6 +235,11 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
     art_url = art_urls()
     rows = [TableRow(post, art_url) for post in page.rows]
     _timeline(state, query, page.rows, rows)
+    tiles = (
+        list(zip(rows, grid_tiles(page.rows, state.zoom), strict=True))
+        if state.layout == "grid"
+        else []
+    )
     # Said by the pager and "Go to page", where a page number is asked for.
     clamp_note = ""
     if page.clamped_from is not None:
@@ -244,6 +250,8 @@ def table_context(*, owner: AbstractBaseUser, state: TableState) -> dict:
         "state": state,
         "page": page,
         "rows": rows,
+        "tiles": tiles,
+        "zooms": ZOOMS,
         "headers": _headers(state),
         "pager": _pager(state, page),
         "notes": state.notes,

@@ -26,6 +26,10 @@ DEFAULT_SORT = "uploaded"
 VISIBILITIES = ("all", "visible", "hidden")
 FORMATS = ("all", *Post.Format.values)
 VIEWS = ("live", "deleted")
+LAYOUTS = ("table", "grid")
+# The grid shows each artwork at a whole multiple of its size, never between.
+ZOOMS = tuple(range(1, 9))
+DEFAULT_ZOOM = 2
 # Past the search language's own limit (it says so), short of echoing megabytes.
 MAX_SEARCH_LENGTH = 2_000
 
@@ -61,6 +65,8 @@ class TableState:
     visibility: str = "all"
     file_format: str = "all"
     view: str = "live"
+    layout: str = "table"
+    zoom: int = DEFAULT_ZOOM
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -94,7 +100,16 @@ class TableState:
         file_format = query.get("format", "all").lower()
         if file_format not in FORMATS:
             file_format = "all"
-        return cls(sort, direction, page, size, search, visibility, file_format, view, tuple(notes))
+        layout = query.get("layout", "table")
+        if layout not in LAYOUTS:
+            layout = "table"
+        zoom = digits(query.get("zoom", str(DEFAULT_ZOOM)))
+        if zoom not in ZOOMS:
+            zoom = DEFAULT_ZOOM
+        return cls(
+            sort, direction, page, size, search, visibility, file_format, view, layout, zoom,
+            tuple(notes),
+        )  # fmt: skip
 
     def query(self, owner: AbstractBaseUser) -> PostQuery:
         """What the selectors read for this state of `owner`'s table."""
@@ -143,6 +158,8 @@ class TableState:
             else None,
             "size": state.size if state.size != DEFAULT_PAGE_SIZE else None,
             "page": state.page if state.page != 1 else None,
+            "layout": state.layout if state.layout != "table" else None,
+            "zoom": state.zoom if state.layout == "grid" and state.zoom != DEFAULT_ZOOM else None,
         }
         return urlencode({key: value for key, value in params.items() if value is not None})
 

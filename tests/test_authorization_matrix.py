@@ -75,6 +75,13 @@ ROWS = [
     Row("posts:profile", "GET", "/u/{owner_sqid}/", each(OK)),
     Row("posts:art", "GET", "/art/{visible_sqid}", each(OK)),
     Row("posts:art", "GET", "/art/{hidden_sqid}", matrix(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)),
+    Row("posts:art-still", "GET", "/art/{visible_sqid}/still", each(OK)),
+    Row(
+        "posts:art-still",
+        "GET",
+        "/art/{hidden_sqid}/still",
+        matrix(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND),
+    ),
     Row(
         "pmd:dashboard",
         "GET",

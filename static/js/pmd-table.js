@@ -38,7 +38,9 @@
     } catch (_) { /* private mode or full: the selection still works for this page */ }
   }
 
-  const rows = () => [...document.querySelectorAll("#post-table tbody tr[data-post-id]")];
+  // A post of the page: a table row, or a tile of the grid.
+  const ITEM = "#post-table [data-post-item]";
+  const rows = () => [...document.querySelectorAll(ITEM)];
   const idOf = (row) => Number(row.dataset.postId);
   const pageIds = () => rows().map(idOf);
 
@@ -49,7 +51,8 @@
       const on = selection.has(idOf(row));
       onPage += on;
       row.classList.toggle("is-selected", on);
-      row.setAttribute("aria-selected", String(on));
+      // A grid's tiles are list items, which take no aria-selected: their checkbox says it.
+      if (row.tagName === "TR") row.setAttribute("aria-selected", String(on));
       const box = row.querySelector("[data-select-row]");
       if (box) box.checked = on;
     }
@@ -167,14 +170,14 @@
       openDialog(document.getElementById("keyboard-help"), help);
       return;
     }
-    const row = event.target.closest("#post-table tbody tr[data-post-id]");
+    const row = event.target.closest(ITEM);
     // Buttons and links in a row do their own thing; the rest of the row selects.
     if (!row || event.target.closest("button, a, label")) return;
     toggle(row, event.shiftKey);
   });
   // Shift-click would otherwise also select the text between the clicks.
   root.addEventListener("mousedown", (event) => {
-    if (event.shiftKey && event.target.closest("#post-table tbody tr")) event.preventDefault();
+    if (event.shiftKey && event.target.closest(ITEM)) event.preventDefault();
   });
   root.addEventListener("change", (event) => {
     if (event.target.matches("[data-select-page]")) setSelected(pageIds(), event.target.checked);
@@ -182,7 +185,7 @@
 
   // Keyboard: j/k move, x toggles, Shift+x extends, / searches, ? helps.
   function focusedRow() {
-    return document.activeElement?.closest?.("#post-table tbody tr[data-post-id]") || null;
+    return document.activeElement?.closest?.(ITEM) || null;
   }
   function moveFocus(step) {
     const all = rows();
@@ -327,13 +330,28 @@
     const form = document.getElementById("table-controls");
     if (!form || table.dataset.state === undefined) return;
     const state = new URLSearchParams(table.dataset.state);
-    for (const [name, fallback] of [["visibility", "all"], ["format", "all"], ["size", form.elements.size?.dataset.default]]) {
+    for (const [name, fallback] of [["visibility", "all"], ["format", "all"], ["size", form.elements.size?.dataset.default], ["layout", "table"], ["zoom", form.elements.zoom?.dataset.default]]) {
       const control = form.elements[name];
       if (control && fallback !== undefined) control.value = state.get(name) || fallback;
     }
     const box = form.elements.q;
     if (box && document.activeElement !== box) box.value = state.get("q") || "";
   }
+
+  // The grid shows an animation's first frame; it plays while hovered or
+  // focused, never for people who ask for reduced motion.
+  const stillOnly = window.matchMedia("(prefers-reduced-motion: reduce)");
+  function animate(event, on) {
+    const tile = event.target.closest?.("#post-table [data-post-item]");
+    const img = tile?.querySelector("img[data-animated]");
+    if (!img || (on && tile.contains(event.relatedTarget))) return;
+    if (!on && tile.contains(event.relatedTarget)) return;
+    img.src = on && !stillOnly.matches ? img.dataset.animated : img.dataset.still;
+  }
+  root.addEventListener("mouseover", (event) => animate(event, true));
+  root.addEventListener("mouseout", (event) => animate(event, false));
+  root.addEventListener("focusin", (event) => animate(event, true));
+  root.addEventListener("focusout", (event) => animate(event, false));
 
   // A run of several requests (a chunked action, a split download) that a
   // reload or a closed tab would cut short: the browser asks first. Not when
