@@ -88,7 +88,7 @@ def _in_process(
 def _over_http(ids: list[int], pool: bool = False) -> tuple[list[float], list[float]]:
     import httpx
 
-    from tests.live import AsgiServer
+    from testing.live import AsgiServer
 
     server = AsgiServer(DATABASE_POOL="1" if pool else "0").start()
     try:
@@ -135,9 +135,8 @@ def _from_the_page(owner) -> dict[str, float]:
 
     from pmd.selectors import live_artworks
     from posts.public_ids import user_sqid
-    from tests.browser.conftest import CHROMIUM_ARGS
-    from tests.live import AsgiServer, session_cookies
-    from tests.services import CHROMIUM
+    from testing.live import AsgiServer, session_cookies
+    from testing.services import CHROMIUM, CHROMIUM_ARGS
 
     ids = list(
         live_artworks(owner=owner)
@@ -240,7 +239,7 @@ def run() -> str:
     kinds = " · ".join(sql.split()[0] for sql in statements[BATCH])
     count_ok = mark(len(one) == len(queries) <= TARGET_QUERIES)
     lines = [
-        "## Batch post actions (issue 4)",
+        "## Batch post actions",
         "",
         f"`POST /api/pmd/action` with {BATCH} post ids, against one user with {total:,} live "
         f"artworks ({BENCH_POSTS:,} posts seeded). {RUNS} requests each after a warm-up pair, "

@@ -405,7 +405,7 @@ def run() -> str:
     hide_ms = median(hide["statement"])
     hide_ok = mark(hide_ms < TARGET_HIDE_MS and len(statements) <= TARGET_QUERIES)
     lines = [
-        "## Counters true whoever writes (issue 11, item 7)",
+        "## Counters true whoever writes",
         "",
         f"Database triggers (posts migration 0003) against one user with {total:,} posts "
         f"({live:,} live artworks). Each write is timed with the triggers as installed "

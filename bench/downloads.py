@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.harness import mark, private_vault_settings
-from tests.live import AsgiServer
-from tests.worker import CeleryWorker
+from testing.live import AsgiServer
+from testing.worker import CeleryWorker
 
 USERNAME = "bench_downloads"
 ARTWORKS = 128
@@ -304,7 +304,7 @@ def run() -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = "\n".join(
         [
-            "## Download requests (issue 5)",
+            "## Download requests",
             "",
             f"{now}; {os.cpu_count()} cores; medians of {RUNS} runs, order rotated, `sync` "
             "before each step; files of incompressible random bytes in /tmp.",

@@ -34,7 +34,7 @@ def configure() -> None:
     os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
     os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
     # In-process pages use the source static files (no collectstatic); the
-    # uvicorn servers (tests.live.AsgiServer) serve a collected manifest.
+    # uvicorn servers (testing.live.AsgiServer) serve a collected manifest.
     os.environ.setdefault("PMD_STATIC_MANIFEST", "0")
     os.environ["DJANGO_SETTINGS_MODULE"] = "pmd_project.settings"
     sys.path.insert(0, str(ROOT))

@@ -95,8 +95,8 @@ def _one_round_each(server) -> dict[str, float]:
 
 
 def _measure(label: str, env: dict[str, str], work: Path) -> tuple[str, dict, dict]:
-    from tests.live import AsgiServer
-    from tests.worker import CeleryWorker
+    from testing.live import AsgiServer
+    from testing.worker import CeleryWorker
 
     queue = f"pmd-bench-health-{uuid.uuid4().hex[:8]}"
     worker = CeleryWorker(queue=queue, log_dir=work, LOG_LEVEL="WARNING", **env).start()
@@ -140,7 +140,7 @@ def _beat_ran_just_now() -> None:
 
 
 def run() -> str:
-    from tests.objectstore import ACCESS_KEY, REGION, SECRET_KEY, MotoServer, S3Endpoint
+    from testing.objectstore import ACCESS_KEY, REGION, SECRET_KEY, MotoServer, S3Endpoint
 
     _beat_ran_just_now()
     work = Path(tempfile.mkdtemp(prefix="pmd-bench-health-"))
@@ -163,7 +163,7 @@ def run() -> str:
     finally:
         moto.stop()
     lines = [
-        "## Readiness probes (issue 19)",
+        "## Readiness probes",
         "",
         f"Anonymous `GET /health/ready` from {PROBES_AT_ONCE} clients at once for {SECONDS} s "
         "against one uvicorn web process, with a worker running; CPU is the web process's "
@@ -183,7 +183,7 @@ def run() -> str:
         )
     lines += [
         "",
-        "- Before (1ba725f, issue 19): each anonymous probe on the S3 vault cost ~255 ms of CPU "
+        "- Before (1ba725f): each anonymous probe on the S3 vault cost ~255 ms of CPU "
         "(a new boto3 session and 9 bucket calls per probe, on threads of its own), and a burst "
         "wedged the process. Now a probe reads the report the last round left; a round runs at "
         "most once at a time per process.",

@@ -104,7 +104,7 @@ def _idle_streams() -> list[str]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from tests.live import AsgiServer, session_cookies
+    from testing.live import AsgiServer, session_cookies
 
     user, _ = get_user_model().objects.get_or_create(username="bench_sse")
     cookie = "; ".join(f"{k}={v}" for k, v in session_cookies(user).items())
@@ -160,10 +160,10 @@ def _worker_latency() -> list[str]:
 
     from pmd.downloads import download_request_create
     from pmd_project.celery import app
-    from tests.factories import make_post
-    from tests.live import AsgiServer, session_cookies
-    from tests.sse import SseClient
-    from tests.worker import CeleryWorker
+    from testing.factories import make_post
+    from testing.live import AsgiServer, session_cookies
+    from testing.sse import SseClient
+    from testing.worker import CeleryWorker
 
     owner = bench_owner("bench_live", posts=0)
     work = Path(tempfile.mkdtemp(prefix="pmd-bench-live-", dir="/tmp"))
@@ -215,7 +215,7 @@ def run() -> str:
     rows = _worker_latency() + _idle_streams()
     return "\n".join(
         [
-            "## Live status over SSE (issue 6)",
+            "## Live status over SSE",
             "",
             "Latency: a real Celery worker builds small download requests while one stream "
             "listens; each event's delay is measured from the commit time the worker wrote "

@@ -27,7 +27,7 @@ def _prepare_users(server) -> tuple[list[dict], list]:
 
     from pmd.selectors import live_artworks
     from posts.public_ids import user_sqid
-    from tests.live import session_cookies
+    from testing.live import session_cookies
 
     prepared, owners = [], []
     for number in range(USERS):
@@ -74,7 +74,7 @@ def _stats(prefix: Path) -> list[dict[str, str]]:
 def run() -> str:
     from django.conf import settings
 
-    from tests.live import AsgiServer, session_cookies
+    from testing.live import AsgiServer, session_cookies
 
     work = Path(tempfile.mkdtemp(prefix="pmd-bench-load-", dir="/tmp"))
     # The listeners are one artist's tabs: the per-user stream cap (10 by
@@ -121,7 +121,7 @@ def run() -> str:
     ok = failures == 0 and listeners.dropped == 0
     return "\n".join(
         [
-            "## Load (issue 7)",
+            "## Load",
             "",
             f"locust, headless, on loopback: {USERS} users (each their own artist with "
             f"{POSTS_PER_USER} posts) browse and sort their table, select all, list posts and "

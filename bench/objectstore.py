@@ -1,5 +1,5 @@
 """Issue 12: the vault on S3-compatible object storage, against moto's S3
-server on loopback (tests/objectstore.py).
+server on loopback (testing/objectstore.py).
 
     python -m bench objectstore     (a section of `make bench`)
 
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bench.downloads import PNG_SIGNATURE, _forget_queue, _peak_rss_mb, _sync, _timed
 from bench.harness import mark
-from tests.live import ROOT, AsgiServer
-from tests.objectstore import (
+from testing.live import ROOT, AsgiServer
+from testing.objectstore import (
     ACCESS_KEY,
     REGION,
     SECRET_KEY,
@@ -35,7 +35,7 @@ from tests.objectstore import (
     S3Endpoint,
     vault_storage_config,
 )
-from tests.worker import CeleryWorker
+from testing.worker import CeleryWorker
 
 USERNAME = "bench_objectstore"
 ARTWORKS = 128
@@ -315,7 +315,7 @@ def run() -> str:
     )
     return "\n".join(
         [
-            "## Object storage (issue 12)",
+            "## Object storage",
             "",
             f"{now}; {os.cpu_count()} cores; moto's S3 server on loopback; medians of {RUNS} "
             "runs, order alternated, `sync` before each step; files of incompressible random "

@@ -89,7 +89,7 @@ def run() -> str:
     slowest = max(worst, key=worst.get)
     explain = _explain(owner, PostQuery, slowest, total)
     lines = [
-        "## Dashboard table (issue 3)",
+        "## Dashboard table",
         "",
         f"{total:,} live artworks of one user (100,000 posts seeded; playlists and deleted "
         f"posts excluded). HTMX table partial through Django's test client, in process, "
@@ -106,7 +106,7 @@ def run() -> str:
         f"{mark(max(ratios) < 1)}).",
         "- Queries per request: session, user, the owner's posts version, one for the page's "
         "rows (the counts are cached per owner and filter under that version, which database "
-        "triggers bump whenever the owner's posts change; issue 11).",
+        "triggers bump whenever the owner's posts change).",
         "",
         "### `GET /api/pmd/posts?limit=512`",
         "",

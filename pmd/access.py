@@ -1,4 +1,5 @@
-"""Who may open what (SPEC §5, §6). Every PMD view starts with one of these."""
+"""Who may open what: a dashboard only its owner, a download request only its
+owner. Every PMD view starts with one of these."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def time_column(field: str):
 
 @admin.register(BatchDownloadRequest)
 class BatchDownloadRequestAdmin(DateHierarchyGuard):
-    """Download requests for support staff (SPEC §10). Statuses change only
+    """Download requests for support staff. Statuses change only
     through the actions, which use the same services as the site."""
 
     list_display = [

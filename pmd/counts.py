@@ -1,12 +1,12 @@
 """Cached post counts for the dashboard.
 
-Counting 100,000 rows costs milliseconds on every page view (issue 3), so a
+Counting 100,000 rows costs milliseconds on every page view, so a
 count is kept in the cache under a key that holds the owner's posts version.
 Database triggers bump that version in the same transaction as any insert,
 delete or change of the owner's posts, whoever writes them (the PMD, the
 admin, other code's queryset update() or delete(), raw SQL; posts migration
 0003). A cached count therefore never outlives a change, and nothing has to
-remember to forget it (issue 11, item 7). Reading the version is one
+remember to forget it. Reading the version is one
 primary-key lookup per request, however many counts it serves. Cache trouble
 (Redis down) only costs speed.
 """

@@ -1,6 +1,6 @@
-"""Live status over Server-Sent Events with django-eventstream (SPEC §9).
+"""Live status over Server-Sent Events with django-eventstream.
 
-What the package leaves to us (PITFALLS §1), and where it is done here:
+What the package (5.3.4, read from its source) leaves to us, and where it is done here:
 - any client may read any channel by default: `UserChannelManager` fixes the
   channel server-side (one per user) and refuses every other;
 - each open stream would hold a database connection for its whole life:

@@ -10,10 +10,10 @@ from pmd.actions.registry import action_choices
 
 
 class InvalidTransition(Exception):
-    """A status change the state machine of SPEC §3 does not allow."""
+    """A status change the download request's state machine does not allow."""
 
 
-# The most parts one split of a download may have (issue 13): more than any
+# The most parts one split of a download may have: more than any
 # day's allowance, and a bound on what a client can claim.
 MAX_DOWNLOAD_PARTS = 100
 
@@ -26,7 +26,7 @@ class BatchDownloadRequest(models.Model):
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired"
 
-    # The only moves there are (SPEC §3): target -> the statuses it may come from.
+    # The only moves there are: target -> the statuses it may come from.
     ALLOWED_SOURCES = {
         Status.PROCESSING: (Status.PENDING,),
         Status.READY: (Status.PROCESSING,),
@@ -50,7 +50,7 @@ class BatchDownloadRequest(models.Model):
     artwork_count = models.PositiveIntegerField()
     progress = models.PositiveIntegerField(default=0, help_text="Artworks done.")
     # Part `part_number` of `part_count` when the page split a selection of
-    # more than PMD_BDR_LIMIT posts into several requests (issue 13); both
+    # more than PMD_BDR_LIMIT posts into several requests; both
     # null for a request on its own. Only a label: each part is a normal
     # request under the same limits.
     part_number = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -159,6 +159,9 @@ class ActivityEntry(models.Model):
     # Exactly the posts whose state this entry changed: what an undo reverses.
     changed_ids = models.JSONField(default=list, help_text="The posts the action changed.")
     count = models.PositiveIntegerField(help_text="Posts the action changed.")
+    # Done by the site on the owner's behalf (the bin emptied after
+    # PMD_RESTORE_DAYS), not asked for by anyone.
+    automatic = models.BooleanField(default=False)
     # One undo per entry: the unique key makes a second one fail even if
     # two requests race past the check.
     undo_of = models.OneToOneField(

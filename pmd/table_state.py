@@ -1,4 +1,4 @@
-"""The dashboard table's state, as it lives in the URL (SPEC §5).
+"""The dashboard table's state, as it lives in the URL.
 
 Sort, direction, page, page size, search and filters are query parameters, so
 every view of the table is a link that works without JavaScript, and HTMX can

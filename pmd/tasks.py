@@ -1,7 +1,8 @@
-"""Celery tasks of the dashboard: thin interfaces to the pmd.downloads package.
+"""Celery tasks of the dashboard: thin interfaces to the pmd.downloads package
+and to the emptying of the bin (pmd.bin_purge).
 
 Tasks run with late acks and are redelivered if their worker is lost
-(settings, PITFALLS §2), so each one is safe to run twice. Retry delays stay
+(settings), so each one is safe to run twice. Retry delays stay
 below the broker's visibility timeout (settings.PMD_RETRY_BACKOFF_MAX_SECONDS).
 """
 
@@ -17,6 +18,7 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
+from pmd.bin_purge import bin_purge_expired
 from pmd.downloads import build, cleanup, emails, storage
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def sweep_scratch_at_start(**kwargs) -> None:
 
 @shared_task(bind=True, name="pmd.tasks.process_bdr_job")
 def process_bdr_job(self, bdr_id: str, lease: str | None = None) -> str:
-    """Build the ZIP of a download request (SPEC §7). A second run of a request
+    """Build the ZIP of a download request. A second run of a request
     that is ready, failed or being built by another live run does nothing."""
     # Not Celery's autoretry_for, as send_bdr_email uses: a retry must carry
     # the lease it holds on the request to the next attempt (retry kwargs
@@ -74,6 +76,14 @@ def cleanup_expired_bdrs() -> dict[str, int]:
     return result
 
 
+@shared_task(name="pmd.tasks.empty_the_bin")
+def empty_the_bin() -> dict[str, int]:
+    """Daily (django-celery-beat): posts deleted more than PMD_RESTORE_DAYS ago go for good."""
+    result = asdict(bin_purge_expired())
+    logger.info("bin emptied: %s", result)
+    return result
+
+
 @shared_task(name="pmd.tasks.recover_stuck_bdrs")
 def recover_stuck_bdrs() -> dict[str, int]:
     """Every few minutes (django-celery-beat): requests left pending or processing."""
@@ -88,7 +98,7 @@ def recover_stuck_bdrs() -> dict[str, int]:
     name="pmd.tasks.send_bdr_email",
     soft_time_limit=120,
     time_limit=180,
-    # Celery's own retries (PITFALLS §2): up to base, 2*base, 4*base ... s
+    # Celery's own retries: up to base, 2*base, 4*base ... s
     # apart (full jitter), never longer than the cap that keeps a waiting
     # retry inside the broker's visibility timeout.
     autoretry_for=EMAIL_SEND_ERRORS,

@@ -55,7 +55,7 @@ def _is_json(response: HttpResponse) -> bool:
 class RefuseNulMiddleware:
     """A query string holding a NUL character is refused with a 400 before any
     view sees it: nothing means NUL, and PostgreSQL refuses it in text, so a
-    search or an admin filter would otherwise answer 500 (issue 11)."""
+    search or an admin filter would otherwise answer 500."""
 
     MESSAGE = "The address holds a NUL character; remove it and try again."
 

@@ -1,4 +1,4 @@
-"""One way in for client input (issue 11).
+"""One way in for client input, so bad input is refused the same way everywhere.
 
 Every value a client sends is read by one small function here, which returns
 the value or raises BadInput with a message for a person and a 4xx status.

@@ -253,9 +253,9 @@ STORAGES = {
     },
 }
 
-# --- Operations (issue 12): the vault on S3-compatible object storage -------
+# --- Operations: the vault on S3-compatible object storage -------------------
 # PMD_VAULT_URL=s3://<bucket>/<prefix> puts the vault in a bucket through
-# django-storages, with its usual AWS_* variables (SPEC §12); left empty for
+# django-storages, with its usual AWS_* variables (as operators know them); left empty for
 # AWS itself, the endpoint, region and keys come from boto3's own chain
 # (instance roles, ~/.aws). Reads are answered with presigned redirects that
 # live PMD_VAULT_URL_EXPIRE_SECONDS, signed for PMD_VAULT_PUBLIC_URL when the
@@ -300,7 +300,7 @@ def s3_vault_storage(
     read_timeout: int,
 ) -> dict:
     """The STORAGES entry of a vault in the bucket of `url` (s3://<bucket>/<prefix>).
-    The tests' store (tests/objectstore.py) is configured by the same function."""
+    The tests' store (testing/objectstore.py) is configured by the same function."""
     from botocore.config import Config
 
     parsed = urlparse(url)
@@ -375,19 +375,19 @@ if PMD_STATIC_MANIFEST:
     WHITENOISE_USE_FINDERS = False
 # --- end of static files in production --------------------------------------
 
-# Public ids (SPEC §3). Changing the alphabet changes every public URL.
+# Public ids (sqids). Changing the alphabet changes every public URL.
 SQIDS_ALPHABET = env.str(
     "SQIDS_ALPHABET", "k3G7QAe51FCsPW92uEOyq4Bg6Sp8YzVTmnU0liwDdHXLajZrfxNhobJIRcMvKt"
 )
 SQIDS_MIN_LENGTH = env.int("SQIDS_MIN_LENGTH", 6)
 
-# Limits (SPEC §4).
+# Limits, enforced by the server whatever a page or client sends.
 PMD_LIST_LIMIT = env.int("PMD_LIST_LIMIT", 512, validate=at_least(1))
 PMD_ACTION_LIMIT = env.int("PMD_ACTION_LIMIT", 128, validate=at_least(1))
 PMD_BDR_LIMIT = env.int("PMD_BDR_LIMIT", 128, validate=at_least(1))
 PMD_BDR_DAILY_LIMIT = env.int("PMD_BDR_DAILY_LIMIT", 8)
 PMD_BDR_TTL_DAYS = env.int("PMD_BDR_TTL_DAYS", 7, validate=at_least(1))
-PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 7, validate=at_least(1))
+PMD_RESTORE_DAYS = env.int("PMD_RESTORE_DAYS", 30, validate=at_least(1))
 # Hashtags a post keeps. Post.hashtags holds 500 characters: 16 hashtags of
 # at most 30 characters with a space between them take 16 × 31 − 1 = 495.
 PMD_HASHTAG_LIMIT = env.int(
@@ -399,7 +399,7 @@ PMD_HASHTAG_LIMIT = env.int(
 # Set, downloads are answered with X-Accel-Redirect and nginx sends the file.
 PMD_X_ACCEL_REDIRECT_PREFIX = env.str("PMD_X_ACCEL_REDIRECT_PREFIX", "")
 
-# Email (SPEC §2): SMTP when EMAIL_HOST is set, the console otherwise.
+# Email, Django's own names: SMTP when EMAIL_HOST is set, the console otherwise.
 EMAIL_HOST = env.str("EMAIL_HOST", "")
 EMAIL_PORT = env.int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
@@ -413,7 +413,7 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 
-# Celery (PITFALLS §2): a task survives a lost worker, never runs past the
+# Celery: a task survives a lost worker, never runs past the
 # broker's visibility timeout, and enqueueing never hangs when Redis is down.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -443,7 +443,8 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below CELERY_VISIBILITY_TIMEOUT")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs live only in django-celery-beat's tables, created by the data
-# migration pmd/0003_download_schedules (PITFALLS §3): no CELERY_BEAT_SCHEDULE.
+# migration pmd/0003_download_schedules: no CELERY_BEAT_SCHEDULE, which beat
+# would write over staff's admin edits on every start.
 # Tests and benchmarks give their worker a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # Tests and one-off scripts may run tasks in-process.
@@ -451,7 +452,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Retries of transient failures wait about 1, 2, 4 ... s, never longer than
 # this. A retry waiting for its time is a reserved, unacknowledged message:
 # the wait plus the run must end within the visibility timeout, or Redis
-# delivers it a second time (PITFALLS §2).
+# delivers it a second time (and again, in a loop).
 PMD_RETRY_BACKOFF_MAX_SECONDS = env.int("PMD_RETRY_BACKOFF_MAX_SECONDS", 600, validate=at_least(1))
 if PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
@@ -459,7 +460,7 @@ if PMD_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_T
         "CELERY_VISIBILITY_TIMEOUT"
     )
 
-# Download requests (SPEC §7): the recovery job re-enqueues a request left
+# Download requests: the recovery job re-enqueues a request left
 # pending this long (its enqueue was lost, e.g. Redis was down) ...
 PMD_BDR_PENDING_RECOVERY_SECONDS = env.int(
     "PMD_BDR_PENDING_RECOVERY_SECONDS", 300, validate=at_least(30)
@@ -468,7 +469,7 @@ PMD_BDR_PENDING_RECOVERY_SECONDS = env.int(
 # live build saves a heartbeat every half second (pmd.downloads.build), even
 # while one long file is copied or the ZIP uploaded, so only a dead or hung
 # worker's request goes quiet. With the recovery job every 30 seconds, a dead
-# worker's request is taken over within this plus 30 s (issue 12: 3 minutes).
+# worker's request is taken over within this plus 30 s (under 3 minutes).
 PMD_BDR_LEASE_SECONDS = env.int("PMD_BDR_LEASE_SECONDS", 120, validate=at_least(5))
 # A request still unfinished this long after it was made is failed with a
 # message inviting a retry, so a request that crashes every worker that takes
@@ -481,7 +482,7 @@ PMD_EMAIL_MAX_RETRIES = env.int("PMD_EMAIL_MAX_RETRIES", 6)
 PMD_EMAIL_RETRY_BASE_SECONDS = env.int("PMD_EMAIL_RETRY_BASE_SECONDS", 30)
 PMD_BUILD_RETRY_BASE_SECONDS = env.int("PMD_BUILD_RETRY_BASE_SECONDS", 2)
 
-# Live status over SSE (SPEC §9, pmd/live.py): events go through Redis so a
+# Live status over SSE (pmd/live.py): events go through Redis so a
 # worker's update reaches every web process, and are stored in the database
 # so a client that reconnects gets what it missed.
 EVENTSTREAM_REDIS = {
@@ -540,7 +541,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS += ["security.W005", "security.W021"]  # those two, off by choice
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# --- Operations (issue 12): health checks (pmd_project/health.py) -----------
+# --- Operations: health checks (pmd_project/health.py) -----------------------
 # A load balancer probes over plain HTTP: health answers are never redirected.
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
 # Budget of each readiness check that waits on the network (Redis, a worker).
@@ -639,7 +640,7 @@ SENTRY_DSN = env.str("SENTRY_DSN", "")
 # --- end of telemetry ---------------------------------------------------------
 
 # ---------------------------------------------------------------------------
-# Guards (issue 11): log-in limits and live streams.
+# Guards: log-in limits and live streams.
 # ---------------------------------------------------------------------------
 
 # Log-in limits (django-axes). Every log-in goes through authenticate(), so

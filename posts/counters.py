@@ -1,8 +1,9 @@
 """The counters the database keeps on posts, and their repair.
 
-Triggers (posts migration 0003) keep `comment_count` (visible comments only,
-SPEC §3) and `reaction_count` exact whoever writes, and bump the owner's
-posts version that the dashboard's cached counts are keyed on. Drift can
+Triggers (posts migration 0003) keep `comment_count` (visible comments only:
+those a moderator hid or the post's owner deleted do not count) and
+`reaction_count` exact whoever writes, and bump the owner's posts version
+that the dashboard's cached counts are keyed on. Drift can
 still come in through a path no trigger sees: a write of the counter itself
 (raw SQL, a queryset update() of the column), triggers dropped by hand or by
 an SQLite table rebuild, data restored from elsewhere. `recount()` (behind
@@ -65,7 +66,7 @@ def missing_triggers() -> list[str]:
 
 
 def _counted() -> dict[str, QuerySet]:
-    """counter name -> the rows it counts (one definition, SPEC §3)."""
+    """counter name -> the rows it counts (one definition, used by every count)."""
     return {
         "comment_count": Comment.objects.filter(VISIBLE_COMMENT),
         "reaction_count": Reaction.objects.all(),

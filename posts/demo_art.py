@@ -74,7 +74,7 @@ def make_artwork(rng: random.Random, file_format: str) -> Artwork:
     buffer = io.BytesIO()
     frame_count = 1
     if file_format == "gif":
-        # Most animations are short; a few are long (SPEC §11: many-frame GIFs).
+        # Most animations are short; a few are long, so many-frame GIFs get exercised.
         frame_count = rng.choice((2, 3, 4, 6, 8, 12)) if rng.random() < 0.9 else rng.randint(16, 64)
         frames = [
             _frame(cells, palette, size, shift=i, offset=i % 2).quantize(colors=len(palette))

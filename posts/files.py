@@ -3,14 +3,15 @@ or, from object storage, redirected to the store.
 
 Django's FileResponse is a synchronous iterator, and under ASGI Django reads a
 synchronous iterator whole into memory before sending the first byte
-(PITFALLS §6). Under ASGI the body here is an async generator that reads one
-chunk at a time in a worker thread, so a 2.5 GB ZIP costs a chunk of memory.
+(Django's StreamingHttpResponse.__aiter__). Under ASGI the body here is an
+async generator that reads one chunk at a time in a worker thread, so a
+2.5 GB ZIP costs a chunk of memory.
 Range requests (RFC 9110 §14) let an interrupted download resume.
 
 From an S3-compatible bucket (PMD_VAULT_URL) no web process touches the
 bytes: after the caller's access check it answers 302 to a presigned URL
 that lives PMD_VAULT_URL_EXPIRE_SECONDS, and the store sends the file, with
-Range, resume and the Content-Disposition name (SPEC §12). The URL is signed
+Range, resume and the Content-Disposition name (no ZIP crosses a web host). The URL is signed
 for the store's address as browsers reach it (PMD_VAULT_PUBLIC_URL, else the
 endpoint the processes use). Every call to the store has short timeouts and
 one retry (settings.s3_vault_storage), so a store that hangs is a 503 within

@@ -139,9 +139,9 @@ class Post(models.Model):
     hidden_by_mod = models.BooleanField(default=False)
     deleted_by_user = models.BooleanField(default=False)
     deleted_by_user_date = models.DateTimeField(null=True, blank=True)
-    # Counters kept on the row (PITFALLS §7): sorting by a COUNT() costs
+    # Counters kept on the row: sorting by a COUNT() costs
     # seconds at 100k posts, a column with an index well under a millisecond.
-    # comment_count counts visible comments only (SPEC §3). Database triggers
+    # comment_count counts visible comments only (VISIBLE_COMMENT). Database triggers
     # keep both exact whoever writes comments and reactions (migration 0003);
     # nothing in Python writes them. `manage.py recount` repairs drift.
     reaction_count = models.PositiveIntegerField(default=0)
@@ -254,7 +254,8 @@ class Comment(models.Model):
         return not self.hidden_by_mod and not self.deleted_by_owner
 
 
-# The comments that count and are exported (SPEC §3).
+# The comments that count and are exported: a comment a moderator hid or the
+# post's owner deleted is no longer the artist's to show or take away.
 VISIBLE_COMMENT = models.Q(hidden_by_mod=False, deleted_by_owner=False)
 
 

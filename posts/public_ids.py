@@ -1,4 +1,4 @@
-"""Public ids (sqids) of users and posts (SPEC §3).
+"""Public ids (sqids) of users and posts: URLs never show row numbers.
 
 A sqid decodes to exactly one id, but several strings can decode to the same
 id; only the canonical one (the one `encode` gives back) is accepted, so every

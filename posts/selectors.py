@@ -41,7 +41,8 @@ def profile_page(*, owner: AbstractBaseUser, page_number: str | int | None) -> P
 
 
 def post_for_art(*, sqid: str, viewer: AbstractBaseUser) -> Post:
-    """The post whose artwork `viewer` may see (SPEC §3 `art_url`), or Http404.
+    """The post whose artwork `viewer` may see, or Http404: a visible post's to
+    anyone, a hidden or deleted one's to its owner alone.
     A deactivated user's artworks are gone like their profile, for everyone
     but staff (a deactivated owner is logged out, so never the viewer)."""
     post_id = post_id_from_sqid(sqid)

@@ -9,12 +9,12 @@ from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
 from posts.public_ids import user_sqid
-from tests.factories import make_user
-from tests.live import EVENT_CHANNEL_PREFIX, AsgiServer
-from tests.services import is_postgresql, require_redis
+from testing.factories import make_user
+from testing.live import EVENT_CHANNEL_PREFIX, AsgiServer
+from testing.services import is_postgresql, require_redis
 
 # Real Celery workers and SMTP server, and one Celery queue per test run.
-pytest_plugins = ["tests.worker", "tests.chaos", "tests.objectstore"]
+pytest_plugins = ["testing.worker", "testing.chaos", "testing.objectstore"]
 
 
 def pytest_configure(config):
@@ -24,7 +24,7 @@ def pytest_configure(config):
     from django.conf import settings
 
     # A key of this run's own, shared with the servers and workers it starts
-    # (tests.live.process_env): they run with DEBUG off, which refuses the
+    # (testing.live.process_env): they run with DEBUG off, which refuses the
     # development key.
     settings.SECRET_KEY = secrets.token_urlsafe(50)
     test_database = settings.DATABASES["default"].get("TEST", {}).get("NAME")
@@ -94,7 +94,7 @@ def vault(settings, session_vault):
 def asgi_server(django_db_setup, django_db_blocker, session_vault):
     """uvicorn serving the project on the test database, as `make run` does."""
     require_redis()
-    from tests.worker import TEST_QUEUE
+    from testing.worker import TEST_QUEUE
 
     with django_db_blocker.unblock():
         server = AsgiServer(

@@ -3,7 +3,7 @@
 The matrix is checked against the URL configuration: a URL without a row
 fails `test_every_url_has_a_row`, so no page, partial or endpoint can be
 added without saying who may use it. Staff are not the owner: they act on
-users' posts through the admin only (SPEC §1).
+users' posts through the admin only, where what they do is recorded.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from pmd.models import ActivityEntry, BatchDownloadRequest, SavedView
 from posts.public_ids import user_sqid
-from tests.factories import PASSWORD, make_post
+from testing.factories import PASSWORD, make_post
 
 PERSONAS = ("anonymous", "other", "owner", "staff")
 
@@ -129,7 +129,7 @@ ROWS = [
         {"activity_id": "{hide_activity}"},
     ),
     Row("pmd:api-bdr-sse", "GET", "/api/pmd/bdr/sse", matrix(API_401, OK, OK, OK)),
-    # Only the page's own parameter; django-eventstream's are refused (issue 11 item 5).
+    # Only the page's own parameter; django-eventstream's (channels) are refused.
     *(
         Row("pmd:api-bdr-sse", "GET", f"/api/pmd/bdr/sse?{query}", matrix(API_401, *[REFUSED] * 3))
         for query in (
@@ -365,7 +365,7 @@ def test_each_url_answers_each_persona_as_specified(row, persona, world):
 @pytest.mark.parametrize("login_path", ["/accounts/login/", "/admin/login/"])
 @pytest.mark.parametrize("persona", ["other", "owner", "staff"])
 def test_guessing_a_password_is_stopped_on_every_login_page(login_path, persona, world):
-    """Brute force (issue 11 item 6): ten wrong passwords, then the right one does not log in."""
+    """Brute force: ten wrong passwords, then the right one does not log in."""
     username = world["users"][persona].username
     client = Client()
     statuses = [

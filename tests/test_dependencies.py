@@ -1,4 +1,4 @@
-"""The locks say what pyproject.toml says (issue 12 item 7): `make lock`
+"""The locks say what pyproject.toml says: `make lock`
 writes them, and a pin changed in one place only would install something
 other than what was asked for, or what was tested."""
 

@@ -1,4 +1,4 @@
-"""Hostile input, case by case (issue 7 §3): every answer is a clear 4xx with
+"""Hostile input, case by case: every answer is a clear 4xx with
 a JSON error, nothing changes, and user text never runs as markup."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pmd.downloads import build, emails, storage
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.models import Post
 from posts.public_ids import post_sqid, user_sqid
-from tests.factories import make_comment, make_post, make_posts
+from testing.factories import make_comment, make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr, open_zip, read_json
 
 SCRIPT = "<script>alert('pwned')</script>"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 
 # Decodes, with the user and with the post alphabet, to a number above 2**63.
 HUGE_SQID = "Zz9Qx7Wv3Ku5Ty1"

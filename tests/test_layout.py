@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from tests.live import ROOT
+from testing.live import ROOT
 
 # Below the views: services, selectors and the download pipeline.
 RULES = ("pmd/actions", "pmd/downloads", "pmd/selectors.py")
@@ -157,6 +157,20 @@ def test_the_circle_finder_finds_a_circle():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+def test_the_harness_and_the_benchmarks_import_nothing_from_the_tests():
+    # bench/ and testing/ stand on their own: the tests may change shape
+    # without breaking a benchmark.
+    found = set()
+    for path in _python_files("bench", "testing"):
+        for node in _import_statements(ast.parse(path.read_text()).body):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            for name in names:
+                if name and not getattr(node, "level", 0) and name.split(".")[0] == "tests":
+                    found.add((str(path.relative_to(ROOT)), name))
+    assert len(list(_python_files("bench", "testing"))) > 10
+    assert found == set()
+
+
 # --- Small modules ------------------------------------------------------------
 
 MAX_LINES = 400
@@ -175,3 +189,47 @@ def test_no_application_module_is_over_400_lines():
     assert len(lengths) > 50
     too_long = {name: lines for name, lines in lengths.items() if lines > MAX_LINES}
     assert set(too_long) <= LONGER, too_long
+
+
+# --- Comments give the reason -------------------------------------------------
+
+# A comment that points to a document outside the repository (a section of
+# the old SPEC, an issue's number, the notes on pitfalls) tells a reader nothing
+# they can look up: it says the reason itself, or names a file in docs/. The
+# patterns are written in pieces, so this file does not match itself.
+POINTER = re.compile("SPEC" + r" §|\bissue" + r" [0-9]|PIT" + "FALLS")
+CODE = ("pmd", "posts", "pmd_project", "templates", "static", "bench", "tests", "deploy")
+CODE_FILES = ("Makefile", "Procfile", "pyproject.toml", "manage.py", ".ci/run")
+SKIP = {"__pycache__", "test-results", ".pytest_cache"}
+
+
+def _source_files():
+    for name in CODE:
+        for path in sorted((ROOT / name).rglob("*")):
+            if path.is_file() and not SKIP & set(path.parts):
+                yield path
+    yield from (ROOT / name for name in CODE_FILES if (ROOT / name).exists())
+
+
+def test_no_comment_points_to_a_document_outside_the_repository():
+    pointers = []
+    files = 0
+    for path in _source_files():
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue  # an image, a font
+        files += 1
+        pointers += [
+            f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+            for number, line in enumerate(text.splitlines(), 1)
+            if POINTER.search(line)
+        ]
+    assert files > 200
+    assert pointers == []
+
+
+def test_the_pointer_pattern_finds_each_kind():
+    for line in ("(SPEC" + " §6)", "# issue" + " 12 item 2", "(PIT" + "FALLS §2)"):
+        assert POINTER.search(line), line
+    assert not POINTER.search("a tis" + "sue 3, two issues 4, SPEC.md")

@@ -1,5 +1,5 @@
 """Log-in limits (django-axes): every log-in path, one count per normalised
-username and client address (issue 11, "Login")."""
+username and client address, so no path is a way around the limit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from pmd_project.login_limits import lockout_username
-from tests.factories import PASSWORD, make_user
+from testing.factories import PASSWORD, make_user
 from tests.headers import csp_directives
 
 SITE_LOGIN = "/accounts/login/"

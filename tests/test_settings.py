@@ -96,7 +96,7 @@ FILE_CASES = {
     "PMD_BDR_LIMIT": ({}, "32", lambda s: s["PMD_BDR_LIMIT"], 32),
     "PMD_BDR_DAILY_LIMIT": ({}, "3", lambda s: s["PMD_BDR_DAILY_LIMIT"], 3),
     "PMD_BDR_TTL_DAYS": ({}, "2", lambda s: s["PMD_BDR_TTL_DAYS"], 2),
-    "PMD_RESTORE_DAYS": ({}, "30", lambda s: s["PMD_RESTORE_DAYS"], 30),
+    "PMD_RESTORE_DAYS": ({}, "45", lambda s: s["PMD_RESTORE_DAYS"], 45),
     "PMD_HASHTAG_LIMIT": ({}, "8", lambda s: s["PMD_HASHTAG_LIMIT"], 8),
     "PMD_X_ACCEL_REDIRECT_PREFIX": (
         {},

@@ -1,6 +1,6 @@
 """Every URL pattern of the project (the admin's included), requested with
 generated path parameters and query strings, as anonymous, as the owner and
-as staff: no answer may be a 5xx (issue 11, property-based fuzzing).
+as staff: no answer may be a 5xx (property-based fuzzing, with hypothesis).
 
 Paths are drawn from each pattern's own regex, so they reach the view behind
 it; values mix arbitrary text with the shapes that broke before (sqids beyond
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_comment, make_post, make_reaction
+from testing.factories import make_comment, make_post, make_reaction
 
 PERSONAS = ("anonymous", "owner", "staff")
 TEXT = st.characters(codec="utf-8")
@@ -107,7 +107,8 @@ def test_every_route_is_fuzzed():
 
 
 # A real transaction: the event stream closes its database connection once
-# it has checked the caller (PITFALLS §1), which a test's transaction would not survive.
+# it has checked the caller (so an open tab holds no connection), which a
+# test's transaction would not survive.
 @pytest.mark.django_db(transaction=True)
 def test_no_generated_request_is_answered_with_a_5xx(world):
     clients, ids = world

@@ -90,11 +90,15 @@ class BulkAction:
     preposition: ClassVar[str] = ""
     # The table views ("live", "deleted") whose selection it applies to.
     views: ClassVar[tuple[str, ...]] = ("live",)
-    # The action an undo runs.
+    # The action an undo runs; "" for one that cannot be undone.
     inverse: ClassVar[str]
     takes_hashtag: ClassVar[bool] = False
     row_fields: ClassVar[tuple[str, ...]] = ROW_FIELDS
     hashtag: str = ""
+
+    @property
+    def undoable(self) -> bool:
+        return bool(self.inverse)
 
     def bind(self, hashtag: str) -> BulkAction:
         bound = copy.copy(self)

@@ -1,5 +1,6 @@
-"""Delete and restore: the owner's soft delete, and taking it back within
-PMD_RESTORE_DAYS from "Recently deleted"."""
+"""Delete, restore and delete forever: the owner's soft delete, taking it
+back within PMD_RESTORE_DAYS from "Recently deleted", and emptying posts
+out of it for good."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import ngettext
 
-from pmd.actions.base import ActionCounts, BulkAction, problem
+from pmd.actions.base import ROW_FIELDS, ActionCounts, BulkAction, problem
+from posts.art_files import delete_art_files_after_commit
 from posts.models import Post, restore_cutoff
 
 
 class DeletePosts(BulkAction):
     name = "delete"
     label = "Delete"
-    aria_label = "Delete the selected posts (they can be restored for a few days)"
+    aria_label = "Delete the selected posts (they can be restored from Recently deleted)"
     serious = True
     needs_confirmation = True
     icon = "🗑️"
@@ -107,3 +109,58 @@ class RestorePosts(BulkAction):
                 counts.still_hidden,
             ) % {"count": counts.still_hidden}
         return text
+
+
+class DeletePostsForever(BulkAction):
+    """Posts in "Recently deleted" gone for good: their rows, comments,
+    reactions and artwork files. What the daily emptying of the bin does
+    to posts past PMD_RESTORE_DAYS (pmd.bin_purge), asked for sooner."""
+
+    name = "delete_forever"
+    label = "Delete forever"
+    aria_label = "Delete the selected posts and their files for good (this cannot be undone)"
+    serious = True
+    needs_confirmation = True
+    icon = "🔥"
+    done_verb = "Erased"
+    gerund = "erasing"
+    participle = "deleted forever"
+    views = ("deleted",)
+    # Nothing is left to bring back.
+    inverse = ""
+    row_fields = (*ROW_FIELDS, "art")
+
+    def subject(self, hashtag: str) -> str:
+        return "erased"
+
+    def refusal(self, row: Any, now: datetime) -> str | None:
+        if row.kind != Post.Kind.ARTWORK:
+            return "playlist"
+        # Any time after the delete: one past the window is due to go anyway.
+        if not row.deleted_by_user:
+            return "not_deleted"
+        return None
+
+    def problem_message(self, key: str, ids: list[int]) -> str:
+        if key == "not_deleted":
+            return problem(
+                ids,
+                "Post %(ids)s is not in Recently deleted; delete it first.",
+                "Posts %(ids)s are not in Recently deleted; delete them first.",
+            )
+        return super().problem_message(key, ids)
+
+    def apply(self, rows: list[Any], now: datetime) -> None:
+        posts_erase(rows)
+
+    def message(self, counts: ActionCounts) -> str:
+        return ngettext(
+            "%(count)d post deleted forever.", "%(count)d posts deleted forever.", counts.changed
+        ) % {"count": counts.changed}
+
+
+def posts_erase(rows: list[Any]) -> None:
+    """Delete the posts of `rows` (each with .id and .art) with what hangs on
+    them; their files once the transaction commits."""
+    Post.objects.filter(pk__in=[row.id for row in rows]).delete()
+    delete_art_files_after_commit(row.art for row in rows)

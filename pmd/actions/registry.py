@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pmd.actions.base import BulkAction
-from pmd.actions.bin import DeletePosts, RestorePosts
+from pmd.actions.bin import DeletePosts, DeletePostsForever, RestorePosts
 from pmd.actions.hashtags import AddHashtag, RemoveHashtag
 from pmd.actions.visibility import HidePosts, UnhidePosts
 from pmd.errors import Invalid
@@ -23,7 +23,15 @@ def _registry(actions: Iterable[BulkAction]) -> dict[str, BulkAction]:
 
 
 ACTIONS: dict[str, BulkAction] = _registry(
-    [HidePosts(), UnhidePosts(), DeletePosts(), RestorePosts(), AddHashtag(), RemoveHashtag()]
+    [
+        HidePosts(),
+        UnhidePosts(),
+        DeletePosts(),
+        RestorePosts(),
+        AddHashtag(),
+        RemoveHashtag(),
+        DeletePostsForever(),
+    ]
 )
 HASHTAG_ACTIONS = [name for name, action in ACTIONS.items() if action.takes_hashtag]
 
@@ -58,6 +66,7 @@ def action_words() -> dict[str, dict[str, Any]]:
             "icon": action.icon,
             "serious": action.serious,
             "needs_confirmation": action.needs_confirmation,
+            "undoable": action.undoable,
             "takes_hashtag": action.takes_hashtag,
             # The button opens a dialog (a confirmation, or the hashtag's field).
             "opens_dialog": action.needs_confirmation or action.takes_hashtag,

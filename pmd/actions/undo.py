@@ -45,6 +45,8 @@ def post_action_undo(*, user: AbstractBaseUser, activity_id: int) -> ActionResul
         if entry is None:
             raise NotFound("You have no action with that activity_id to undo.")
         original = ACTIONS[entry.action]
+        if not original.undoable:
+            raise Invalid(f"{original.label} cannot be undone: the posts are gone.")
         if entry.undo_of_id is not None:
             raise Invalid("An undo cannot be undone; run the action again instead.")
         if entry.created_at < timezone.now() - UNDO_WINDOW:

@@ -1,4 +1,4 @@
-"""Everything about batch download requests (SPEC §3, §6, §7, §8), in one place.
+"""Everything about batch download requests, in one place.
 
     service.py    ask for one (daily limit), retry a failed one, expire one
     selectors.py  the day's allowance, the newest requests, one by id, the

@@ -1,4 +1,4 @@
-"""Building a download request's ZIP (SPEC §7): claim, build, publish, or fail.
+"""Building a download request's ZIP: claim, build, publish, or fail.
 
 A worker claims a request (pending -> processing) with a lease, writes the
 ZIP (pmd.downloads.zipbuild) to a file of its own, and publishes it
@@ -112,7 +112,7 @@ def lease_expired(bdr: BatchDownloadRequest, *, now: datetime) -> bool:
 
 @observe_build(retry=TransientBuildError)
 def download_request_build(bdr_id: uuid.UUID | str, *, lease: str | None = None) -> str:
-    """Build the ZIP of request `bdr_id` (SPEC §7). Safe to run twice.
+    """Build the ZIP of request `bdr_id`. Safe to run twice (late acks redeliver).
 
     Returns what happened ("ready", "failed", "skipped", "superseded"); raises
     TransientBuildError for a failure worth retrying.

@@ -1,4 +1,4 @@
-"""Keeping the vault and queue tidy (SPEC §7): expiry, sweeps, recovery.
+"""Keeping the vault and queue tidy: expiry, sweeps, recovery.
 
 `downloads_cleanup` (daily) expires ready requests past their expiry and
 deletes their files; `downloads_recover` (every 30 seconds) picks up
@@ -131,7 +131,7 @@ class RecoveryResult:
 
 
 def downloads_recover(*, now: datetime | None = None) -> RecoveryResult:
-    """Pick up requests that would otherwise wait for ever (SPEC §7).
+    """Pick up requests that would otherwise wait for ever: no request is ever lost.
 
     Pending too long: its enqueue was lost (the broker was down), so it is
     enqueued again; a duplicate message is harmless, the claim lets one run

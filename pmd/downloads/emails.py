@@ -1,4 +1,4 @@
-"""Emails about download requests (SPEC §8), one function per email.
+"""Emails about download requests, one function per email.
 
 Each email is a triple of templates under templates/emails/:
 `<name>-subject.html`, `<name>-body-text.html` and `<name>-body-html.html`.
@@ -28,7 +28,7 @@ SEND_FAILED = "sending failed (see the log)"
 
 
 def download_link(bdr: BatchDownloadRequest) -> str:
-    """The dashboard, scrolled to this request (SPEC §5 `?bdr=`)."""
+    """The dashboard, scrolled to this request and highlighting it (`?bdr=`)."""
     path = reverse("pmd:dashboard", args=[user_sqid(bdr.user_id)])
     return f"{settings.SITE_URL}{path}?bdr={bdr.pk}"
 
@@ -36,7 +36,7 @@ def download_link(bdr: BatchDownloadRequest) -> str:
 def email_skip_reason(bdr: BatchDownloadRequest | None, kind: str) -> str | None:
     """Why the `kind` email of `bdr` must not go out now, or None.
 
-    An email is sent only while what it says still holds (SPEC §8): a ready
+    An email is sent only while what it says still holds: a ready
     email only while the download can be fetched (a ready request past
     `expires_at` is expired even before cleanup marks it so); a failed
     email only while the request is failed and has not been retried (the

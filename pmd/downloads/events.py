@@ -3,7 +3,8 @@
 Every status change and progress step of a BatchDownloadRequest calls
 `bdr_changed` once the change is committed, so a listener never announces a
 state that a rollback could take back. It publishes a `bdr_update` event with
-the BDR item of SPEC §6 to the owner's open pages (pmd/live.py).
+the BDR item of the JSON API to the owner's open pages (pmd/live.py), so a
+page shows exactly what a fetch of the request would.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def enqueue_build(bdr_id: uuid.UUID | str) -> bool:
 
 def enqueue_build_after_commit(bdr: BatchDownloadRequest) -> None:
     # After commit: a worker must find the row, and no lock is held while
-    # talking to the broker (PITFALLS §2, §5).
+    # talking to the broker (a broker that is down would hold it for seconds).
     transaction.on_commit(partial(enqueue_build, bdr.pk))
 
 

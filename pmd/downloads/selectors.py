@@ -125,7 +125,7 @@ def table_positions(
     position 1 is the first row of the user's unfiltered "Posts". Invalid if
     one is not a live artwork of theirs.
 
-    A split download sends its parts in this order (issue 13). Positions
+    A split download (over 128 posts) sends its parts in this order. Positions
     count every live artwork, so those of two calls compare: the page asks
     for a large selection a slice at a time and merges the answers. A
     filter only leaves rows out, so the order holds under any filter too.

@@ -1,5 +1,5 @@
 """A download request as the outside sees it: the BDR item of the JSON API
-(SPEC §6), the status a person should see, the file name a browser saves.
+(docs/api.md), the status a person should see, the file name a browser saves.
 
 Only the model below it: the service, the live events and the views all read
 these without importing each other.
@@ -19,7 +19,7 @@ Status = BatchDownloadRequest.Status
 
 
 def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with its offset (SPEC §6)."""
+    """ISO 8601 in UTC with its offset, as every time in the JSON API is given."""
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
@@ -34,7 +34,7 @@ def display_status(bdr: BatchDownloadRequest, *, now: datetime | None = None) ->
 
 
 def bdr_item(bdr: BatchDownloadRequest) -> dict[str, Any]:
-    """The BDR item of the JSON API (SPEC §6)."""
+    """The BDR item of the JSON API; `download_url` only while it can be fetched."""
     status = display_status(bdr)
     return {
         "id": str(bdr.pk),

@@ -1,4 +1,4 @@
-"""Download requests (SPEC §3, §4, §6): asking for one, retrying, expiring.
+"""Download requests: asking for one, retrying, expiring.
 
 A request is made pending in one transaction that also enforces the daily
 limit, and its build is enqueued only once that commits (the build itself:
@@ -51,14 +51,15 @@ def download_request_create(
     artworks, DailyLimitReached over the daily limit.
 
     `post_ids` is already parsed (distinct, order kept, at most PMD_BDR_LIMIT).
-    A part of a split (issue 13) says which (`part_number` of `part_count`);
+    A part of a split (over 128 posts) says which (`part_number` of `part_count`);
     it is a normal request in every other way, under the same limits.
     """
     _check_part(part_number, part_count)
     _check_live_artworks(user, post_ids)
     limit = settings.PMD_BDR_DAILY_LIMIT
     with transaction.atomic():
-        # Count-then-insert races (PITFALLS §5). The user's row lock makes
+        # Count-then-insert races: two requests could both count 7 and both
+        # insert, a 9th of the day. The user's row lock makes
         # this user's requests take turns; under READ COMMITTED the count
         # below runs after the lock is granted, so it sees every request the
         # previous holder committed. (SQLite ignores the lock, but it lets

@@ -14,7 +14,7 @@ run that holds the request's lease (pmd.downloads.build):
 
 Local folder: the file is written beside its final name
 (`bdr/<user sqid>/<request id>.zip`), fsynced, and renamed into place, which
-is atomic within one filesystem (PITFALLS §4); the folder is fsynced after,
+is atomic only within one filesystem (hence beside it); the folder is fsynced after,
 so a power cut never leaves an empty "ready" file.
 
 Bucket: the file is written to the worker's scratch folder

@@ -1,4 +1,4 @@
-"""Writing the ZIP of a download request (SPEC §7).
+"""Writing the ZIP of a download request.
 
     artworks/<post_sqid>.<ext>   the artwork files, stored as they are
     metadata.json                always
@@ -6,9 +6,10 @@
     reactions.json               if asked
 
 Images are already compressed, so they are stored (ZIP_STORED): deflating them
-costs 8x the time for nothing (PITFALLS §4). Only the JSON is deflated. Every
-file is copied through one fixed buffer and the JSON is written as it is
-read, so memory stays flat whatever the artworks weigh. The ZIP is written to
+costs 8x the time for nothing (measured: 10.6 s against 1.3 s for 256 MiB).
+Only the JSON is deflated. Every file is copied through one fixed buffer and
+the JSON is written as it is read, so memory stays flat whatever the artworks
+weigh. The ZIP is written to
 a file the caller names (pmd.downloads.storage decides where, and publishes it
 so that no reader ever sees half a ZIP). Names inside the ZIP come from
 sqids and a fixed list of extensions, never from user text.
@@ -265,7 +266,7 @@ def _metadata(
         "generated_at": generated_at,
         "user_handle": handle,
         "artwork_count": len(shipped),
-        # Which part of a split download this ZIP is (issue 13); null for one on its own.
+        # Which part of a split download (over 128 posts) this ZIP is; null for one on its own.
         "part": bdr.part_number,
         "parts": bdr.part_count,
         "artworks": [

@@ -1,11 +1,11 @@
 """The periodic jobs of download requests, in django-celery-beat's database
-schedule (SPEC §7), so staff see and change them in the admin.
+schedule, so staff see and change them in the admin.
 
-This migration is their only source (PITFALLS §3): settings have no
+This migration is their only source: settings have no
 CELERY_BEAT_SCHEDULE, which beat would write over admin edits on every start.
 Rows are created only when missing (by name), so an edited or disabled
 schedule survives re-running migrations. Intervals rather than crontabs:
-django-celery-beat 2.8's crontab time-zone regressions (PITFALLS §3) do not
+django-celery-beat 2.8's crontab time-zone regressions (tasks not scheduled) do not
 touch them.
 """
 

@@ -1,11 +1,11 @@
-"""The recovery job runs every 30 seconds instead of every 2 minutes (issue 12).
+"""The recovery job runs every 30 seconds instead of every 2 minutes.
 
 A dead worker's build is taken over once its heartbeat is older than
 PMD_BDR_LEASE_SECONDS (120 s by default); run every 2 minutes, the job could
 notice that up to 4 minutes after the worker died, every 30 seconds within
-2.5 (the issue asks for 3). Only a schedule still as migration 0003 made it
-(every 2 minutes) is changed: one staff edited in the admin is left as it is
-(PITFALLS §3).
+2.5 (a dead worker's request must be taken over within 3). Only a schedule
+still as migration 0003 made it (every 2 minutes) is changed: one staff
+edited in the admin is left as it is (staff's change wins).
 """
 
 from django.db import migrations

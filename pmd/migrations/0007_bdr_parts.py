@@ -1,4 +1,4 @@
-"""Parts of a split download (issue 13): part_number of part_count, both null
+"""Parts of a split download (over 128 posts): part_number of part_count, both null
 for a request on its own."""
 
 from django.db import migrations, models

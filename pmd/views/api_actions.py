@@ -1,4 +1,4 @@
-"""POST /api/pmd/action: batch post actions (SPEC §6), and POST
+"""POST /api/pmd/action: batch post actions, and POST
 /api/pmd/action/undo. The page's JavaScript calls these same endpoints with
 the X-CSRFToken header, so the API and the page share one set of rules,
 messages and audit entries."""

@@ -1,4 +1,4 @@
-"""GET /api/pmd/posts and /api/pmd/posts/ids: the caller's artworks by cursor (SPEC §6)."""
+"""GET /api/pmd/posts and /api/pmd/posts/ids: the caller's artworks by cursor."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ router = Router()
 
 LIMIT = settings.PMD_LIST_LIMIT
 
-# Times as Python writes them (+00:00), not pydantic's "Z" (SPEC §6: ISO 8601 with an offset).
+# Times as Python writes them (+00:00), not pydantic's "Z": the API gives every time
+# as ISO 8601 with an explicit UTC offset.
 IsoTime = Annotated[
     datetime,
     PlainSerializer(datetime.isoformat, return_type=str),
@@ -33,7 +34,7 @@ def _art_url(sqid: str, info: Any) -> str:
 
 
 class PostItem(Strict, from_attributes=True):
-    """A post as SPEC §6 lists it, read straight from the model's attributes."""
+    """A post item of the API (docs/api.md), read straight from the model's attributes."""
 
     id: int
     public_sqid: str

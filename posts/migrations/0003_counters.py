@@ -1,11 +1,11 @@
-"""Counters true whoever writes (issue 11, item 7).
+"""Counters true whoever writes.
 
 Database triggers, so that every write path is seen: the PMD, the admin's
 change form and (bulk) delete, the ORM's save()/delete(), a queryset's
 update()/delete() (which no signal sees), bulk_create, raw SQL.
 
 - Comments and reactions keep posts_post.comment_count (visible comments
-  only: neither hidden_by_mod nor deleted_by_owner, SPEC §3) and
+  only: neither hidden_by_mod nor deleted_by_owner) and
   reaction_count exact on insert, delete and update (a row moved to another
   post, a comment's flags flipped). Each statement adds its net change per
   post, in the writer's transaction, so concurrent writers never lose a count

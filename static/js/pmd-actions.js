@@ -1,4 +1,4 @@
-// Batch post actions from the page (SPEC §4, §5): the selection is sent to
+// Batch post actions from the page: the selection is sent to
 // POST /api/pmd/action in chunks of at most 128 ids, one after another, with a
 // progress bar. A failed chunk stops the run; posts not done stay selected.
 // The toast of a run that changed something offers "Undo" (also the `u` key):
@@ -14,6 +14,7 @@
   const limit = Number(bar.dataset.actionLimit) || 128;
   const progress = document.querySelector("[data-action-progress]");
   const confirmDialog = document.getElementById("confirm-delete");
+  const confirmForeverDialog = document.getElementById("confirm-delete-forever");
   const hashtagDialog = document.getElementById("hashtag-dialog");
   // How long a toast offers Undo (at least 10 s; longer while hovered or focused).
   const UNDO_MS = 15000;
@@ -24,7 +25,12 @@
     restore: { doing: "Restoring", done: "restored", past: "Restored", gerund: "restoring" },
     add_hashtag: { doing: "Adding", done: "tagged", past: "Added", gerund: "adding", to: "to" },
     remove_hashtag: { doing: "Removing", done: "untagged", past: "Removed", gerund: "removing", to: "from" },
+    delete_forever: { doing: "Erasing", done: "deleted forever", past: "Erased", gerund: "erasing" },
   };
+  // What the "Recently deleted" view offers; the other actions are the posts view's.
+  const binActions = new Set(["restore", "delete_forever"]);
+  // Nothing is left to bring back.
+  const notUndoable = new Set(["delete_forever"]);
   let running = false;
   let offer = null; // the one Undo on offer: {trigger, withdraw}
 
@@ -99,7 +105,7 @@
   function offerUndo(message, kind, run) {
     if (offer) offer.withdraw();
     const changedIds = run.results.flatMap((result) => result.changed_ids);
-    if (!changedIds.length) {
+    if (!changedIds.length || notUndoable.has(run.action)) {
       window.PMD.toast(message, kind, kind === "error" ? 12000 : 6000);
       return;
     }
@@ -206,14 +212,17 @@
     return outcome;
   }
 
-  function confirmDelete(count, title) {
-    confirmDialog.querySelector("[data-confirm-text]").textContent = title
-      ? `Delete “${title}”?`
-      : `Delete ${plural(count)}?`;
-    confirmDialog.returnValue = "";
-    window.PMD.openDialog(confirmDialog, document.activeElement);
+  // The dialog names what goes: "Delete 3 posts?", "Delete 3 posts forever?".
+  function confirmDelete(count, title, action = "delete") {
+    const dialog = action === "delete" ? confirmDialog : confirmForeverDialog;
+    const forever = action === "delete" ? "" : " forever";
+    dialog.querySelector("[data-confirm-text]").textContent = title
+      ? `Delete “${title}”${forever}?`
+      : `Delete ${plural(count)}${forever}?`;
+    dialog.returnValue = "";
+    window.PMD.openDialog(dialog, document.activeElement);
     return new Promise((resolve) => {
-      confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "delete"), { once: true });
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === action), { once: true });
     });
   }
 
@@ -274,7 +283,7 @@
     if (running) why = "Working…";
     else if (!count) why = "Select posts to act on them.";
     for (const button of bar.querySelectorAll("[data-bulk]")) {
-      const forView = button.dataset.bulk === "restore" ? view === "deleted" : view === "live";
+      const forView = binActions.has(button.dataset.bulk) ? view === "deleted" : view === "live";
       button.hidden = !forView;
       button.disabled = Boolean(why);
     }
@@ -290,7 +299,7 @@
       askHashtag(action, ids.length);
       return;
     }
-    if (action === "delete" && !(await confirmDelete(ids.length))) return;
+    if ((action === "delete" || action === "delete_forever") && !(await confirmDelete(ids.length, "", action))) return;
     await run(action, ids);
   });
 

@@ -1,8 +1,8 @@
-// Download requests on the dashboard (SPEC §5, §9): the "Request download"
+// Download requests on the dashboard: the "Request download"
 // dialog, live status over SSE (the panel re-renders on each bdr_update), a
 // toast when a request becomes ready or fails, and the connection indicator.
 //
-// Over 128 selected posts the button offers a split (issue 13): "Split into 5
+// Over 128 selected posts (one request's limit) the button offers a split: "Split into 5
 // downloads (uses 5 of today's 8)". The page asks the server where each
 // selected post stands in the table's current sort (POST bdr/table-order, 512
 // ids a call; the positions of two calls compare), cuts the selection in that

@@ -1,4 +1,4 @@
-"""axe-core run inside the page (issue 13): the WCAG 2.2 A/AA rules plus
+"""axe-core run inside the page: the WCAG 2.2 A/AA rules plus
 axe's best practices (on our own pages); a serious or critical violation fails
 the test, and the message lists each rule id, impact, element and help text."""
 

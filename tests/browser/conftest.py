@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from tests.live import session_cookies
-from tests.services import require_chromium
+from testing.live import session_cookies
+from testing.services import CHROMIUM_ARGS, require_chromium
 
 # Playwright's sync API keeps an event loop on this thread; the ORM calls the
 # tests make between browser steps are still plain synchronous code.
@@ -17,17 +17,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # rows re-rendered after three requests) gets as long as the step had.
 BROWSER_TIMEOUT_MS = 10_000
 expect.set_options(timeout=BROWSER_TIMEOUT_MS)
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 
 # pytest-playwright gives browser, context and page, and on failure keeps a

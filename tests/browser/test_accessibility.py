@@ -1,4 +1,4 @@
-"""Accessibility (issue 13, item 1): axe-core finds no serious or critical
+"""Accessibility: axe-core finds no serious or critical
 WCAG 2.2 AA violation on any page, and names, live regions and focus behave
 for screen reader and keyboard users."""
 
@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from pmd.models import ActivityEntry, BatchDownloadRequest
 from posts.public_ids import user_sqid
+from testing.factories import make_post, make_posts
 from tests.browser.axe import WCAG_22_AA, assert_accessible
-from tests.factories import make_post, make_posts
 
 # Every icon the pages show; none may reach the accessibility tree.
 ICONS = "🙈👁🗑↩⬇🗂⌨↻▦←→«»‹›▲▼"

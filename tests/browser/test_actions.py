@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 
 RECORD_PROGRESS = """
 window.__progress = [];
@@ -171,7 +171,7 @@ def test_buttons_say_why_they_are_disabled(open_dashboard, owner):
     expect(page.get_by_role("button", name="Hide", exact=True)).to_be_enabled()
 
 
-# Undo (issue 13 item 3): the toast offers it; it reverses exactly the posts that changed.
+# Undo: the toast offers it; it reverses exactly the posts that changed.
 
 
 def undo_requests(page) -> list[dict]:
@@ -355,7 +355,7 @@ def test_undo_of_a_300_post_hide_sends_one_undo_per_request_with_progress(open_d
     )
 
 
-# Bulk hashtags (issue 13 item 4).
+# Bulk hashtags: add or remove one tag on every selected post.
 
 
 def test_add_and_remove_a_hashtag_on_a_selection_across_two_pages(open_dashboard, owner):
@@ -504,3 +504,22 @@ def test_closing_the_tab_during_a_chunked_run_asks_first(open_dashboard, owner):
     # The run is over: the tab closes without a question.
     with page.expect_event("close"):
         page.close(run_before_unload=True)
+
+
+def test_delete_forever_asks_naming_the_count_and_offers_no_undo(open_dashboard, owner):
+    posts = make_posts(owner, 3, deleted_by_user=True, deleted_by_user_date=timezone.now())
+    page = open_dashboard("?view=deleted")
+    expect(page.locator("#table-summary")).to_contain_text("deleted in the last 30 days")
+    select_rows(page, [post.pk for post in posts[:2]])
+    page.get_by_role("button", name="Delete forever", exact=True).click()
+    dialog = page.locator("#confirm-delete-forever")
+    expect(dialog.get_by_role("heading")).to_have_text("Delete 2 posts forever?")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert Post.objects.filter(owner=owner).count() == 3
+    page.get_by_role("button", name="Delete forever", exact=True).click()
+    dialog.get_by_role("button", name="Delete forever").click()
+    toast = page.locator("#toasts .toast").filter(has_text="2 posts deleted forever.")
+    expect(toast).to_be_visible()
+    expect(toast.get_by_role("button", name="Undo")).to_have_count(0)
+    expect(page.locator("#post-table tbody tr")).to_have_count(1)
+    assert list(Post.objects.filter(owner=owner).values_list("id", flat=True)) == [posts[2].pk]

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from pmd.downloads.events import bdr_changed
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_posts
-from tests.live import AsgiServer, session_cookies
-from tests.worker import TEST_QUEUE
+from testing.factories import make_post, make_posts
+from testing.live import AsgiServer, session_cookies
+from testing.worker import TEST_QUEUE
 
 RECORD_EVENTS = """
 window.__events = [];

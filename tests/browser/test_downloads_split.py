@@ -1,4 +1,4 @@
-"""Downloads of more than 128 posts (issue 13, item 5), in Chromium: the
+"""Downloads of more than 128 posts, in Chromium: the
 selection split into parts of at most 128 in table order, each a normal
 download request, within today's allowance."""
 
@@ -15,7 +15,7 @@ from pmd.models import BatchDownloadRequest
 from pmd.selectors import live_artworks, table_ordering
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr
 
 # Every text the dialog's status line (a live region) showed, in order.

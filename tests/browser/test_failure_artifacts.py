@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.services import require_chromium
+from testing.services import require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from posts.models import Post
 from posts.public_ids import user_sqid
 from tests.browser.axe import assert_accessible
-from tests.factories import make_post
+from testing.factories import make_post
 
 pytestmark = pytest.mark.browser
 

@@ -16,9 +16,9 @@ from playwright.sync_api import expect
 from pmd.models import BatchDownloadRequest
 from pmd_project.errors import server_error
 from posts.public_ids import user_sqid
+from testing.factories import make_posts
 from tests.browser.axe import assert_accessible
 from tests.browser.geometry import assert_laid_out, not_fully_shown, overlaps
-from tests.factories import make_posts
 
 PHONES = [320, 375, 414]
 SCREENS = [1440, 1920]

@@ -1,4 +1,4 @@
-"""Pages of a site whose vault is a bucket (issue 12): every artwork <img>
+"""Pages of a site whose vault is a bucket: every artwork <img>
 is a presigned redirect to the store, and the page's Content-Security-Policy
 lets the browser follow it."""
 
@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from posts.public_ids import user_sqid
-from tests.factories import make_post
-from tests.live import AsgiServer, session_cookies
-from tests.worker import TEST_QUEUE
+from testing.factories import make_post
+from testing.live import AsgiServer, session_cookies
+from testing.worker import TEST_QUEUE
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The phone layout (issue 13, item 2): below 640 px each post is a card, the
+"""The phone layout: below 640 px each post is a card, the
 selection's actions hold the bottom of the screen while posts are selected,
 and nothing scrolls sideways."""
 
@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
-from tests.live import session_cookies
+from testing.factories import make_posts
+from testing.live import session_cookies
 
 PHONE = {"width": 375, "height": 740}
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from pmd.models import SavedView
 from posts.public_ids import user_sqid
 from tests.browser.axe import assert_accessible
-from tests.factories import make_posts
+from testing.factories import make_posts
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from pmd.live import BDR_UPDATE, publish
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 
 ENDED = "Your session has ended. Log in again to go back to where you were."
 

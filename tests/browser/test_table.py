@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 
 
 @pytest.fixture
@@ -258,7 +258,7 @@ def test_a_live_panel_refresh_keeps_the_shift_range_anchor(dashboard):
 def test_the_table_works_at_375_pixels(dashboard):
     page = dashboard()
     page.set_viewport_size({"width": 375, "height": 800})
-    # Rows are cards (issue 13): minor cells hide, the title shows, and the
+    # Rows are cards on a phone: minor cells hide, the title shows, and the
     # header's sort links stay reachable.
     expect(page.locator("td.col-description").first).to_be_hidden()
     expect(page.locator("td.col-title").first).to_be_visible()

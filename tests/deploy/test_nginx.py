@@ -31,12 +31,12 @@ import pytest
 from pmd.downloads import build
 from pmd.live import BDR_UPDATE, publish
 from posts.public_ids import post_sqid
+from testing.factories import PASSWORD, make_post, make_user
+from testing.live import ROOT, AsgiServer, free_port, session_cookies
+from testing.services import require_nginx, require_redis
+from testing.sse import SseClient
 from tests.deploy.test_units import procfile
-from tests.factories import PASSWORD, make_post, make_user
-from tests.live import ROOT, AsgiServer, free_port, session_cookies
 from tests.pmd.bdr_helpers import make_bdr
-from tests.services import require_nginx, require_redis
-from tests.sse import SseClient
 
 SITE = ROOT / "deploy" / "nginx" / "pmd.conf"
 PLACEHOLDERS = ("PMD_LISTEN", "PMD_SERVER_NAME", "PMD_UPSTREAM", "PMD_VAULT_ROOT", "PMD_BALANCER")
@@ -190,7 +190,7 @@ def running_site(blocker, prefix: Path, vault_root: Path, **web_env: str) -> Ite
     """The Procfile's web process behind nginx with the rendered site file."""
     nginx = require_nginx()
     require_redis()
-    from tests.worker import TEST_QUEUE
+    from testing.worker import TEST_QUEUE
 
     prefix.mkdir()
     with blocker.unblock():

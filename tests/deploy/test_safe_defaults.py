@@ -15,8 +15,8 @@ import pytest
 
 from pmd_project.settings import DEVELOPMENT_SECRET_KEY
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
-from tests.live import ROOT, session_cookies
+from testing.factories import make_post, make_user
+from testing.live import ROOT, session_cookies
 
 PRIVATE = {"private", "no-store"}
 PRINT_SETTINGS = (

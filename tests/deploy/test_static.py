@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from pmd_project.static import STAMP
-from tests.live import ROOT, AsgiServer
+from testing.live import ROOT, AsgiServer
 
 HASHED_CSS = re.compile(r'href="(/static/css/site\.([0-9a-f]{12})\.css)"')
 ONE_YEAR = 365 * 24 * 3600

@@ -1,4 +1,5 @@
-"""Shared nothing but PostgreSQL, Redis and the bucket (issue 12 item 2).
+"""Shared nothing but PostgreSQL, Redis and the bucket, so a host can be added
+or lost without a copy of anything to keep in step.
 
 Two web processes and two workers, each in a working directory of its own
 with its own scratch folder and an empty local vault folder nobody shares:
@@ -29,11 +30,11 @@ import pytest
 
 from pmd.live import BDR_UPDATE
 from pmd.models import BatchDownloadRequest
-from tests.factories import make_post, make_user
-from tests.live import AsgiServer, session_cookies
-from tests.services import require_redis
-from tests.sse import SseClient
-from tests.worker import CeleryWorker, _delete_queue
+from testing.factories import make_post, make_user
+from testing.live import AsgiServer, session_cookies
+from testing.services import require_redis
+from testing.sse import SseClient
+from testing.worker import CeleryWorker, _delete_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

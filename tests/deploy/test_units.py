@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT
-from tests.services import missing
+from testing.live import ROOT
+from testing.services import missing
 
 UNITS = ROOT / "deploy" / "systemd"
 # Where the units expect the checkout and its virtualenv (docs/operating.md, "Deploying").

@@ -17,10 +17,10 @@ from django_celery_beat.models import PeriodicTask
 from health_check.exceptions import ServiceUnavailable
 
 from pmd_project.health import BEAT_TASK_NAME, BeatLastRun
+from testing.live import ROOT, process_env
+from testing.services import require_redis
+from testing.worker import _delete_queue
 from tests.health.helpers import beat_task
-from tests.live import ROOT, process_env
-from tests.services import require_redis
-from tests.worker import _delete_queue
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

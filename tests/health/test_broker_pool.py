@@ -11,10 +11,10 @@ import pytest
 from pmd.downloads.queue import enqueue_build
 from pmd.models import BatchDownloadRequest
 from pmd_project.celery import app
-from tests.factories import make_post
+from testing.factories import make_post
+from testing.services import require_redis
+from testing.worker import queued_messages
 from tests.pmd.bdr_helpers import make_bdr
-from tests.services import require_redis
-from tests.worker import queued_messages
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

@@ -16,10 +16,10 @@ import pytest
 from django.test import Client
 
 from pmd_project.health import readiness
-from tests.factories import make_post, make_user
+from testing.factories import make_post, make_user
+from testing.live import AsgiServer, session_cookies
+from testing.worker import TEST_QUEUE, CeleryWorker
 from tests.health.helpers import beat_ran_just_now, get
-from tests.live import AsgiServer, session_cookies
-from tests.worker import TEST_QUEUE, CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("transactional_db")]
 

@@ -1,4 +1,4 @@
-"""/health/live and /health/ready (SPEC §12) without a worker: what a probe
+"""/health/live and /health/ready without a worker: what a probe
 and staff see when a service is missing."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from django.utils import timezone
 from health_check.exceptions import ServiceUnavailable
 
 from pmd_project.health import BeatLastRun
+from testing.live import AsgiServer, free_port
+from testing.services import require_redis
 from tests.health.helpers import beat_ran_just_now, beat_task, get
-from tests.live import AsgiServer, free_port
-from tests.services import require_redis
 
 CHECKS = {"database", "redis", "vault", "worker", "beat"}
 

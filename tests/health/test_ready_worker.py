@@ -1,5 +1,5 @@
 """/health/ready with every service running: a real Celery worker on this
-run's queue and beat's record (SPEC §12). A module of its own: the worker
+run's queue and beat's record. A module of its own: the worker
 lives as long as the module."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""POST /api/pmd/action (SPEC §6), through Django's middleware: sessions,
+"""POST /api/pmd/action, through Django's middleware: sessions,
 CSRF, the JSON conventions, and what the public profile shows afterwards."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 from tests.pmd.action_state import database_state, flags, hashtags
 
 URL = "/api/pmd/action"
@@ -71,7 +71,7 @@ class TestContract:
                 "delete",
                 {},
                 (False, False, True),
-                "1 post deleted. You can restore it from Recently deleted for 7 days.",
+                "1 post deleted. You can restore it from Recently deleted for 30 days.",
             ),
             (
                 "restore",
@@ -130,18 +130,18 @@ class TestContract:
             owner,
             1,
             deleted_by_user=True,
-            deleted_by_user_date=timezone.now() - timedelta(days=6, hours=23),
+            deleted_by_user_date=timezone.now() - timedelta(days=29, hours=23),
         )
         (old,) = make_posts(
             owner,
             1,
             deleted_by_user=True,
-            deleted_by_user_date=timezone.now() - timedelta(days=7, minutes=1),
+            deleted_by_user_date=timezone.now() - timedelta(days=30, minutes=1),
         )
         assert_refused(
             owner_client,
             {"action": "restore", "post_ids": [recent.pk, old.pk]},
-            f"Post {old.pk} was deleted more than 7 days ago and can no longer be restored.",
+            f"Post {old.pk} was deleted more than 30 days ago and can no longer be restored.",
         )
         response = post_json(owner_client, {"action": "restore", "post_ids": [recent.pk]})
         assert response.json()["affected_count"] == 1
@@ -212,7 +212,7 @@ class TestBadInput:
             (
                 {"post_ids": [1]},
                 "Say which action to run: one of hide, unhide, delete, restore, add_hashtag, "
-                "remove_hashtag.",
+                "remove_hashtag, delete_forever.",
             ),
             ({"action": ["hide"], "post_ids": [1]}, "Say which action to run"),
             ({"action": "HIDE", "post_ids": [1]}, "Unknown action 'HIDE'"),

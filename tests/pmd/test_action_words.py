@@ -12,10 +12,10 @@ from django.utils.html import json_script
 from pmd.actions.registry import ACTIONS, action_choices, action_words
 from pmd.models import ActivityEntry
 from posts.public_ids import user_sqid
-from tests.live import ROOT
+from testing.live import ROOT
 
 TEXT = ("name", "label", "button_label", "aria_label", "icon", "doing", "done", "past", "gerund")
-FLAGS = ("serious", "needs_confirmation", "takes_hashtag", "opens_dialog")
+FLAGS = ("serious", "needs_confirmation", "takes_hashtag", "opens_dialog", "undoable")
 
 
 def test_every_action_has_every_word():
@@ -43,6 +43,7 @@ def test_the_words_read_as_the_page_says_them():
         "icon": "🙈",
         "serious": False,
         "needs_confirmation": False,
+        "undoable": True,
         "takes_hashtag": False,
         "opens_dialog": False,
         "views": None,
@@ -55,6 +56,8 @@ def test_the_words_read_as_the_page_says_them():
     assert words["add_hashtag"]["button_label"] == "Add hashtag…"
     assert words["delete"]["opens_dialog"] and words["delete"]["serious"]
     assert words["restore"]["views"] == ["deleted"]
+    assert words["delete_forever"]["views"] == ["deleted"]
+    assert words["delete_forever"]["undoable"] is False
 
 
 def test_they_survive_json_script():
@@ -91,5 +94,5 @@ def test_the_page_and_its_scripts_say_what_the_registry_says():
     for name, table in verbs.items():
         spelled = dict(re.findall(r'(\w+): "([^"]*)"', table))
         assert spelled == {key: words[name][key] for key in spelled}, name
-    # Nothing to compare once the page reads the registry; until then, all six.
+    # Nothing to compare once the page reads the registry; until then, all of them.
     assert len(buttons) in (0, len(words)) and len(verbs) in (0, len(words))

@@ -19,9 +19,9 @@ from pmd.errors import DomainError, NotFound
 from pmd.models import ActivityEntry
 from pmd.selectors import PostQuery, matching_posts
 from posts.models import Post, restore_cutoff
-from tests.factories import make_posts
+from testing.factories import make_posts
+from testing.services import require_redis
 from tests.pmd.action_state import database_state, flags, hashtags
-from tests.services import require_redis
 
 
 def run(user, action, ids, hashtag=None):
@@ -58,7 +58,7 @@ def searched(owner, words: str) -> set[int]:
 
 
 class TestRegistry:
-    def test_it_registers_the_six_actions_with_their_declarations(self):
+    def test_it_registers_the_seven_actions_with_their_declarations(self):
         assert list(ACTIONS) == [
             "hide",
             "unhide",
@@ -66,12 +66,16 @@ class TestRegistry:
             "restore",
             "add_hashtag",
             "remove_hashtag",
+            "delete_forever",
         ]
         for name, action in ACTIONS.items():
             assert action.name == name
             assert action.label and action.aria_label
-            # Each one's undo is its partner, and undoing that comes back.
-            assert ACTIONS[ACTIONS[action.inverse].inverse] is action
+            # Each one's undo is its partner, and undoing that comes back;
+            # deleting forever alone has none.
+            assert action.undoable is (name != "delete_forever")
+            if action.undoable:
+                assert ACTIONS[ACTIONS[action.inverse].inverse] is action
         assert [name for name, action in ACTIONS.items() if action.takes_hashtag] == [
             "add_hashtag",
             "remove_hashtag",
@@ -84,7 +88,7 @@ class TestRegistry:
         (post,) = make_posts(owner, 1)
         assert (
             "Unknown action 'explode'; use one of hide, unhide, delete, restore, add_hashtag, "
-            "remove_hashtag." in refused(owner, "explode", [post.pk])
+            "remove_hashtag, delete_forever." in refused(owner, "explode", [post.pk])
         )
         assert "Say which action to run" in refused(owner, "", [post.pk])
         assert "Say which action to run" in refused(owner, None, [post.pk])
@@ -171,7 +175,7 @@ class TestDelete:
         result = run(owner, "delete", [post.pk for post in posts])
         assert result.affected_count == 3
         assert result.message == (
-            "3 posts deleted. You can restore them from Recently deleted for 7 days."
+            "3 posts deleted. You can restore them from Recently deleted for 30 days."
         )
         for post in posts:
             post.refresh_from_db()
@@ -274,10 +278,10 @@ class TestRestore:
 
     def test_it_refuses_posts_deleted_longer_ago(self, owner):
         recent = self._deleted(owner, 1)
-        old = self._deleted(owner, 7.01)
+        old = self._deleted(owner, 30.01)
         message = refused(owner, "restore", [recent.pk, old.pk])
         assert message == (
-            f"Post {old.pk} was deleted more than 7 days ago and can no longer be restored. "
+            f"Post {old.pk} was deleted more than 30 days ago and can no longer be restored. "
             "Nothing was changed."
         )
 
@@ -309,12 +313,12 @@ class TestRestore:
     def test_recently_deleted_holds_only_restorable_artworks(self, owner, other):
         older = self._deleted(owner, 5)
         newer = self._deleted(owner, 1)
-        self._deleted(owner, 8)
+        self._deleted(owner, 31)
         self._deleted(owner, 1, kind="playlist")
         self._deleted(other, 1)
         make_posts(owner, 1)
         assert set(Post.objects.filter(owner=owner).recently_deleted()) == {newer, older}
-        assert abs(restore_cutoff() - (timezone.now() - timedelta(days=7))) < timedelta(seconds=5)
+        assert abs(restore_cutoff() - (timezone.now() - timedelta(days=30))) < timedelta(seconds=5)
 
 
 class TestAllOrNothing:
@@ -351,7 +355,7 @@ class TestAllOrNothing:
 class TestCountsRefresh:
     def test_cached_counts_are_forgotten_when_something_changed_only(self, owner, settings):
         # The database bumps the owner's posts version in the action's own
-        # transaction (posts migration 0003, issue 11): nothing to call.
+        # transaction (posts migration 0003): nothing to call.
         require_redis()
         settings.CACHES = {
             "default": {

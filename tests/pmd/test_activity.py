@@ -14,7 +14,7 @@ from pmd.actions.registry import ACTIONS
 from pmd.actions.run import post_action_run
 from pmd.activity import activity_recent
 from pmd.models import ActivityEntry
-from tests.factories import make_posts
+from testing.factories import make_posts
 
 
 def entry(user, action: str, count: int, requested: int, ago: timedelta, **fields) -> ActivityEntry:

@@ -8,7 +8,7 @@ from django.test import Client
 from pmd.admin import entries_touching_post, entries_touching_post_by_text
 from pmd.models import ActivityEntry
 from posts.public_ids import post_sqid
-from tests.factories import make_user
+from testing.factories import make_user
 
 CHANGELIST = "/admin/pmd/activityentry/"
 

@@ -1,4 +1,4 @@
-"""The JSON API's conventions (SPEC §6) on django-ninja: the served OpenAPI
+"""The JSON API's conventions on django-ninja: the served OpenAPI
 description is strict and complete, errors are 400 `{"error"}` (never 422),
 and the SSE stream keeps its own view. (The post-id parser's cases are in
 tests/test_inputs.py.)"""

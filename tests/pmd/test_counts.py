@@ -1,6 +1,6 @@
 """Cached post counts (pmd/counts.py): keyed on the owner's posts version,
 which the database bumps whoever writes, so the dashboard's totals are right
-at once after any write path (issue 11, item 7)."""
+at once after any write path."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from pmd.counts import cached_count
 from pmd.selectors import PostQuery, matching_posts
 from posts.models import Post
 from posts.public_ids import user_sqid
+from testing.factories import make_comment, make_post, make_posts, make_reaction
+from testing.services import require_redis
 from tests.admin_forms import admin_post_form
-from tests.factories import make_comment, make_post, make_posts, make_reaction
-from tests.services import require_redis
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from posts.public_ids import user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
 
 
 class TestDashboardAccess:

@@ -1,4 +1,4 @@
-"""The download request admin for support staff (SPEC §10)."""
+"""The download request admin for support staff."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pmd import downloads
 from pmd.downloads import build, storage
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
 from tests.pmd.bdr_helpers import make_bdr
 
 Status = BatchDownloadRequest.Status

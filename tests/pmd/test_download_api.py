@@ -1,4 +1,4 @@
-"""The download request endpoints of the JSON API (SPEC §6)."""
+"""The download request endpoints of the JSON API."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from pmd import downloads
 from pmd.downloads import build, selectors
 from pmd.models import BatchDownloadRequest
 from posts.models import Post
-from tests.factories import make_post, make_user
+from testing.factories import make_post, make_user
+from testing.services import require_redis
+from testing.worker import TEST_QUEUE, queued_messages
 from tests.pmd.bdr_helpers import make_bdr
-from tests.services import require_redis
-from tests.worker import TEST_QUEUE, queued_messages
 
 Status = BatchDownloadRequest.Status
 URL = "/api/pmd/bdr"

@@ -1,4 +1,4 @@
-"""Building the ZIP of a download request (SPEC §7), in this process."""
+"""Building the ZIP of a download request, in this process."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pmd.downloads import build, events, storage, zipbuild
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import process_bdr_job
 from posts.public_ids import post_sqid, user_sqid
-from tests.factories import make_comment, make_post, make_reaction, make_user
+from testing.factories import make_comment, make_post, make_reaction, make_user
 from tests.pmd.bdr_helpers import make_bdr, open_zip, read_json, use_private_vault
 
 Status = BatchDownloadRequest.Status
@@ -300,7 +300,7 @@ class TestBuild:
         assert build.download_request_build(bdr.pk, lease=first_lease.isoformat()) == "skipped"
 
     def test_the_zip_is_fsynced_before_its_rename_and_the_folder_after(self, owner, monkeypatch):
-        # A power cut must never leave an empty "ready" file (issue 12).
+        # A power cut must never leave an empty "ready" file.
         calls: list[tuple[str, str]] = []
         real_fsync, real_replace = os.fsync, os.replace
 

@@ -1,4 +1,4 @@
-"""Expiry, cleanup and recovery of download requests (SPEC §7), and their schedules."""
+"""Expiry, cleanup and recovery of download requests , and their schedules."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from pmd import downloads
 from pmd.downloads import build, cleanup, storage
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
+from testing.services import require_redis
+from testing.worker import queued_messages
 from tests.pmd.bdr_helpers import make_bdr, use_private_vault
-from tests.services import require_redis
-from tests.worker import queued_messages
 
 Status = BatchDownloadRequest.Status
 
@@ -191,7 +191,7 @@ class TestSchedules:
             1,
             "days",
         )
-        # Every 30 seconds since migration 0005 (the heartbeat lease, issue 12).
+        # Every 30 seconds since migration 0005 (the heartbeat lease).
         assert (recovery.task, recovery.interval.every, recovery.interval.period) == (
             "pmd.tasks.recover_stuck_bdrs",
             30,
@@ -203,7 +203,8 @@ class TestSchedules:
         cleanup.save()
         self.migration.create_schedules(apps, None)
         assert PeriodicTask.objects.get(name=cleanup.name).enabled is False
-        assert PeriodicTask.objects.filter(task__startswith="pmd.tasks.").count() == 2
+        # Theirs and the bin's (migration 0008).
+        assert PeriodicTask.objects.filter(task__startswith="pmd.tasks.").count() == 3
 
     def test_the_recovery_moves_to_30_seconds_unless_staff_changed_it(self, db):
         speedup = importlib.import_module("pmd.migrations.0005_recover_every_30_seconds")

@@ -1,7 +1,7 @@
 """A worker that dies mid-build (SIGKILL): nothing is published half-built,
 and the request is taken over by another worker once its heartbeat lease
-runs out, within minutes rather than after the task time limit (SPEC §7,
-issue 12); in a bucket, the dead run's unfinished upload goes too."""
+runs out, within minutes rather than after the task time limit (no request
+is ever lost); in a bucket, the dead run's unfinished upload goes too."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ from pmd import downloads
 from pmd.downloads import cleanup, storage
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
-from tests.objectstore import SlowLink
+from testing.factories import make_post, make_user
+from testing.objectstore import SlowLink
+from testing.services import require_redis
+from testing.worker import CeleryWorker
 from tests.pmd.bdr_helpers import open_zip
-from tests.services import require_redis
-from tests.worker import CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.fault, pytest.mark.django_db(transaction=True)]
 

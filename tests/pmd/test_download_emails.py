@@ -1,4 +1,4 @@
-"""Emails about download requests (SPEC §8)."""
+"""Emails about download requests: sent only when asked, and only while true."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from pmd.downloads import build, emails
 from pmd.models import BatchDownloadRequest
 from pmd.tasks import send_bdr_email
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
-from tests.live import free_port
+from testing.factories import make_post, make_user
+from testing.live import free_port
+from testing.services import require_redis
+from testing.worker import CeleryWorker, SmtpServer
 from tests.pmd.bdr_helpers import make_bdr
-from tests.services import require_redis
-from tests.worker import CeleryWorker, SmtpServer
 
 Status = BatchDownloadRequest.Status
 

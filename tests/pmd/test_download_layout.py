@@ -1,4 +1,4 @@
-"""The download package's shape (issue 12 item 6): its rules know no HTTP, and
+"""The download package's shape: its rules know no HTTP, and
 nothing in it imports the tasks that call it, so nothing imports in a circle."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pmd.errors import Conflict, DailyLimitReached, Gone, Invalid, NotFound, Unavailable
 from pmd.refusals import refusal_response, status_for
-from tests.live import ROOT
+from testing.live import ROOT
 
 EDGE = ("pmd.api", "pmd.refusals", "pmd.views", "pmd.tasks", "django.http", "ninja")
 

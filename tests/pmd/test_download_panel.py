@@ -13,7 +13,7 @@ from pmd import downloads
 from pmd.downloads import build
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
 from tests.pmd.bdr_helpers import make_bdr
 
 Status = BatchDownloadRequest.Status

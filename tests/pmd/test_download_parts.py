@@ -1,4 +1,4 @@
-"""Downloads of more than 128 posts (issue 13, item 5): the parts of a split,
+"""Downloads of more than 128 posts: the parts of a split,
 and the table order the page sends them in.
 
 Each part is a normal download request that says which part it is
@@ -22,7 +22,7 @@ from pmd import downloads
 from pmd.downloads import build, emails
 from pmd.models import MAX_DOWNLOAD_PARTS, BatchDownloadRequest
 from posts.models import Post
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr, open_zip, read_json
 from tests.pmd.test_download_panel import _panel, _row
 

@@ -1,5 +1,5 @@
-"""The vault on S3-compatible object storage (SPEC §12, issue 12 item 1),
-against moto's S3 server on loopback (tests/objectstore.py)."""
+"""The vault on S3-compatible object storage (PMD_VAULT_URL),
+against moto's S3 server on loopback (testing/objectstore.py)."""
 
 from __future__ import annotations
 
@@ -28,12 +28,12 @@ from pmd.tasks import BUILD_MAX_RETRIES, process_bdr_job
 from posts.files import STORE_UNAVAILABLE
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
+from testing.factories import make_post, make_user
+from testing.objectstore import vault_storage_config
+from testing.services import require_redis
+from testing.worker import CeleryWorker
 from tests.headers import csp_directives
-from tests.objectstore import vault_storage_config
 from tests.pmd.bdr_helpers import make_bdr
-from tests.services import require_redis
-from tests.worker import CeleryWorker
 
 Status = BatchDownloadRequest.Status
 
@@ -97,7 +97,7 @@ def test_a_worker_builds_the_zip_in_scratch_and_publishes_it_to_the_bucket(
         name = f"artworks/{post.public_sqid}.png"
         assert archive.read(name) == s3_vault.read(post.art.name)
     assert "comments.json" in archive.namelist()
-    # No ZIP is left on the worker's disk once published (SPEC §12), and
+    # No ZIP is left on the worker's disk once published (hosts stay disposable), and
     # nothing was written to a local vault.
     assert list(worker_scratch.iterdir()) == []
     assert not (Path(session_vault) / "bdr" / user_sqid(owner.pk)).exists()

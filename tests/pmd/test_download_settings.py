@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.live import ROOT
+from testing.live import ROOT
 
 
 def _check(**env: str) -> subprocess.CompletedProcess:

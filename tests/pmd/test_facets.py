@@ -12,7 +12,7 @@ from pmd.facets import facet_counts, table_counts
 from pmd.selectors import PostQuery
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_comment, make_posts
+from testing.factories import make_comment, make_posts
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Faults against the real services, with the end state checked in the
-database and the vault (issue 7). Each records its row of `make chaos`.
+database and the vault. Each records its row of `make chaos`.
 
 The worker crash, the broker outage and the web restart are tested beside
 the features they hit (test_download_crash, test_download_e2e,
@@ -22,10 +22,10 @@ from pmd import downloads
 from pmd.downloads import build
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_user
-from tests.live import free_port, session_cookies
-from tests.services import missing, require_redis
-from tests.worker import CeleryWorker, SmtpServer
+from testing.factories import make_post, make_user
+from testing.live import free_port, session_cookies
+from testing.services import missing, require_redis
+from testing.worker import CeleryWorker, SmtpServer
 
 pytestmark = [pytest.mark.fault, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

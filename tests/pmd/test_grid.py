@@ -10,7 +10,7 @@ from PIL import Image
 from pmd.grid import MAX_TILE_PX, grid_tiles
 from pmd.table_state import TableState
 from posts.public_ids import user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
 
 
 class TestTiles:

@@ -23,10 +23,10 @@ from pmd.live import (
     stream_slots,
     user_channel,
 )
-from tests.factories import make_user
-from tests.live import AsgiServer, free_port, session_cookies
-from tests.services import missing
-from tests.sse import SseClient
+from testing.factories import make_user
+from testing.live import AsgiServer, free_port, session_cookies
+from testing.services import missing
+from testing.sse import SseClient
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -212,7 +212,7 @@ def test_live_delivery_comes_back_after_redis_restarts(owner, session_vault, mon
 
 
 def test_the_relay_logs_in_as_the_acl_user_of_redis_url(owner, session_vault, monkeypatch):
-    """REDIS_URL is read by redis-py for the SSE relay too (issue 12 item 4):
+    """REDIS_URL is read by redis-py for the SSE relay too:
     with the default user switched off, only its ACL user gets events through."""
     port = free_port()
     url = f"redis://pmd-relay:relay-secret@127.0.0.1:{port}/0"
@@ -240,7 +240,7 @@ def test_the_relay_logs_in_as_the_acl_user_of_redis_url(owner, session_vault, mo
         redis_process.wait(10)
 
 
-# Parameters (issue 11 item 5): only what the page sends; refused before any stream starts.
+# Parameters: only what the page sends; refused before any stream starts.
 
 
 def _refused(server, query: str, user, **kwargs) -> SseClient:
@@ -312,7 +312,7 @@ class TestParameters:
             client.close()
 
 
-# Streams end with their session (issue 11 item 8).
+# Streams end with their session: a logged-out tab stops hearing at once.
 
 
 def _logged_in_client(user) -> Client:

@@ -14,9 +14,9 @@ import pytest
 from django.conf import settings
 
 from pmd.live import BDR_UPDATE
-from tests.live import ROOT, AsgiServer, process_env, session_cookies
-from tests.services import require_redis
-from tests.sse import SseClient
+from testing.live import ROOT, AsgiServer, process_env, session_cookies
+from testing.services import require_redis
+from testing.sse import SseClient
 
 # A deployment's other process, as a worker publishes: optionally sets up a
 # fresh database with a user of the given id and a session for them, prints

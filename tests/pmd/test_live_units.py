@@ -1,5 +1,5 @@
 """The parts of live streams that need no server: parsing what a client
-sends, and sharing session checks (pmd/live.py; issue 11 items 5 and 8)."""
+sends, and sharing session checks (pmd/live.py)."""
 
 from __future__ import annotations
 

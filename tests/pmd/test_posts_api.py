@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from posts.models import Post
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 
 
 def _walk(client: Client, url: str, limit: int) -> tuple[list[dict], list[int]]:

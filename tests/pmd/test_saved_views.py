@@ -9,7 +9,7 @@ import pytest
 
 from pmd.models import SavedView
 from posts.public_ids import user_sqid
-from tests.factories import make_posts
+from testing.factories import make_posts
 
 URL = "/api/pmd/views"
 

@@ -15,7 +15,7 @@ from pmd.search import LICENSES_MISSING, SearchRefused
 from pmd.selectors import PostQuery, matching_count, matching_posts
 from posts.models import Post
 from posts.public_ids import user_sqid
-from tests.factories import make_comment, make_post, make_posts
+from testing.factories import make_comment, make_post, make_posts
 
 API = "/api/pmd/posts"
 

@@ -16,7 +16,7 @@ from pmd.table import TableRow
 from pmd.table_state import TableState
 from posts.models import SORT_FIELDS, Post, art_urls
 from posts.public_ids import user_sqid
-from tests.factories import make_post, make_posts
+from testing.factories import make_post, make_posts
 from tests.pmd.bdr_helpers import make_bdr
 
 
@@ -149,18 +149,18 @@ class TestTableFilters:
         tagged = matching_posts(PostQuery(owner=owner, search="#froggy"))
         assert list(tagged.values_list("id", flat=True)) == [by_tag.pk]
 
-    def test_recently_deleted_shows_the_last_seven_days_only(self, owner):
+    def test_recently_deleted_shows_the_last_thirty_days_only(self, owner):
         now = timezone.now()
         recent = make_post(
             owner,
             deleted_by_user=True,
-            deleted_by_user_date=now - timedelta(days=6),
+            deleted_by_user_date=now - timedelta(days=29),
             write_file=False,
         )
         make_post(
             owner,
             deleted_by_user=True,
-            deleted_by_user_date=now - timedelta(days=8),
+            deleted_by_user_date=now - timedelta(days=31),
             write_file=False,
         )
         make_post(owner, write_file=False)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from pmd.selectors import PostQuery, matching_posts
 from posts.public_ids import user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
 
 
 def at(year, month, day, hour=12):

@@ -1,4 +1,4 @@
-"""The vault's management commands against moto's S3 server (tests/objectstore.py):
+"""The vault's management commands against moto's S3 server (testing/objectstore.py):
 `vault_lifecycle` and `vault_to_bucket`."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from pmd.models import BatchDownloadRequest
 from posts.public_ids import user_sqid
-from tests.factories import make_post
-from tests.objectstore import vault_storage_config
+from testing.factories import make_post
+from testing.objectstore import vault_storage_config
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from pmd.counts import owner_posts_version
 from posts.color_counts import count_missing_colors
 from posts.colors import distinct_colors
 from posts.models import Post
-from tests.factories import make_post
+from testing.factories import make_post
 
 
 def png(colours: int, size: int = 8) -> bytes:

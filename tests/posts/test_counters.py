@@ -1,4 +1,4 @@
-"""comment_count and reaction_count stay exact whoever writes (issue 11, item 7).
+"""comment_count and reaction_count stay exact whoever writes.
 
 Database triggers (posts migration 0003) on PostgreSQL and SQLite: every
 write path below goes around Python on purpose where it can (queryset
@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from posts.models import VISIBLE_COMMENT, Comment, Post, Reaction
 from posts.public_ids import user_sqid
+from testing.factories import make_comment, make_posts, make_reaction, make_user
 from tests.admin_forms import admin_comment_form, admin_post_form
-from tests.factories import make_comment, make_posts, make_reaction, make_user
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pmd.selectors import PostQuery, matching_posts, table_ordering
 from posts.models import SORT_FIELDS, Post
 from posts.selectors import visible_posts
-from tests.factories import make_post
+from testing.factories import make_post
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def kinds(owner, other):
         "long_deleted": make_post(
             owner,
             deleted_by_user=True,
-            deleted_by_user_date=now - timedelta(days=30),
+            deleted_by_user_date=now - timedelta(days=31),
             write_file=False,
         ),
         "deleted_playlist": make_post(

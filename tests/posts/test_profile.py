@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.test import Client
 
 from posts.public_ids import post_sqid, user_sqid
-from tests.factories import make_post
+from testing.factories import make_post
 
 
 class TestProfile:

@@ -12,12 +12,12 @@ import uuid
 import httpx
 import pytest
 
-from tests.factories import make_post, make_user
-from tests.live import AsgiServer, free_port, session_cookies
-from tests.services import require_redis
-from tests.sse import SseClient
+from testing.factories import make_post, make_user
+from testing.live import AsgiServer, free_port, session_cookies
+from testing.services import require_redis
+from testing.sse import SseClient
+from testing.worker import CeleryWorker, _delete_queue
 from tests.telemetry.helpers import sample
-from tests.worker import CeleryWorker, _delete_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -10,10 +10,10 @@ from django.test import Client
 
 from pmd.downloads import build, emails
 from pmd.downloads.queue import enqueue_build
-from tests.factories import make_post
-from tests.live import free_port
+from testing.factories import make_post
+from testing.live import free_port
+from testing.services import require_redis
 from tests.pmd.bdr_helpers import make_bdr
-from tests.services import require_redis
 from tests.telemetry.helpers import has_series, sample
 
 TOKEN = "metrics-token-for-tests"

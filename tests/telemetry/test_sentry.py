@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.live import ROOT, collected_static_root, process_env
+from testing.live import ROOT, collected_static_root, process_env
 from tests.telemetry.sentry_probe import PROBE_REQUEST_ID
 
 

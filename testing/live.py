@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Redis pub/sub is shared by every database number: this run's event channels
 # carry a prefix of their own.
 EVENT_CHANNEL_PREFIX = f"t{uuid.uuid4().hex[:10]}-"
+START_SECONDS = 90
 
 
 def free_port() -> int:
@@ -126,7 +127,9 @@ class ServerProcess:
         self.process = subprocess.Popen(
             self.command(), cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 30
+        # A start deadline, not a speed check: on a loaded 2-core machine
+        # Django's start and the first static collection take tens of seconds.
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
@@ -135,7 +138,7 @@ class ServerProcess:
                 return self
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not answer within 30 s")
+        raise RuntimeError(f"{self.name} did not answer within {START_SECONDS} s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -8,7 +8,7 @@ and what no worker consumed is deleted at the end.
     def test_it_builds(celery_worker, transactional_db): ...
 
 The worker is a separate process (`celery -A pmd_project worker`) started
-with tests.live.process_env(): it shares this run's database, Redis and
+with testing.live.process_env(): it shares this run's database, Redis and
 vault, so tests that use it need `transactional_db` (their rows must be
 committed for the worker to see them).
 """
@@ -30,8 +30,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests.live import ROOT, free_port, process_env
-from tests.services import require_redis
+from testing.live import ROOT, free_port, process_env
+from testing.services import require_redis
 
 TEST_QUEUE = f"pmd-test-{uuid.uuid4().hex[:12]}"
 
@@ -49,7 +49,7 @@ class CeleryWorker:
         python: str = sys.executable,
         **env: str,
     ) -> None:
-        # Another working directory plays another host (tests/live.AsgiServer).
+        # Another working directory plays another host (testing/live.AsgiServer).
         self.cwd = cwd or ROOT
         if cwd is not None:
             env.setdefault("PYTHONPATH", str(ROOT))

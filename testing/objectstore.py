@@ -6,7 +6,7 @@ Loaded as a pytest plugin (tests/conftest.py). The session starts
 storage of one test (and of the servers and workers it starts, through
 `s3_vault.env`) to that bucket, under a prefix of its own. The application
 never imports moto: it talks S3 to the endpoint as it would to any store.
-Under CI=true a missing moto fails (tests/services.py).
+Under CI=true a missing moto fails (testing/services.py).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.live import ServerProcess, free_port
-from tests.services import missing
+from testing.live import ServerProcess, free_port
+from testing.services import missing
 
 ACCESS_KEY, SECRET_KEY, REGION = "pmd-test-key", "pmd-test-secret", "us-east-1"
 

@@ -15,6 +15,18 @@ from django.conf import settings
 from django.db import connection
 
 CHROMIUM = os.environ.get("PMD_CHROMIUM", "/usr/bin/chromium")
+# How tests and benchmarks launch it: headless in a container, nothing fetched
+# in the background that could slow a measured page.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 NGINX = os.environ.get("PMD_NGINX", "/usr/sbin/nginx")
 
 
