@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from pmd.models import SavedView
 from posts.public_ids import user_sqid
-from tests.browser.axe import assert_accessible
 from testing.factories import make_posts
+from tests.browser.axe import assert_accessible
 
 pytestmark = pytest.mark.browser
 

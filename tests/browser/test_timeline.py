@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from posts.public_ids import user_sqid
-from tests.browser.axe import assert_accessible
 from testing.factories import make_post
+from tests.browser.axe import assert_accessible
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pmd', '0007_bdr_parts'),
+        ('pmd', '0008_bin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
