@@ -52,7 +52,7 @@ def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(phone, owner):
     make_posts(owner, 10)
     page = phone()
     assert scroll_width(page) <= PHONE["width"]
-    cards = page.locator("#post-table tbody tr")
+    cards = page.locator("#post-table tbody tr[data-post-id]")
     # A card: one column, its title readable beside its thumbnail.
     first = cards.first.bounding_box()
     assert first["x"] >= 0 and first["x"] + first["width"] <= PHONE["width"]
@@ -85,7 +85,7 @@ def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(phone, owner):
         expect(card).to_have_class("is-hidden")
         expect(card.locator(".row-status")).to_have_text("Hidden")
         expect(card.locator(".row-status")).to_be_visible()
-    others = page.locator("#post-table tbody tr:not(.is-hidden)")
+    others = page.locator("#post-table tbody tr[data-post-id]:not(.is-hidden)")
     expect(others).to_have_count(7)
     expect(others.locator(".row-status").first).to_have_text("Visible")
     assert {
@@ -124,7 +124,7 @@ def test_long_values_of_a_card_stay_apart(phone, owner):
         file_bytes=110_700,
     )
     page = phone()
-    card = page.locator("#post-table tbody tr").first
+    card = page.locator("#post-table tbody tr[data-post-id]").first
     expect(card.locator(".col-uploaded")).to_have_text("1\xa0week, 5\xa0days ago")
     cells = [".col-title", ".col-uploaded", ".col-format", ".col-size", ".col-visibility"]
     boxes = {cell: card.locator(cell).bounding_box() for cell in cells}
