@@ -212,9 +212,10 @@ def run() -> str:
         "## Finding posts: the search language, its counts, the 512-row table",
         "",
         f"{total:,} live artworks of one user. HTMX table partial (32 rows) through Django's "
-        f"test client, in process, {RUNS} requests per search, each with the cache emptied "
-        "first, so the total, the owner's total, the visibility and format facets and the top "
-        "hashtags are all counted by PostgreSQL each time. Peer: the Django admin's "
+        f"test client, in process, {RUNS} requests per search, each with the search's cached "
+        "counts dropped first, so its total, the visibility and format facets and the top "
+        "hashtags are counted by PostgreSQL each time (the owner's total stays cached). "
+        "Peer: the Django admin's "
         "changelist of the same posts filtering the same columns by its query string, "
         "`list_filter` on visibility, moderation and format with `show_facets` always on "
         "(warm). Times in ms.",
