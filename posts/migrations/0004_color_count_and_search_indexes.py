@@ -15,13 +15,31 @@
 """
 
 import importlib
+import pkgutil
 
 from django.db import migrations, models
 
+import posts.migrations
+
 counters = importlib.import_module("posts.migrations.0003_counters")
 
-VERSIONED_COLUMNS = (*counters.VERSIONED_COLUMNS, "color_count")
-PREVIOUS_COLUMNS = counters.VERSIONED_COLUMNS
+
+def _previous_columns():
+    """The version trigger's columns as the latest migration before this one
+    left them (another may have added a column since 0003)."""
+    this = __name__.rsplit(".", 1)[1]
+    earlier = sorted(
+        info.name for info in pkgutil.iter_modules(posts.migrations.__path__) if info.name < this
+    )
+    for name in reversed(earlier):
+        module = importlib.import_module(f"posts.migrations.{name}")
+        if getattr(module, "VERSIONED_COLUMNS", None):
+            return tuple(module.VERSIONED_COLUMNS)
+    return counters.VERSIONED_COLUMNS
+
+
+PREVIOUS_COLUMNS = _previous_columns()
+VERSIONED_COLUMNS = (*PREVIOUS_COLUMNS, "color_count")
 
 TRIGRAM_INDEXES = (
     ("post_title_trgm", "(UPPER(title::text)) gin_trgm_ops"),
