@@ -16,6 +16,7 @@ def main(names: list[str]) -> None:
         counters,
         downloads,
         edit,
+        find,
         health,
         jobs,
         live,
@@ -26,6 +27,7 @@ def main(names: list[str]) -> None:
 
     sections = {
         "table": table.run,
+        "find": find.run,
         "actions": actions.run,
         "edit": edit.run,
         "jobs": jobs.run,

@@ -40,4 +40,26 @@ class PeerPostAdmin(admin.ModelAdmin):
 
 site.register(Post, PeerPostAdmin)
 
-urlpatterns = [*project_urls, path("peer-admin/", site.urls)]
+# The peer of the search with its counts (bench/find.py): the same changelist
+# filtering by its query string, with the visibility and format filters
+# counted (show_facets), as the PMD counts them beside its filters.
+facets_site = admin.AdminSite(name="peer_facets")
+
+
+class FacetsPostAdmin(PeerPostAdmin):
+    list_filter = ["hidden_by_user", "hidden_by_mod", "file_format"]
+    search_fields = ["title", "description"]
+    show_facets = admin.ShowFacets.ALWAYS
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The bench filters every compared column by its query string.
+        return True
+
+
+facets_site.register(Post, FacetsPostAdmin)
+
+urlpatterns = [
+    *project_urls,
+    path("peer-admin/", site.urls),
+    path("peer-facets/", facets_site.urls),
+]

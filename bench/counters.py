@@ -14,7 +14,6 @@ database only; enabled again straight after).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import random
 import shutil
@@ -65,9 +64,10 @@ def _triggers_disabled(tables: tuple[str, ...] = TABLES) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _row_level_version_trigger() -> Iterator[None]:
-    module = importlib.import_module("posts.migrations.0003_counters")
+    from posts.counters import versioned_columns
+
     changed = " OR ".join(
-        f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in module.VERSIONED_COLUMNS
+        f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in versioned_columns()
     )
     _execute(
         ROW_LEVEL_FUNCTION,

@@ -11,7 +11,15 @@ from django.http import HttpRequest, HttpResponse
 from django.views import csrf
 
 from pmd.refusals import json_error
-from pmd.views import api_actions, api_downloads, api_edits, api_hashtags, api_jobs, api_posts
+from pmd.views import (
+    api_actions,
+    api_downloads,
+    api_edits,
+    api_hashtags,
+    api_jobs,
+    api_posts,
+    api_views,
+)
 from pmd.views.api_conventions import (
     CSRF_REFUSED,
     LOGIN_REQUIRED,
@@ -39,6 +47,7 @@ api.add_router("/bdr", api_downloads.router)
 api.add_router("/edit", api_edits.router)
 api.add_router("/hashtags", api_hashtags.router)
 api.add_router("/jobs", api_jobs.router)
+api.add_router("/views", api_views.router)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from django.core.cache import cache
 
 from posts.models import OwnerPostsVersion
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Keys are versioned, so this never keeps a stale count alive; it only bounds
 # the memory of counts nobody asks for any more.
@@ -33,8 +36,9 @@ def owner_posts_version(owner_id: int) -> int:
     return next(iter(versions), 0)
 
 
-def cached_counts(owner_id: int, computes: Mapping[str, Callable[[], int]]) -> dict[str, int]:
-    """{key: compute()} for each key, each remembered until the owner's posts change."""
+def cached_counts(owner_id: int, computes: Mapping[str, Callable[[], T]]) -> dict[str, T]:
+    """{key: compute()} for each key, each remembered until the owner's posts change
+    (a count, or any picklable value made of counts: the table's facets)."""
     version = owner_posts_version(owner_id)
     cache_keys = {key: f"pmd:count:{owner_id}:{version}:{key}" for key in computes}
     try:

@@ -286,3 +286,32 @@ class ActivityEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} {self.count}"
+
+
+class SavedView(models.Model):
+    """A named search of the table, kept for its user: the search, the
+    filters, the sort and the page size, shown as a tab in `position` order."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=60)
+    search = models.CharField(max_length=500, blank=True)
+    visibility = models.CharField(max_length=8, default="all")
+    file_format = models.CharField(max_length=8, default="all")
+    sort = models.CharField(max_length=16, default="uploaded")
+    direction = models.CharField(max_length=4, default="desc")
+    size = models.PositiveSmallIntegerField(default=32)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("name"), "user", name="saved_view_name_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "position", "id"], name="saved_view_tabs")]
+
+    def __str__(self) -> str:
+        return self.name

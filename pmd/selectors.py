@@ -12,19 +12,23 @@ import binascii
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
 
 from pmd.errors import Invalid
 from pmd_project.lib.inputs import ID_LIMIT
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post, PostQuerySet
 
 from .counts import cached_counts
+from .search import search_filter, search_read, search_uses_counters
+
+T = TypeVar("T")
 
 # What a table row shows; everything else stays in the database.
 TABLE_COLUMNS = (
@@ -42,7 +46,8 @@ class PostQuery:
     owner: User
     # "live": the owner's artworks; "deleted": their "Recently deleted".
     view: Literal["live", "deleted"] = "live"
-    # Words that must all appear in the title, description or hashtags.
+    # What was typed in the search box: the search language
+    # (pmd.search_language); a search that cannot be read is SearchRefused.
     search: str = ""
     visibility: Literal["all", "visible", "hidden"] = "all"
     # "all", or one of Post.Format's values.
@@ -67,7 +72,8 @@ def live_artworks(*, owner: User) -> PostQuerySet:
 
 
 def matching_posts(query: PostQuery) -> QuerySet[Post]:
-    """The posts the query's view, search and filters select, in no order."""
+    """The posts the query's view, search and filters select, in no order.
+    Raises SearchRefused (an Invalid) for a search that cannot be run."""
     posts = Post.objects.filter(owner=query.owner)
     posts = posts.recently_deleted() if query.view == "deleted" else posts.live_artworks()
     if query.visibility == "visible":
@@ -80,39 +86,38 @@ def matching_posts(query: PostQuery) -> QuerySet[Post]:
         posts = posts.filter(license__isnull=True)
     elif query.license != "all":
         posts = posts.filter(license_id=query.license)
-    for word in query.search.split():
-        word = word.lstrip("#")
-        if word:
-            posts = posts.filter(
-                Q(title__icontains=word)
-                | Q(description__icontains=word)
-                | Q(hashtags__icontains=word)
-            )
+    if query.search.strip():
+        posts = posts.filter(search_filter(search_read(query.search)))
     return posts
 
 
-def matching_counts(queries: Sequence[PostQuery]) -> list[int]:
-    """How many posts each query (of one owner) matches, in order.
-
-    Counts are cached under the owner's posts version (pmd/counts.py), read
-    once for all of them: one query, however many are asked.
-    """
-    (owner_id,) = {query.owner.pk for query in queries}
+def cached_per_query(items: Sequence[tuple[str, PostQuery, Callable[[], T]]]) -> list[T]:
+    """compute() for each (what, query, compute) of one owner, in order, each
+    cached under the owner's posts version (pmd/counts.py) as `what` of the
+    query's matching posts: the version is read once for all of them."""
+    (owner_id,) = {query.owner.pk for _, query, _ in items}
     keys: list[str | None] = []
     computes = {}
-    for query in queries:
-        if query.view == "deleted":
-            # Small, and its window moves with the clock: not worth caching.
+    for what, query, compute in items:
+        if query.view == "deleted" or search_uses_counters(query.search):
+            # "Recently deleted" is small, and its window moves with the clock;
+            # reactions, comments and views change without moving the posts
+            # version the cache is keyed on: counted each time.
             keys.append(None)
             continue
-        key = hashlib.blake2b(query.filter_key.encode(), digest_size=12).hexdigest()
+        key = hashlib.blake2b(f"{what}|{query.filter_key}".encode(), digest_size=12).hexdigest()
         keys.append(key)
-        computes[key] = matching_posts(query).count
+        computes[key] = compute
     cached = cached_counts(owner_id, computes) if computes else {}
     return [
-        cached[key] if key else matching_posts(query).count()
-        for key, query in zip(keys, queries, strict=True)
+        cached[key] if key else compute() for key, (_, _, compute) in zip(keys, items, strict=True)
     ]
+
+
+def matching_counts(queries: Sequence[PostQuery]) -> list[int]:
+    """How many posts each query (of one owner) matches, in order: one query
+    (the posts version), however many are asked, once cached."""
+    return cached_per_query([("count", query, matching_posts(query).count) for query in queries])
 
 
 def matching_count(query: PostQuery) -> int:
@@ -186,6 +191,31 @@ def table_page(query: PostQuery, *, total: int | None = None) -> TablePage:
     page_ids = matching_posts(query).order_by(*scan_order).values("id")[start : start + limit]
     rows = list(Post.objects.filter(id__in=page_ids).order_by(*ordering).only(*TABLE_COLUMNS))
     return TablePage(rows, total, number, num_pages, query.size, clamped_from)
+
+
+def month_counts(query: PostQuery, months: Sequence[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """How many posts `query` matches in each (year, month) of `months`
+    (upload dates in UTC): the timeline's group rows, one grouped query."""
+    if not months:
+        return {}
+    low = datetime(*min(months), 1, tzinfo=UTC)
+    year, month = max(months)
+    # The first moment after the last month (none after December 9999).
+    high = (
+        None
+        if (year, month) == (9999, 12)
+        else datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    )
+    posts = matching_posts(query).filter(created_at__gte=low)
+    if high:
+        posts = posts.filter(created_at__lt=high)
+    grouped = (
+        posts.order_by()
+        .annotate(month=TruncMonth("created_at", tzinfo=UTC))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    return {(row["month"].year, row["month"].month): row["n"] for row in grouped}
 
 
 # --- The JSON list: keyset pagination over (created_at, id) --------------------

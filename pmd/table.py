@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, timedelta
 
 from django.contrib.auth.models import User
 from django.template.defaultfilters import filesizeformat
 
 from posts.models import Post, art_urls
 
-from .selectors import PostQuery, TablePage, matching_counts, table_page
-from .table_state import FORMATS, PAGE_SIZES, TableState
+from .facets import Facets, table_counts
+from .grid import grid_tiles
+from .saved_views import saved_view_counts, saved_views
+from .search import HELP, SearchRefused, search_read
+from .selectors import PostQuery, TablePage, matching_counts, month_counts, table_page
+from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, ZOOMS, TableState
 from .templatetags.pmd_format import time_tag
 
 
@@ -25,7 +30,7 @@ class TableRow:
     __slots__ = (
         "id", "title", "description", "art_url", "created", "frames", "file_format",
         "size", "size_bytes", "width", "height", "reactions", "comments", "views",
-        "hidden", "hidden_by_user", "hidden_by_mod", "deleted", "license",
+        "hidden", "hidden_by_user", "hidden_by_mod", "deleted", "license", "month",
     )  # fmt: skip
 
     def __init__(self, post: Post, art_url: Callable[[str], str]) -> None:
@@ -49,6 +54,44 @@ class TableRow:
         self.hidden_by_mod = post.hidden_by_mod
         self.deleted = time_tag(post.deleted_by_user_date)
         self.license = post.license_id or ""
+        # The timeline's group row this row opens, if it is the first of its month.
+        self.month: MonthGroup | None = None
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    """A month of uploads (UTC) in the timeline: its name, how many posts of
+    the search it holds, and the search that selects exactly them."""
+
+    key: str
+    label: str
+    count: int
+    search: str
+
+
+def _timeline(state: TableState, query: PostQuery, posts: list[Post], rows: list[TableRow]) -> None:
+    """Sorted by upload date, each month's first row on the page opens a group."""
+    if state.sort != "uploaded" or state.view != "live" or not posts:
+        return
+    months = [post.created_at.astimezone(UTC) for post in posts]
+    counts = month_counts(query, sorted({(moment.year, moment.month) for moment in months}))
+    previous = None
+    for row, moment in zip(rows, months, strict=True):
+        key = (moment.year, moment.month)
+        if key == previous:
+            continue
+        previous = key
+        start = date(moment.year, moment.month, 1)
+        within = f"after:{(start - timedelta(days=1)).isoformat()}" if start.year > 1 else ""
+        if key != (9999, 12):
+            following = date(moment.year + moment.month // 12, moment.month % 12 + 1, 1)
+            within = f"{within} before:{following.isoformat()}".strip()
+        row.month = MonthGroup(
+            key=f"{moment.year:04d}-{moment.month:02d}",
+            label=start.strftime("%B %Y"),
+            count=counts.get(key, 0),
+            search=f"{state.search.strip()} {within}".strip(),
+        )
 
 
 @dataclass(frozen=True)
@@ -87,12 +130,117 @@ def _pager(state: TableState, page: TablePage) -> dict[str, str | None]:
     }
 
 
+@dataclass(frozen=True)
+class FacetLink:
+    label: str
+    count: int
+    href: str
+    current: bool
+
+
+def facet_links(state: TableState, facets: Facets) -> dict[str, list[FacetLink]]:
+    """Each filter's options with their counts, as links that choose them; a
+    hashtag's link adds it to the search."""
+
+    def link(**changes) -> str:
+        return f"?{state.query_string(page=1, **changes)}"
+
+    labels = {"all": "All", "visible": "Visible", "hidden": "Hidden"}
+    visibility = [
+        FacetLink(labels[value], count, link(visibility=value), state.visibility == value)
+        for value, count in facets.visibility.items()
+    ]
+    formats = [
+        FacetLink(
+            "All" if value == "all" else value.upper(),
+            facets.formats[value],
+            link(file_format=value),
+            state.file_format == value,
+        )
+        for value in FORMATS
+    ]
+    hashtags = [
+        FacetLink(f"#{tag}", count, link(search=f"{state.search.strip()} #{tag}".strip()), False)
+        for tag, count in facets.hashtags
+        if f"#{tag}" not in state.search.lower().split()
+    ]
+    return {"visibility": visibility, "formats": formats, "hashtags": hashtags}
+
+
+@dataclass(frozen=True)
+class ViewTab:
+    id: int
+    name: str
+    count: int | None
+    href: str
+    current: bool
+
+
+def _view_tabs(owner: User, state: TableState) -> list[ViewTab]:
+    """The owner's saved views as tabs, with their counts; the one the table
+    shows now (same search, filters, sort and size) is the current one."""
+    views = saved_views(user=owner)
+    if not views:
+        return []
+    now = state.query_string(page=1, layout="table") if state.view == "live" else None
+    tabs = []
+    for view, count in zip(views, saved_view_counts(views, owner), strict=True):
+        query = TableState(
+            sort=view.sort,
+            direction=view.direction,
+            size=view.size,
+            search=view.search,
+            visibility=view.visibility,
+            file_format=view.file_format,
+        ).query_string()
+        tabs.append(ViewTab(view.pk, view.name, count, f"?{query}", query == now))
+    return tabs
+
+
+@dataclass(frozen=True)
+class SearchNote:
+    """A search that could not be run: the reason, and the text as typed with
+    the part it is about picked out (`before`, `at`, `after`)."""
+
+    message: str
+    before: str
+    at: str
+    after: str
+
+
+def _search_note(text: str) -> SearchNote | None:
+    if not text.strip():
+        return None
+    try:
+        search_read(text)
+    except SearchRefused as error:
+        start, end = error.start, max(error.end, error.start)
+        return SearchNote(error.message, text[:start], text[start:end], text[end:])
+    return None
+
+
 def table_context(*, owner: User, state: TableState) -> dict:
     query = state.query(owner)
-    # Both counts at once: they share one read of the owner's posts version.
-    total, live_total = matching_counts([query, PostQuery(owner=owner)])
-    page = table_page(query, total=total)
+    search_note = _search_note(state.search)
+    if search_note:
+        # Nothing matches a search that cannot be read: an empty table under
+        # the note, rather than every post under a search that says otherwise.
+        (live_total,) = matching_counts([PostQuery(owner=owner)])
+        page = TablePage([], 0, 1, 1, query.size, None)
+        facets = None
+    else:
+        # The counts at once: they share one read of the owner's posts version.
+        total, live_total, counts = table_counts(query)
+        page = table_page(query, total=total)
+        facets = facet_links(state, counts)
     art_url = art_urls()
+    rows = [TableRow(post, art_url) for post in page.rows]
+    _timeline(state, query, page.rows, rows)
+    tiles = (
+        list(zip(rows, grid_tiles(page.rows, state.zoom), strict=True))
+        if state.layout == "grid"
+        else []
+    )
     # Said by the pager and "Go to page", where a page number is asked for.
     clamp_note = ""
     if page.clamped_from is not None:
@@ -102,13 +250,20 @@ def table_context(*, owner: User, state: TableState) -> dict:
     return {
         "state": state,
         "page": page,
-        "rows": [TableRow(post, art_url) for post in page.rows],
+        "rows": rows,
+        "tiles": tiles,
+        "zooms": ZOOMS,
         "headers": _headers(state),
         "pager": _pager(state, page),
         "notes": state.notes,
+        "search_note": search_note,
+        "view_tabs": _view_tabs(owner, state),
+        "facets": facets,
         "clamp_note": clamp_note,
         "live_total": live_total,
         "page_sizes": PAGE_SIZES,
+        "default_page_size": DEFAULT_PAGE_SIZE,
+        "search_help": HELP,
         "formats": FORMATS,
         "state_query": state.query_string(page=page.number),
         "live_view_href": f"?{state.view_link('live')}",

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from pmd.selectors import PostQuery
-from pmd_project.lib.inputs import digits, search_text
+from pmd_project.lib.inputs import digits
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post
 
 PAGE_SIZES = (16, 32, 64, 128, 256, 512)
@@ -28,10 +28,15 @@ DEFAULT_SORT = "uploaded"
 VISIBILITIES = ("all", "visible", "hidden")
 FORMATS = ("all", *Post.Format.values)
 VIEWS = ("live", "deleted")
-MAX_SEARCH_LENGTH = 100
 # The licence filter: "all", "none" (all rights reserved), or an identifier
 # as SPDX spells them; one that no licence has simply matches nothing.
 LICENSE_FILTER = re.compile(r"[A-Za-z0-9.+-]{1,64}")
+LAYOUTS = ("table", "grid")
+# The grid shows each artwork at a whole multiple of its size, never between.
+ZOOMS = tuple(range(1, 9))
+DEFAULT_ZOOM = 2
+# Past the search language's own limit (it says so), short of echoing megabytes.
+MAX_SEARCH_LENGTH = 2_000
 
 # Columns in table order: (sort key or None, header label, CSS class). The
 # "minor" columns, then the description, then the counters, hide on narrower
@@ -67,6 +72,8 @@ class TableState:
     file_format: str = "all"
     view: str = "live"
     license: str = "all"
+    layout: str = "table"
+    zoom: int = DEFAULT_ZOOM
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -91,7 +98,9 @@ class TableState:
         if page is None:
             notes.append("That page number is not a number; showing page 1.")
             page = 1
-        search = search_text(query.get("q", ""), max_length=MAX_SEARCH_LENGTH)
+        # As typed: a search that cannot be read is shown with the place it
+        # goes wrong, which any tidying would move (pmd.search).
+        search = query.get("q", "")[:MAX_SEARCH_LENGTH]
         visibility = query.get("visibility", "all")
         if visibility not in VISIBILITIES:
             visibility = "all"
@@ -101,18 +110,16 @@ class TableState:
         license = query.get("license", "all")
         if not LICENSE_FILTER.fullmatch(license):
             license = "all"
+        layout = query.get("layout", "table")
+        if layout not in LAYOUTS:
+            layout = "table"
+        zoom = digits(query.get("zoom", str(DEFAULT_ZOOM)))
+        if zoom not in ZOOMS:
+            zoom = DEFAULT_ZOOM
         return cls(
-            sort,
-            direction,
-            page,
-            size,
-            search,
-            visibility,
-            file_format,
-            view,
-            license,
-            tuple(notes),
-        )
+            sort, direction, page, size, search, visibility, file_format, view, license, layout,
+            zoom, tuple(notes),
+        )  # fmt: skip
 
     def query(self, owner: User) -> PostQuery:
         """What the selectors read for this state of `owner`'s table."""
@@ -145,7 +152,7 @@ class TableState:
     @property
     def is_filtered(self) -> bool:
         return (
-            bool(self.search)
+            bool(self.search.strip())
             or self.visibility != "all"
             or self.file_format != "all"
             or self.license != "all"
@@ -159,7 +166,7 @@ class TableState:
         state = self.with_changes(**changes) if changes else self
         params = {
             "view": state.view if state.view != "live" else None,
-            "q": state.search or None,
+            "q": state.search if state.search.strip() else None,
             "visibility": state.visibility if state.visibility != "all" else None,
             "format": state.file_format if state.file_format != "all" else None,
             "license": state.license if state.license != "all" else None,
@@ -169,6 +176,8 @@ class TableState:
             else None,
             "size": state.size if state.size != DEFAULT_PAGE_SIZE else None,
             "page": state.page if state.page != 1 else None,
+            "layout": state.layout if state.layout != "table" else None,
+            "zoom": state.zoom if state.layout == "grid" and state.zoom != DEFAULT_ZOOM else None,
         }
         return urlencode({key: value for key, value in params.items() if value is not None})
 

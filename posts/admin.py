@@ -5,6 +5,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from .color_counts import uploaded_color_count
 from .models import Comment, License, Post, Reaction
 from .public_ids import post_id_from_sqid
 
@@ -59,13 +60,26 @@ class PostAdmin(DateHierarchyGuard):
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
     # The database keeps the counters (posts migration 0003): not for editing.
-    readonly_fields = ["public_sqid", "description_prefix", "reaction_count", "comment_count"]
+    readonly_fields = [
+        "public_sqid",
+        "description_prefix",
+        "reaction_count",
+        "comment_count",
+        "color_count",
+    ]
     show_full_result_count = False
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Post | None = None):
         # A post being added has no id yet, so no sqid to show.
-        return self.readonly_fields if obj else ["description_prefix"]
+        return self.readonly_fields if obj else ["description_prefix", "color_count"]
+
+    def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
+        # A new artwork file: its colours, counted from the upload itself, as
+        # posts made elsewhere have them.
+        if "art" in form.changed_data:
+            obj.color_count = uploaded_color_count(form.cleaned_data["art"])
+        super().save_model(request, obj, form, change)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         """Search by title, or by a post's public sqid (as support gets it from a URL)."""

@@ -12,12 +12,16 @@ an SQLite table rebuild, data restored from elsewhere. `recount()` (behind
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet
+
+import posts.migrations
 
 from .models import VISIBLE_COMMENT, Comment, Post, Reaction
 
@@ -35,6 +39,17 @@ TRIGGERS = (
     "posts_reaction_count_update",
     "posts_reaction_count_delete",
 )
+
+
+def versioned_columns() -> tuple[str, ...]:
+    """The posts_post columns whose change bumps the owner's posts version, as
+    the latest migration that installed the version trigger lists them."""
+    names = sorted(info.name for info in pkgutil.iter_modules(posts.migrations.__path__))
+    lists = [
+        getattr(importlib.import_module(f"posts.migrations.{name}"), "VERSIONED_COLUMNS", None)
+        for name in names
+    ]
+    return next(columns for columns in reversed(lists) if columns)
 
 
 def missing_triggers() -> list[str]:

@@ -6,6 +6,7 @@ bulk inserts, a batch at a time, so 10,000 posts take seconds.
 
 from __future__ import annotations
 
+import io
 import random
 import secrets
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
+from .colors import distinct_colors
 from .demo_art import Artwork, make_pool
 from .models import Comment, License, Post, Reaction
 from .public_ids import user_sqid
@@ -163,6 +165,9 @@ def _build_batch(rng, owner, owner_sqid, pool, fans, count, now, playlists=True)
     # About half the posts carry a licence, the rest none (all rights reserved).
     licenses = [*License.objects.values_list("identifier", flat=True)]
     licenses += [None] * len(licenses)
+    # Distinct colours of each image of the pool, counted once per image (the
+    # pool is alive for the whole seeding, so its images' id()s are theirs).
+    colors = {id(artwork): distinct_colors(io.BytesIO(artwork.data)) for artwork in pool}
     for _ in range(count):
         artwork = rng.choice(pool)
         # Uploads come in bursts, so several posts share one timestamp: the
@@ -201,6 +206,7 @@ def _build_batch(rng, owner, owner_sqid, pool, fans, count, now, playlists=True)
                 ),
                 view_count=int(rng.paretovariate(1.2) * 20),
                 license_id=rng.choice(licenses) if licenses else None,
+                color_count=colors[id(artwork)],
             )
         )
     return posts

@@ -181,6 +181,10 @@ class Post(models.Model):
     reaction_count = models.PositiveIntegerField(default=0)
     comment_count = models.PositiveIntegerField(default=0)
     view_count = models.PositiveIntegerField(default=0)
+    # Distinct colours over all frames (posts.colors), searched as colors:<=16.
+    # Counted from the file when a post is made (posts.color_counts); empty
+    # until then for posts made before, which `manage.py count_colors` fills.
+    color_count = models.PositiveIntegerField(null=True, blank=True)
 
     objects = PostQuerySet.as_manager()
 
@@ -189,6 +193,15 @@ class Post(models.Model):
             *(_sort_index(key, field) for key, field in SORT_FIELDS.items()),
             models.Index(
                 fields=["owner", "-created_at", "-id"], name="post_profile", condition=VISIBLE
+            ),
+            # colors: in a search; the other numbers a search compares have
+            # their sort index. Titles, descriptions and hashtags have trigram
+            # indexes on PostgreSQL (migration 0004).
+            models.Index(
+                fields=["owner", "color_count", "id"],
+                name="post_colors",
+                condition=LIVE_ARTWORK,
+                include=["hidden_by_user", "hidden_by_mod", "file_format"],
             ),
             models.Index(
                 fields=["owner", "deleted_by_user_date", "id"],

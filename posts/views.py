@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -11,6 +12,7 @@ from pmd_project.lib.vault import vault
 
 from .public_ids import user_sqid
 from .selectors import post_for_art, profile_page, user_by_sqid
+from .stills import NoStill, first_frame_png
 
 ART_CONTENT_TYPES = {
     "png": "image/png",
@@ -60,3 +62,19 @@ def art(request: HttpRequest, post_sqid: str) -> HttpResponseBase:
         # Private: a post hidden later must not linger in shared caches.
         cache_control="private, max-age=300",
     )
+
+
+@require_http_methods(["GET", "HEAD"])
+def art_still(request: HttpRequest, post_sqid: str) -> HttpResponse:
+    """The artwork's first frame as a PNG, to whoever may see the artwork."""
+    post = post_for_art(sqid=post_sqid, viewer=request.user)
+    if not post.art.name:
+        raise Http404("No such artwork.")
+    try:
+        with storages["vault"].open(post.art.name, "rb") as file:
+            png = first_frame_png(file)
+    except (OSError, NoStill):
+        raise Http404("No such artwork.") from None
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import itertools
 import random
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.utils import timezone
 
+from posts.colors import distinct_colors
 from posts.demo_art import make_artwork
 from posts.models import Comment, License, Post, Reaction
 
@@ -51,6 +53,7 @@ def make_post(
         "file_format": file_format,
         "file_bytes": len(artwork.data),
         "art": name,
+        "color_count": distinct_colors(io.BytesIO(artwork.data)),
     }
     values.update(fields)
     if values.get("deleted_by_user") and not values.get("deleted_by_user_date"):

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
-from pmd.models import ActivityEntry, BatchDownloadRequest, Job
+from pmd.models import ActivityEntry, BatchDownloadRequest, Job, SavedView
 from posts.public_ids import user_sqid
 from testing.factories import PASSWORD, make_post
 
@@ -78,6 +78,13 @@ ROWS = [
     Row("posts:profile", "GET", "/u/{owner_sqid}/", each(OK)),
     Row("posts:art", "GET", "/art/{visible_sqid}", each(OK)),
     Row("posts:art", "GET", "/art/{hidden_sqid}", matrix(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND)),
+    Row("posts:art-still", "GET", "/art/{visible_sqid}/still", each(OK)),
+    Row(
+        "posts:art-still",
+        "GET",
+        "/art/{hidden_sqid}/still",
+        matrix(NOT_FOUND, NOT_FOUND, OK, NOT_FOUND),
+    ),
     Row(
         "pmd:dashboard",
         "GET",
@@ -244,6 +251,34 @@ ROWS = [
         "/api/pmd/jobs/{done_job}/undo",
         matrix(API_401, NOT_FOUND, Expect(202), NOT_FOUND),
     ),
+    Row("pmd:api-views", "GET", "/api/pmd/views", matrix(API_401, OWN_DATA, OK, OWN_DATA)),
+    Row(
+        "pmd:api-views",
+        "POST",
+        "/api/pmd/views",
+        matrix(API_401, Expect(201), Expect(201), Expect(201)),
+        {"name": "A view of one's own"},
+    ),
+    Row(
+        "pmd:api-views-order",
+        "POST",
+        "/api/pmd/views/order",
+        matrix(API_401, REFUSED, OK, REFUSED),
+        {"ids": ["{owner_view}"]},
+    ),
+    Row(
+        "pmd:api-view",
+        "PATCH",
+        "/api/pmd/views/{owner_view}",
+        matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
+        {"name": "Renamed"},
+    ),
+    Row(
+        "pmd:api-view",
+        "DELETE",
+        "/api/pmd/views/{owner_view}",
+        matrix(API_401, NOT_FOUND, OK, NOT_FOUND),
+    ),
     Row("pmd:api-openapi", "GET", "/api/pmd/openapi.json", each(OK)),
     # Health: open to everyone (probes have no session); only staff get the
     # per-check detail (tests/health). No worker runs here, so never ready.
@@ -313,6 +348,7 @@ def world(db, owner, other, staff):
     failed = BatchDownloadRequest.objects.create(
         user=owner, post_ids=[visible.pk], artwork_count=1, status="failed", error_message="x"
     )
+    view = SavedView.objects.create(user=owner, name="Owner's view", search="#secret")
     hid = ActivityEntry.objects.create(
         user=owner, action="hide", post_ids=[hidden.pk], changed_ids=[hidden.pk], count=1
     )
@@ -336,7 +372,9 @@ def world(db, owner, other, staff):
             "failed_bdr": failed.pk,
             "hide_activity": hid.pk,
             "done_job": done.pk,
+            "owner_view": view.pk,
         },
+        "owner_view_names": {view.name},
         "owner_post_ids": {visible.pk, hidden.pk},
         "owner_bdr_ids": {str(ready.pk), str(failed.pk), str(done.pk)},
         "users": {"owner": owner, "other": other, "staff": staff},
@@ -382,6 +420,8 @@ def _check_own_data(response, world) -> None:
     items = data.get("items", data.get("ids", []))
     seen = {item["id"] if isinstance(item, dict) else item for item in items}
     assert not seen & (world["owner_post_ids"] | world["owner_bdr_ids"])
+    names = {item.get("name") for item in items if isinstance(item, dict)}
+    assert not names & world["owner_view_names"]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -394,7 +434,7 @@ def test_each_url_answers_each_persona_as_specified(row, persona, world):
         response = client.get(path)
     else:
         body = json.dumps(_fill(row.body, ids)) if row.body else ""
-        response = client.post(path, body, content_type="application/json")
+        response = client.generic(row.method, path, body, content_type="application/json")
     expect = row.expect[persona]
     assert response.status_code == expect.status, (row, persona, response.content[:300])
     if expect.to:

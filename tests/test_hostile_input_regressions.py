@@ -110,11 +110,14 @@ def test_a_nul_byte_in_a_query_is_a_clear_400(owner, owner_client, staff_client,
     assert staff_client.get("/admin/posts/post/", {"kind__exact": search}).status_code == 400
 
 
-def test_other_control_characters_are_searched_without_them(owner, owner_client):
+def test_other_control_characters_in_a_search_are_named(owner, owner_client):
     make_posts(owner, 2, title="frog")
-    assert owner_client.get(f"/u/{user_sqid(owner.pk)}/posts", {"q": "fr\x01og"}).status_code == 200
+    page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts", {"q": "fr\x01og"})
+    assert page.status_code == 200
+    assert "(U+0001) at character 3" in page.context["search_note"].message
     ids = owner_client.get("/api/pmd/posts/ids", {"q": "\x1ffrog\x7f"})
-    assert ids.json()["total_count"] == 2
+    assert ids.status_code == 400
+    assert "(U+007F) at character 6" in ids.json()["error"]
 
 
 class TestTheAdminFoundByFuzzing:

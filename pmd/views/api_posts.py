@@ -59,6 +59,9 @@ class PostItem(Strict, from_attributes=True):
     reaction_count: Count
     comment_count: Count
     view_count: Count
+    color_count: Count | None = Field(
+        description="distinct colours over all frames; null until counted"
+    )
 
 
 class PostList(Strict):
@@ -82,11 +85,18 @@ class Page(Schema):
     cursor: str = Field("", description="next_cursor of the previous page")
 
 
+SEARCH = (
+    "a search in the search language: words, #tag, -#tag, size:32x32, w:/h:/frames:/colors:/"
+    "reactions:/comments:/views: with =, <, <=, >, >=, format:gif, is:hidden, is:visible, "
+    "before:/after:/on:YYYY-MM-DD, and - before any term to negate it; 400 if it cannot be read"
+)
+
+
 class Filters(Schema):
     """The table's search and filters; unknown values fall back as on the page
     (pmd.table_state)."""
 
-    q: str = Field("", description="search words")
+    q: str = Field("", description=SEARCH)
     visibility: str = Field("", description="all, visible or hidden")
     format: str = Field("", description="all, png, gif, webp or bmp")
     license: str = Field(
@@ -96,10 +106,14 @@ class Filters(Schema):
 
 
 @router.get("", response={200: PostList, **errors(400, 401)}, url_name="api-posts")
-def posts_list(request: HttpRequest, page: Query[Page]) -> PostList:
-    """The caller's artwork posts, newest first (created_at, then id), by cursor."""
+def posts_list(
+    request: HttpRequest, page: Query[Page], q: str = Query("", description=SEARCH)
+) -> PostList:
+    """The caller's artwork posts matching the search `q` (all of them without
+    one), newest first (created_at, then id), by cursor; total_count counts
+    the matches."""
     found = posts_newest_first(
-        PostQuery(owner=owner_of(request)), limit=page.limit, cursor=page.cursor
+        PostQuery(owner=owner_of(request), search=q), limit=page.limit, cursor=page.cursor
     )
     return PostList.model_validate(
         {"items": found.items, "next_cursor": found.next_cursor, "total_count": found.total_count},

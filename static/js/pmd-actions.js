@@ -348,7 +348,7 @@
   root.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-row-action]");
     if (!button) return;
-    const row = button.closest("tr[data-post-id]");
+    const row = button.closest("[data-post-id]");
     const action = button.dataset.rowAction;
     const title = row.querySelector(".col-title .truncate")?.textContent || "";
     if (action === "delete" && !(await confirmDelete(1, title))) return;

@@ -41,7 +41,9 @@
     } catch (_) { /* private mode or full: the selection still works for this page */ }
   }
 
-  const rows = () => [...document.querySelectorAll("#post-table tbody tr[data-post-id]")];
+  // A post of the page: a table row, or a tile of the grid.
+  const ITEM = "#post-table [data-post-item]";
+  const rows = () => [...document.querySelectorAll(ITEM)];
   const idOf = (row) => Number(row.dataset.postId);
   const pageIds = () => rows().map(idOf);
 
@@ -52,7 +54,8 @@
       const on = selection.has(idOf(row));
       onPage += on;
       row.classList.toggle("is-selected", on);
-      row.setAttribute("aria-selected", String(on));
+      // A grid's tiles are list items, which take no aria-selected: their checkbox says it.
+      if (row.tagName === "TR") row.setAttribute("aria-selected", String(on));
       const box = row.querySelector("[data-select-row]");
       if (box) box.checked = on;
     }
@@ -110,10 +113,13 @@
     anchorId = idOf(row);
   }
 
-  async function selectAllMatching(button) {
+  // Every post the table's search and filters match, or, with `search`, those
+  // of that search instead (a month of the timeline: the search and its dates).
+  async function selectAllMatching(button, search = null) {
     const table = document.getElementById("post-table");
     const progress = root.querySelector("[data-select-progress]");
-    const total = Number(table.dataset.total);
+    const label = button.closest("[data-month]")?.querySelector(".month-label")?.textContent;
+    let total = Number(table.dataset.total);
     const limit = Number(root.dataset.pageLimit) || 512;
     let cursor = null;
     let fetched = 0;
@@ -124,28 +130,42 @@
     try {
       do {
         const params = new URLSearchParams(table.dataset.state);
+        if (search !== null) params.set("q", search);
         params.set("limit", String(limit));
         if (cursor) params.set("cursor", cursor);
         const data = await window.PMD.requestJson(`${root.dataset.idsUrl}?${params}`);
         for (const id of data.ids) selection.add(id);
         fetched += data.ids.length;
         cursor = data.next_cursor;
-        progress.textContent = `Selecting… ${fetched.toLocaleString("en")} / ${data.total_count.toLocaleString("en")}`;
+        total = data.total_count;
+        progress.textContent = `Selecting… ${fetched.toLocaleString("en")} / ${total.toLocaleString("en")}`;
       } while (cursor);
       save();
-      matching = selection.size === fetched ? { state: table.dataset.state, size: fetched } : null;
-      window.PMD.toast(`Selected all ${fetched.toLocaleString("en")} matching posts.`, "info", 3500);
+      // Only "Select all" of the table itself is the table's state; a month's
+      // selection is sent as ids.
+      matching =
+        search === null && selection.size === fetched
+          ? { state: table.dataset.state, size: fetched }
+          : null;
+      const which = search === null ? "matching posts" : `posts of ${label || "the month"}`;
+      window.PMD.toast(`Selected all ${fetched.toLocaleString("en")} ${which}.`, "info", 3500);
     } catch (error) {
       save();
       window.PMD.toast(`Could not select all posts: ${error.message}`, "error");
     } finally {
       selectingAll = false;
       progress.hidden = true;
+      if (search !== null) button.disabled = false;
       render();
     }
   }
 
   root.addEventListener("click", (event) => {
+    const month = event.target.closest("[data-select-month]");
+    if (month) {
+      if (!selectingAll) selectAllMatching(month, month.dataset.search);
+      return;
+    }
     const badge = event.target.closest("[data-select]");
     if (badge) {
       const which = badge.dataset.select;
@@ -160,14 +180,14 @@
       openDialog(document.getElementById("keyboard-help"), help);
       return;
     }
-    const row = event.target.closest("#post-table tbody tr[data-post-id]");
+    const row = event.target.closest(ITEM);
     // Buttons and links in a row do their own thing; the rest of the row selects.
     if (!row || event.target.closest("button, a, label")) return;
     toggle(row, event.shiftKey);
   });
   // Shift-click would otherwise also select the text between the clicks.
   root.addEventListener("mousedown", (event) => {
-    if (event.shiftKey && event.target.closest("#post-table tbody tr")) event.preventDefault();
+    if (event.shiftKey && event.target.closest(ITEM)) event.preventDefault();
   });
   root.addEventListener("change", (event) => {
     if (event.target.matches("[data-select-page]")) setSelected(pageIds(), event.target.checked);
@@ -175,7 +195,7 @@
 
   // Keyboard: j/k move, x toggles, Shift+x extends, / searches, ? helps.
   function focusedRow() {
-    return document.activeElement?.closest?.("#post-table tbody tr[data-post-id]") || null;
+    return document.activeElement?.closest?.(ITEM) || null;
   }
   function moveFocus(step) {
     const all = rows();
@@ -290,11 +310,58 @@
       for (const id of load()) selection.add(id);
     }
     anchorId = null;
+    markSearch(table);
+    syncControls(table);
     render();
     showSortedHeader();
     refocusAfterSwap(table);
     settleClampedPage(table, true);
   });
+
+  // The search box lies outside the swapped table: it is marked invalid, and
+  // pointed at the note saying why, while the table says it could not search.
+  function markSearch(table) {
+    const input = document.getElementById("table-search");
+    if (!input) return;
+    const note = table.querySelector("[data-search-error]");
+    if (note) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", note.id);
+    } else {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
+  }
+
+  // The filters' links (facets) change the table without the form above it:
+  // the form's controls are set from the state the table was drawn for, so
+  // the next change of a control keeps what the link chose.
+  function syncControls(table) {
+    const form = document.getElementById("table-controls");
+    if (!form || table.dataset.state === undefined) return;
+    const state = new URLSearchParams(table.dataset.state);
+    for (const [name, fallback] of [["visibility", "all"], ["format", "all"], ["size", form.elements.size?.dataset.default], ["layout", "table"], ["zoom", form.elements.zoom?.dataset.default]]) {
+      const control = form.elements[name];
+      if (control && fallback !== undefined) control.value = state.get(name) || fallback;
+    }
+    const box = form.elements.q;
+    if (box && document.activeElement !== box) box.value = state.get("q") || "";
+  }
+
+  // The grid shows an animation's first frame; it plays while hovered or
+  // focused, never for people who ask for reduced motion.
+  const stillOnly = window.matchMedia("(prefers-reduced-motion: reduce)");
+  function animate(event, on) {
+    const tile = event.target.closest?.("#post-table [data-post-item]");
+    const img = tile?.querySelector("img[data-animated]");
+    if (!img || (on && tile.contains(event.relatedTarget))) return;
+    if (!on && tile.contains(event.relatedTarget)) return;
+    img.src = on && !stillOnly.matches ? img.dataset.animated : img.dataset.still;
+  }
+  root.addEventListener("mouseover", (event) => animate(event, true));
+  root.addEventListener("mouseout", (event) => animate(event, false));
+  root.addEventListener("focusin", (event) => animate(event, true));
+  root.addEventListener("focusout", (event) => animate(event, false));
 
   // A run of several requests (a chunked action, a split download) that a
   // reload or a closed tab would cut short: the browser asks first. Not when

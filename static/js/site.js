@@ -132,7 +132,8 @@
   // The one way the page's scripts call the JSON API: a GET, or a POST of
   // `body` with the CSRF token. Resolves to the answer's JSON; rejects with an
   // Error whose message can be shown as it is.
-  async function requestJson(url, body = undefined) {
+  // A GET, or a POST of `body`; `method` for another (PATCH, DELETE).
+  async function requestJson(url, body = undefined, method = undefined) {
     // Support in another user's dashboard: every API call acts for that owner.
     const target = document.querySelector("[data-pmd]")?.dataset.targetSqid;
     if (target && url.startsWith("/api/")) {
@@ -141,10 +142,12 @@
       url = `${withTarget.pathname}${withTarget.search}`;
     }
     const options = { credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      options.method = "POST";
-      options.headers["Content-Type"] = "application/json";
+    if (body !== undefined || method) {
+      options.method = method || "POST";
       options.headers["X-CSRFToken"] = csrfToken();
+    }
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
     let response;

@@ -145,8 +145,8 @@ def test_dashboard_with_a_split_download_offered(open_dashboard, owner):
 def test_dashboard_recently_deleted(open_dashboard, owner):
     make_posts(owner, 4, deleted_by_user=True, deleted_by_user_date=timezone.now())
     page = open_dashboard("?view=deleted")
-    expect(page.locator("#post-table tbody tr")).to_have_count(4)
-    page.locator("#post-table tbody tr").first.locator(".col-format").click()
+    expect(page.locator("#post-table tbody tr[data-post-id]")).to_have_count(4)
+    page.locator("#post-table tbody tr[data-post-id]").first.locator(".col-format").click()
     assert_accessible(page)
 
 
@@ -155,7 +155,7 @@ def test_dashboard_at_375_pixels(open_dashboard, owner, downloads):
     page = open_dashboard()
     page.set_viewport_size({"width": 375, "height": 740})
     assert_accessible(page)
-    page.locator("#post-table tbody tr").first.locator("[data-select-row]").check()
+    page.locator("#post-table tbody tr[data-post-id]").first.locator("[data-select-row]").check()
     expect(page.locator("[data-selected-count]")).to_have_text("1")
     assert_accessible(page)
 

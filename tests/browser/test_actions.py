@@ -36,7 +36,7 @@ def action_requests(page) -> list[dict]:
 def test_hide_five_selected_posts(open_dashboard, owner):
     make_posts(owner, 40)
     page = open_dashboard(record=RECORD_PROGRESS)
-    rows = page.locator("#post-table tbody tr")
+    rows = page.locator("#post-table tbody tr[data-post-id]")
     for index in range(5):
         rows.nth(index).locator(".col-format").click()
     chosen = [int(rows.nth(i).get_attribute("data-post-id")) for i in range(5)]
@@ -154,7 +154,7 @@ def test_buttons_say_why_they_are_disabled(open_dashboard, owner):
     page = open_dashboard(record=RECORD_PROGRESS)
     expect(page.get_by_role("button", name="Hide", exact=True)).to_be_disabled()
     expect(page.locator("[data-bulk-reason]")).to_have_text("Select posts to act on them.")
-    page.locator("#post-table tbody tr").first.locator(".col-format").click()
+    page.locator("#post-table tbody tr[data-post-id]").first.locator(".col-format").click()
     expect(page.get_by_role("button", name="Hide", exact=True)).to_be_enabled()
 
 
@@ -247,10 +247,10 @@ def test_undo_of_a_restore_deletes_again(open_dashboard, owner):
     page.get_by_role("button", name="Restore", exact=True).click()
     toast = page.locator("#toasts .toast").filter(has_text="2 posts restored.")
     expect(toast).to_be_visible()
-    expect(page.locator("#post-table tbody tr")).to_have_count(1)
+    expect(page.locator("#post-table tbody tr[data-post-id]")).to_have_count(1)
     toast.get_by_role("button", name="Undo", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Undid restoring 2 posts.")).to_be_visible()
-    expect(page.locator("#post-table tbody tr")).to_have_count(3)
+    expect(page.locator("#post-table tbody tr[data-post-id]")).to_have_count(3)
     assert Post.objects.filter(owner=owner, deleted_by_user=True).count() == 3
 
 
@@ -349,7 +349,7 @@ def test_add_and_remove_a_hashtag_on_a_selection_across_two_pages(open_dashboard
     make_posts(owner, 40, hashtags="retro")
     page = open_dashboard("?size=16", record=RECORD_PROGRESS)
     sent = action_requests(page)
-    rows = page.locator("#post-table tbody tr")
+    rows = page.locator("#post-table tbody tr[data-post-id]")
     first_page = [int(rows.nth(i).get_attribute("data-post-id")) for i in (0, 3)]
     select_rows(page, first_page)
     page.get_by_role("link", name="Next").click()
@@ -381,8 +381,8 @@ def test_add_and_remove_a_hashtag_on_a_selection_across_two_pages(open_dashboard
     )
 
     page.get_by_label("Search posts").fill("#heron_7")
-    expect(page.locator("#post-table tbody tr")).to_have_count(5)
-    shown = {int(i) for i in page.locator("#post-table tbody tr").evaluate_all(
+    expect(page.locator("#post-table tbody tr[data-post-id]")).to_have_count(5)
+    shown = {int(i) for i in page.locator("#post-table tbody tr[data-post-id]").evaluate_all(
         "rows => rows.map(row => row.dataset.postId)"
     )}  # fmt: skip
     assert shown == chosen
@@ -508,5 +508,5 @@ def test_delete_forever_asks_naming_the_count_and_offers_no_undo(open_dashboard,
     toast = page.locator("#toasts .toast").filter(has_text="2 posts deleted forever.")
     expect(toast).to_be_visible()
     expect(toast.get_by_role("button", name="Undo")).to_have_count(0)
-    expect(page.locator("#post-table tbody tr")).to_have_count(1)
+    expect(page.locator("#post-table tbody tr[data-post-id]")).to_have_count(1)
     assert list(Post.objects.filter(owner=owner).values_list("id", flat=True)) == [posts[2].pk]

@@ -267,7 +267,7 @@ def test_a_single_download_request_unselects_what_it_sent_and_keeps_what_was_ref
 ):
     make_posts(owner, 6)
     page = open_dashboard(live=True, record=RECORD_STATUS)
-    rows = page.locator("#post-table tbody tr")
+    rows = page.locator("#post-table tbody tr[data-post-id]")
 
     def select(*indexes) -> list[int]:
         for index in indexes:

@@ -68,7 +68,7 @@ def at_width(page, owner, log_in, posts_as_people_have_them):
 
 def row_tops(page) -> list[float]:
     """Where the first rows (or cards) are on the page, from its top."""
-    return page.locator("#post-table tbody tr").evaluate_all(
+    return page.locator("#post-table tbody tr[data-post-id]").evaluate_all(
         "rows => rows.slice(0, 3).map(row => row.getBoundingClientRect().top + window.scrollY)"
     )
 
@@ -89,13 +89,13 @@ def test_the_profile_fits_a_phone(at_width, width):
 @pytest.mark.parametrize("width", PHONES)
 def test_cards_of_posts_and_of_recently_deleted_fit_a_phone(at_width, width):
     page = at_width(width)
-    expect(page.locator("#post-table tbody tr")).to_have_count(20)
+    expect(page.locator("#post-table tbody tr[data-post-id]")).to_have_count(20)
     # Moderator-hidden cards carry the longest row of state and buttons.
     assert_laid_out(page)
     assert_accessible(page)
 
     page.get_by_role("link", name="Recently deleted").click()
-    cards = page.locator("#post-table tbody tr")
+    cards = page.locator("#post-table tbody tr[data-post-id]")
     expect(cards).to_have_count(8)
     expect(cards.first.locator(".deleted-when")).to_have_text("Deleted 5\xa0days, 13\xa0hours ago")
     assert_laid_out(page)
@@ -109,7 +109,7 @@ def test_selecting_on_a_phone_moves_nothing_and_every_badge_stays_in_view(at_wid
     badges = "[data-selection-bar] [data-select]"
     assert not_fully_shown(page, badges) == []
     before = row_tops(page)
-    page.locator("#post-table tbody tr").first.locator("[data-select-row]").check()
+    page.locator("#post-table tbody tr[data-post-id]").first.locator("[data-select-row]").check()
     expect(page.locator("[data-selected-count]")).to_have_text("1")
 
     # The actions are fixed to the bottom edge, with the count; the bar's own
@@ -124,7 +124,7 @@ def test_selecting_on_a_phone_moves_nothing_and_every_badge_stays_in_view(at_wid
     assert_laid_out(page)
     # Scrolled to the end, the last card is above the fixed actions.
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-    last = page.locator("#post-table tbody tr").last.bounding_box()
+    last = page.locator("#post-table tbody tr[data-post-id]").last.bounding_box()
     assert last["y"] + last["height"] <= actions.bounding_box()["y"]
     assert_accessible(page)
 
@@ -132,7 +132,7 @@ def test_selecting_on_a_phone_moves_nothing_and_every_badge_stays_in_view(at_wid
 @pytest.mark.parametrize("width", SCREENS)
 def test_the_whole_row_fits_a_wide_screen(at_width, width):
     page = at_width(width)
-    rows = page.locator("#post-table tbody tr")
+    rows = page.locator("#post-table tbody tr[data-post-id]")
     expect(rows).to_have_count(20)
     assert_laid_out(page)
     scroller = page.locator(".table-scroll")

@@ -32,7 +32,7 @@ def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(open_dashboard, 
     make_posts(owner, 10)
     page = open_dashboard()
     assert scroll_width(page) <= PHONE["width"]
-    cards = page.locator("#post-table tbody tr")
+    cards = page.locator("#post-table tbody tr[data-post-id]")
     # A card: one column, its title readable beside its thumbnail.
     first = cards.first.bounding_box()
     assert first["x"] >= 0 and first["x"] + first["width"] <= PHONE["width"]
@@ -65,7 +65,7 @@ def test_tap_three_cards_hide_them_from_the_fixed_selection_bar(open_dashboard, 
         expect(card).to_have_class("is-hidden")
         expect(card.locator(".row-status")).to_have_text("Hidden")
         expect(card.locator(".row-status")).to_be_visible()
-    others = page.locator("#post-table tbody tr:not(.is-hidden)")
+    others = page.locator("#post-table tbody tr[data-post-id]:not(.is-hidden)")
     expect(others).to_have_count(7)
     expect(others.locator(".row-status").first).to_have_text("Visible")
     assert {
@@ -104,7 +104,7 @@ def test_long_values_of_a_card_stay_apart(open_dashboard, owner):
         file_bytes=110_700,
     )
     page = open_dashboard()
-    card = page.locator("#post-table tbody tr").first
+    card = page.locator("#post-table tbody tr[data-post-id]").first
     expect(card.locator(".col-uploaded")).to_have_text("1\xa0week, 5\xa0days ago")
     cells = [".col-title", ".col-uploaded", ".col-format", ".col-size", ".col-visibility"]
     boxes = {cell: card.locator(cell).bounding_box() for cell in cells}

@@ -64,7 +64,9 @@ class TestPostsList:
             "reaction_count": 3,
             "comment_count": 2,
             "view_count": 9,
+            "color_count": post.color_count,
         }
+        assert post.color_count >= 2, "the factory counts the colours of the file it writes"
         assert "+00:00" in item["created_at"]
 
     def test_it_defaults_to_512(self, owner, owner_client):
