@@ -200,10 +200,9 @@ def _add_artwork(
     archive: zipfile.ZipFile, post: Post, sqid: str, buffer: bytearray, reporter: _Progress
 ) -> str | None:
     """Copy the artwork into the ZIP; a reason when it cannot be read."""
-    if not post.art.name:
-        return "This post has no artwork file."
     try:
-        source, size = storage.open_for_reading(post.art.name)
+        # _unavailable has already turned away a post without a file name.
+        source, size = storage.open_for_reading(post.art.name or "")
     except FileNotFoundError:
         return "The artwork file is missing."
     except (OSError, SuspiciousFileOperation, ValueError):
