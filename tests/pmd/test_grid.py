@@ -54,7 +54,7 @@ class TestPage:
         )
         html = response.content.decode()
         assert '<ul class="post-grid"' in html
-        assert "<table" not in html
+        assert '<table class="posts"' not in html  # the grid, not the posts table
         assert f'data-post-id="{png.pk}"' in html and "Tile &lt;b&gt;" in html
         assert f'data-animated="/art/{gif.public_sqid}"' in html
         assert f'src="/art/{gif.public_sqid}/still"' in html

@@ -61,7 +61,7 @@ class TestApi:
             ({"name": "x" * 61}, "at most 60 characters"),
             ({"name": "a\u200bb"}, "control or invisible"),
             ({"name": "Bad", "q": "w:>-1"}, "w: takes a whole number"),
-            ({"name": "Bad", "q": "license:mit"}, "not available yet"),
+            ({"name": "Bad", "q": "license:mit"}, "There is no licence 'mit'"),
             ({"name": "Bad", "sort": "nope"}, "sort:"),
             ({"name": "Bad", "size": 33}, "size:"),
             ({"name": "Bad", "visibility": "gone"}, "visibility:"),

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pmd.search import LICENSES_MISSING, SearchRefused
+from pmd.search import SearchRefused
 from pmd.selectors import PostQuery, matching_count, matching_posts
 from posts.models import Post
 from posts.public_ids import user_sqid
-from testing.factories import make_comment, make_post, make_posts
+from testing.factories import ensure_licenses, make_comment, make_post, make_posts
 
 API = "/api/pmd/posts"
 
@@ -191,11 +191,18 @@ class TestOperators:
         assert refused.value.message
         assert 0 <= refused.value.start <= refused.value.end <= len(search)
 
-    def test_licences_are_not_available_yet(self, owner):
+    def test_license_finds_the_posts_under_it_and_none_those_without(self, owner):
+        ensure_licenses()
+        by = make_post(owner, title="by", license_id="CC-BY-4.0")
+        zero = make_post(owner, title="zero", license_id="CC0-1.0")
+        reserved = make_post(owner, title="reserved")
+        assert found(owner, "license:cc-by-4.0") == {by.pk}
+        assert found(owner, "license:none") == {reserved.pk}
+        assert found(owner, "-license:none") == {by.pk, zero.pk}
         with pytest.raises(SearchRefused) as refused:
-            found(owner, "frog license:cc-by-4.0")
-        assert refused.value.message == LICENSES_MISSING
-        assert (refused.value.start, refused.value.end) == (5, 22)
+            found(owner, "frog license:mit")
+        assert "There is no licence 'mit'" in refused.value.message
+        assert (refused.value.start, refused.value.end) == (5, 16)
 
 
 class TestApi:
@@ -225,7 +232,7 @@ class TestApi:
             ("frog\x01", "control character (U+0001) at character 5"),
             ("a " * 30, "at most 24 terms"),
             ("x" * 501, "at most 500 characters"),
-            ("license:cc-by-4.0", "not available yet"),
+            ("license:mit", "There is no licence 'mit'"),
         ],
     )
     def test_a_bad_search_is_a_400_that_says_why(self, owner_client, shelf, search, words):
