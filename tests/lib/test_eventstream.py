@@ -145,6 +145,14 @@ class TestTheStorage:
         assert connection.connection is not None
 
 
+# The stream reads the database from a worker thread (sync_to_async); the
+# tests' in-memory SQLite database cannot be shared with it, and a stream
+# closed while that thread waits never finishes. The stream itself runs on
+# SQLite in `make run` (a file database), and on PostgreSQL here.
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="the in-memory SQLite test database is not shared with the stream's thread",
+)
 class TestTheStream:
     def test_it_opens_then_replays_what_came_after_its_id_and_only_that(
         self, transactional_db, owner
