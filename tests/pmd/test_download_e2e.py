@@ -145,6 +145,7 @@ def test_a_request_is_built_emailed_and_downloaded(celery_worker, bdr_web_server
             "file_format": post.file_format,
             "file_bytes": post.file_bytes,
             "hashtags": post.hashtag_list,
+            "license": post.license_id,
         }
     comments = json.loads(archive.read("comments.json"))["comments_by_artwork"]
     assert comments[posts[0].public_sqid] == [
