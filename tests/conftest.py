@@ -56,6 +56,15 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_configured_from_the_real_settings():
+    # Celery reads its configuration once, on first use: read it now, so a test
+    # that overrides a broker setting cannot leave its value for all that follow.
+    from pmd_project.celery import app
+
+    assert app.conf.broker_url
+
+
 @pytest.fixture(autouse=True)
 def _isolated_events(settings):
     settings.PMD_EVENT_CHANNEL_PREFIX = EVENT_CHANNEL_PREFIX

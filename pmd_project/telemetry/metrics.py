@@ -141,7 +141,8 @@ class QueueLength:
     (kombu keeps one Redis list per priority step). Nothing when the broker
     cannot be read within a second: an alert on absent() tells."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker_url: str | None = None) -> None:
+        self._broker_url = broker_url
         self._client = None
 
     def _redis(self):
@@ -149,7 +150,9 @@ class QueueLength:
             import redis
 
             self._client = redis.Redis.from_url(
-                settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1
+                self._broker_url or settings.CELERY_BROKER_URL,
+                socket_connect_timeout=1,
+                socket_timeout=1,
             )
         return self._client
 

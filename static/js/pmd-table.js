@@ -256,6 +256,20 @@
     dialog.showModal();
   }
 
+  // Only the newest of the table's requests is drawn: a slower answer to an
+  // earlier search or filter would put back, through syncControls, what the
+  // person has changed since (and its address in the history).
+  let tableRequests = 0;
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.target?.id !== "post-table") return;
+    tableRequests += 1;
+    event.detail.xhr.pmdTableRequest = tableRequests;
+  });
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const number = event.detail.xhr?.pmdTableRequest;
+    if (number !== undefined && number !== tableRequests) event.detail.shouldSwap = false;
+  });
+
   // A swap replaces every control in the table: the one that had focus (or
   // triggered the swap) is found again in the new table by its id or
   // data-focus-key, e.g. the sort link just used, or the eye of the row.
@@ -311,7 +325,9 @@
     }
     anchorId = null;
     markSearch(table);
-    syncControls(table);
+    // The form's own requests leave its controls alone: they hold what the
+    // person chose, changes made while the answer was on its way included.
+    if (event.detail.requestConfig?.elt?.id !== "table-controls") syncControls(table);
     render();
     showSortedHeader();
     refocusAfterSwap(table);
@@ -340,7 +356,7 @@
     const form = document.getElementById("table-controls");
     if (!form || table.dataset.state === undefined) return;
     const state = new URLSearchParams(table.dataset.state);
-    for (const [name, fallback] of [["visibility", "all"], ["format", "all"], ["size", form.elements.size?.dataset.default], ["layout", "table"], ["zoom", form.elements.zoom?.dataset.default]]) {
+    for (const [name, fallback] of [["visibility", "all"], ["format", "all"], ["license", "all"], ["size", form.elements.size?.dataset.default], ["layout", "table"], ["zoom", form.elements.zoom?.dataset.default]]) {
       const control = form.elements[name];
       if (control && fallback !== undefined) control.value = state.get(name) || fallback;
     }

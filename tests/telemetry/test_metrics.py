@@ -138,9 +138,10 @@ class TestQueueLength:
             assert enqueue_build(uuid.uuid4())
         assert sample(scrape(), "pmd_celery_queue_length", queue=empty_test_queue) == 3
 
-    def test_a_broker_that_does_not_answer_leaves_it_out(self, metrics_token, settings, db):
+    def test_a_broker_that_does_not_answer_leaves_it_out(self, metrics_token, db):
         from pmd_project.telemetry import metrics
 
-        settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
-        reader = metrics.QueueLength()
+        # Not through settings: Celery's app reads its configuration once, on
+        # first use, and would keep this dead broker for every later test.
+        reader = metrics.QueueLength(f"redis://127.0.0.1:{free_port()}/0")
         assert list(reader.collect()) == []
