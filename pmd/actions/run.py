@@ -55,7 +55,7 @@ def with_hashtag(action: BulkAction, hashtag: object) -> BulkAction:
 UNSET = object()
 
 
-def _with_license(action: BulkAction, license: object) -> BulkAction:
+def with_license(action: BulkAction, license: object) -> BulkAction:
     """set_license bound to the request's licence (required, null allowed);
     the other actions refuse one."""
     if not action.takes_license:
@@ -133,7 +133,7 @@ def post_action_run(
     `license` (set_license only) is an identifier, or None to clear it.
     `actor` is support acting in the user's dashboard, recorded with the entry.
     """
-    action = _with_license(with_hashtag(bulk_action(action_name), hashtag), license)
+    action = with_license(with_hashtag(bulk_action(action_name), hashtag), license)
     post_ids = list(dict.fromkeys(post_ids))
     if not post_ids:
         raise Invalid("Select at least one post.")

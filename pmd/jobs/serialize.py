@@ -35,7 +35,9 @@ def job_message(job: Job) -> str:
             job.changed, job.total, hashtag=job.hashtag, undo=True
         )
     else:
-        text = action.summary(job.changed, job.total, hashtag=job.hashtag)
+        text = action.summary(
+            job.changed, job.total, hashtag=job.hashtag, value=job.params.get("license") or ""
+        )
     if job.skipped:
         reasons = ", ".join(
             f"{count:,} {SKIP_WORDS.get(key, key)}" for key, count in job.skip_reasons.items()
@@ -74,6 +76,7 @@ def job_item(job: Job) -> dict[str, Any]:
         "id": str(job.pk),
         "action": job.action,
         "hashtag": job.hashtag or None,
+        "license": job.params.get("license"),
         "status": job.status,
         "total": job.total,
         "done": job.done,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from pmd.actions.base import problem
 from pmd.actions.registry import bulk_action
-from pmd.actions.run import with_hashtag
+from pmd.actions.run import UNSET, with_hashtag, with_license
 from pmd.actions.undo import too_old_message, undo_window
 from pmd.errors import Conflict, Invalid, NotFound
 from pmd.jobs.events import announce_after_commit
@@ -69,15 +69,19 @@ def job_create(
     post_ids: Sequence[int] | None = None,
     query: PostQuery | None = None,
     hashtag: str | None = None,
+    license: object = UNSET,
 ) -> Job:
     """A queued job of `action_name` over the posts given or matched, its
     task enqueued after commit. Conflict while another of the user's jobs is
-    queued or running."""
-    action = with_hashtag(bulk_action(action_name), hashtag)
+    queued or running. `license` as post_action_run takes it (set_license)."""
+    action = with_license(with_hashtag(bulk_action(action_name), hashtag), license)
     ids = job_post_ids(post_ids=post_ids, query=query)
     if query is None:
         _check_owned(user, ids)
     job = Job(user=user, action=action.name, hashtag=action.hashtag, post_ids=ids, total=len(ids))
+    if action.takes_license:
+        # None (all rights reserved) is a value of its own: the key is always there.
+        job.params = {"license": action.license}  # type: ignore[attr-defined]
     return _create(job)
 
 

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from pmd.actions.base import BulkAction
 from pmd.actions.registry import ACTIONS
 from pmd.actions.run import record_action, with_hashtag
 from pmd.actions.undo import entry_undo
@@ -54,6 +55,15 @@ def chunk_size(job: Job | None = None) -> int:
     if job is not None and job.params.get("chunk"):
         return job.params["chunk"]
     return max(1, min(settings.PMD_JOB_CHUNK, settings.PMD_ACTION_LIMIT))
+
+
+def job_action(job: Job) -> BulkAction:
+    """The job's action bound to what it was asked with: its hashtag, or the
+    licence it sets (checked when the job was created)."""
+    action = with_hashtag(ACTIONS[job.action], job.hashtag or None)
+    if action.takes_license:
+        action = action.bind_license(job.params.get("license"))  # type: ignore[attr-defined]
+    return action
 
 
 def chunk_count(job: Job, post_ids: list[int]) -> int:
@@ -175,7 +185,7 @@ def _next_chunk(
 def _action_chunk(job: Job, owner, post_ids: list[int]) -> None:
     size = chunk_size(job)
     ids = post_ids[job.position * size : (job.position + 1) * size]
-    action = with_hashtag(ACTIONS[job.action], job.hashtag or None)
+    action = job_action(job)
     counts = action.execute(owner, ids, strict=False)
     entry = record_action(owner, action, ids, counts, job=job, chunk=job.position)
     reasons = Counter({key: len(refused) for key, refused in counts.refused.items()})

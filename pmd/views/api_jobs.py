@@ -13,11 +13,12 @@ from ninja.responses import Status
 from pydantic import Field, WithJsonSchema, model_validator
 
 from pmd.access import owner_of
+from pmd.actions.run import UNSET
 from pmd.jobs import service
 from pmd.jobs.serialize import job_item
 from pmd.table_state import TableState
 from pmd.views.api_actions import ActionName, Hashtag, JobCreated, created
-from pmd.views.api_conventions import Count, Request, Strict, errors, post_id_list
+from pmd.views.api_conventions import Count, LicenseId, Request, Strict, errors, post_id_list
 from pmd_project.lib.inputs import BadInput
 
 router = Router()
@@ -45,6 +46,7 @@ class JobRequest(Request):
         Field(description="Instead of post_ids: every post the table's search and filters match."),
     ] = None
     hashtag: Hashtag = None  # type: ignore[assignment]
+    license: LicenseId = None
 
     @model_validator(mode="after")
     def _one_selection(self) -> JobRequest:
@@ -66,6 +68,9 @@ class JobItem(Strict):
     id: Uuid
     action: str
     hashtag: str | None
+    license: Annotated[
+        str | None, Field(description="What set_license sets: an identifier, or null for none.")
+    ]
     status: JobStatus
     total: Count
     done: Annotated[Count, Field(description="Posts worked on (changed or already so).")]
@@ -106,6 +111,8 @@ def create_job(request: HttpRequest, body: JobRequest) -> Status:
         post_ids=body.post_ids,
         query=query,
         hashtag=body.hashtag,
+        # null clears the licence; leaving the field out is not the same.
+        license=body.license if "license" in body.model_fields_set else UNSET,
     )
     return created(job)
 

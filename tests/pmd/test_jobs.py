@@ -101,6 +101,10 @@ class TestCreate:
             ({"action": "hide", "post_ids": [1], "hashtag": "x"}, "take a hashtag"),
             ({"action": "hide", "filters": {"q": 3}}, "filters.q"),
             ({"action": "hide", "post_ids": [1], "extra": 1}, "Unknown field 'extra'"),
+            ({"action": "set_license", "post_ids": [1]}, "set_license needs a licence"),
+            ({"action": "hide", "post_ids": [1], "license": None}, "Only set_license takes"),
+            ({"action": "set_license", "post_ids": [1], "license": "cc0-1.0"}, "Unknown licence"),
+            ({"action": "set_license", "post_ids": [1], "license": ["CC0-1.0"]}, "license"),
         ],
     )
     def test_bad_input_is_a_400_and_creates_nothing(self, owner, owner_client, body, message):
@@ -198,6 +202,21 @@ class TestRun:
         job.refresh_from_db()
         assert (job.hashtag, job.changed) == ("pixel", 3)
 
+    def test_set_license_runs_as_a_job_with_the_licence_it_was_asked_for(self, owner, owner_client):
+        posts = make_posts(owner, 3, license_id="CC0-1.0") + make_posts(owner, 2)
+        body = {"action": "set_license", "post_ids": ids_of(posts), "license": "CC-BY-4.0"}
+        response = post(owner_client, body)
+        assert response.status_code == 202, response.content
+        assert job_run(response.json()["id"]) == "done"
+        assert set(Post.objects.values_list("license_id", flat=True)) == {"CC-BY-4.0"}
+        item = owner_client.get(f"{URL}/{response.json()['id']}").json()
+        assert (item["license"], item["changed"]) == ("CC-BY-4.0", 5)
+        assert item["message"].startswith("Set the licence of 5 posts to CC-BY-4.0")
+        # null is a licence of its own: all rights reserved.
+        cleared = post(owner_client, {**body, "license": None})
+        assert job_run(cleared.json()["id"]) == "done"
+        assert set(Post.objects.values_list("license_id", flat=True)) == {None}
+
     def test_cancel_stops_after_the_current_chunk(self, owner, owner_client):
         posts = make_posts(owner, 6)
         job = job_create(user=owner, action_name="hide", post_ids=ids_of(posts))
@@ -282,6 +301,21 @@ class TestUndo:
         # Once: the job, its entries, and the undo itself say no.
         refused(owner_client, {}, "already been undone", 400, f"{URL}/{job.pk}/undo")
         refused(owner_client, {}, "An undo cannot be undone", 400, f"{URL}/{undo.pk}/undo")
+
+    def test_a_licence_job_is_undone_to_each_posts_own_licence(self, owner, owner_client):
+        posts = [
+            *make_posts(owner, 2, license_id="CC0-1.0"),
+            *make_posts(owner, 2, license_id="CC-BY-SA-4.0"),
+            *make_posts(owner, 1),
+        ]
+        before = {p.pk: p.license_id for p in posts}
+        job = job_create(
+            user=owner, action_name="set_license", post_ids=ids_of(posts), license="CC-BY-4.0"
+        )
+        job_run(job.pk)
+        undo = Job.objects.get(pk=post(owner_client, {}, f"{URL}/{job.pk}/undo").json()["id"])
+        assert job_run(undo.pk) == "done"
+        assert dict(Post.objects.values_list("id", "license_id")) == before
 
     def test_a_chunk_that_changed_nothing_is_passed_over_by_the_undo(self, owner, owner_client):
         already = make_posts(owner, 2, hidden_by_user=True)  # the first chunk changes nothing
