@@ -4,9 +4,10 @@ request (templates/_error.html)."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 
 
@@ -55,16 +56,30 @@ def _is_json(response: HttpResponse) -> bool:
 class RefuseNulMiddleware:
     """A query string holding a NUL character is refused with a 400 before any
     view sees it: nothing means NUL, and PostgreSQL refuses it in text, so a
-    search or an admin filter would otherwise answer 500."""
+    search or an admin filter would otherwise answer 500. The exception is the
+    search box's `q` on the pages and operations whose search language reads
+    it first and names the character and where it is, as for any other
+    control character (a note on the page, a 400 from the API)."""
 
     MESSAGE = "The address holds a NUL character; remove it and try again."
+    # Views that hand `q` to the search language before anything else reads it.
+    READ_BY_THE_SEARCH_LANGUAGE = frozenset({"pmd:dashboard", "pmd:api-posts", "pmd:api-post-ids"})
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
+        pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+        holding = {name for name, value in pairs if "\x00" in name or "\x00" in value}
+        if holding and not (holding == {"q"} and self._searches(request)):
             if _is_api(request):
                 return JsonResponse({"error": self.MESSAGE}, status=400)
             return HttpResponseBadRequest(self.MESSAGE, content_type="text/plain")
         return self.get_response(request)
+
+    def _searches(self, request: HttpRequest) -> bool:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.view_name in self.READ_BY_THE_SEARCH_LANGUAGE

@@ -100,14 +100,40 @@ def test_a_cursor_whose_date_overflows_in_utc_is_400(owner, owner_client, moment
 
 
 @pytest.mark.parametrize("search", ["\x00", "frog\x00", "\x00\x01\x1f"])
-def test_a_nul_byte_in_a_query_is_a_clear_400(owner, owner_client, staff_client, search):
+def test_a_nul_in_the_search_is_named_as_any_control_character(owner, owner_client, search):
+    make_posts(owner, 2, title="frog")
     page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts", {"q": search})
-    assert page.status_code == 400
-    assert b"NUL character" in page.content
-    ids = owner_client.get("/api/pmd/posts/ids", {"q": search})
-    assert ids.status_code == 400
-    assert ids.json() == {"error": "The address holds a NUL character; remove it and try again."}
-    assert staff_client.get("/admin/posts/post/", {"kind__exact": search}).status_code == 400
+    assert page.status_code == 200
+    at = search.index("\x00") + 1
+    assert page.context["search_note"].message == (
+        f"The search holds an invisible control character (U+0000) at character {at}; remove it."
+    )
+    assert page.context["rows"] == []
+    for path in ("/api/pmd/posts", "/api/pmd/posts/ids"):
+        response = owner_client.get(path, {"q": search})
+        assert response.status_code == 400
+        assert "control character (U+0000)" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/pmd/posts", {"cursor": "a\x00"}),
+        ("/api/pmd/posts", {"q\x00": "frog"}),
+        ("/api/pmd/bdr", {"q": "\x00"}),
+        ("/admin/posts/post/", {"q": "\x00"}),
+        ("/admin/posts/post/", {"kind__exact": "\x00"}),
+    ],
+)
+def test_a_nul_anywhere_else_in_a_query_is_a_clear_400(owner, staff_client, path, query):
+    response = staff_client.get(path, query)
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        assert response.json() == {
+            "error": "The address holds a NUL character; remove it and try again."
+        }
+    else:
+        assert b"NUL character" in response.content
 
 
 def test_other_control_characters_in_a_search_are_named(owner, owner_client):
