@@ -299,6 +299,8 @@ class SavedView(models.Model):
     search = models.CharField(max_length=500, blank=True)
     visibility = models.CharField(max_length=8, default="all")
     file_format = models.CharField(max_length=8, default="all")
+    # "all", "none" (all rights reserved) or a licence's identifier, as the table's filter.
+    license = models.CharField(max_length=64, default="all")
     sort = models.CharField(max_length=16, default="uploaded")
     direction = models.CharField(max_length=4, default="desc")
     size = models.PositiveSmallIntegerField(default=32)

@@ -33,6 +33,7 @@ class ViewSettings:
     search: str = ""
     visibility: str = "all"
     file_format: str = "all"
+    license: str = "all"
     sort: str = "uploaded"
     direction: str = "desc"
     size: int = 32
@@ -125,6 +126,7 @@ def view_query(view: SavedView, owner: User) -> PostQuery:
         search=view.search,
         visibility=view.visibility,  # type: ignore[arg-type]
         file_format=view.file_format,
+        license=view.license,
         sort=view.sort,
         direction=view.direction,  # type: ignore[arg-type]
         size=view.size,

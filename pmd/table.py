@@ -185,14 +185,7 @@ def _view_tabs(owner: User, state: TableState) -> list[ViewTab]:
     now = state.query_string(page=1, layout="table") if state.view == "live" else None
     tabs = []
     for view, count in zip(views, saved_view_counts(views, owner), strict=True):
-        query = TableState(
-            sort=view.sort,
-            direction=view.direction,
-            size=view.size,
-            search=view.search,
-            visibility=view.visibility,
-            file_format=view.file_format,
-        ).query_string()
+        query = TableState.of_saved_view(view).query_string()
         tabs.append(ViewTab(view.pk, view.name, count, f"?{query}", query == now))
     return tabs
 

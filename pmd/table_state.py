@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,6 +21,9 @@ from django.contrib.auth.models import User
 from pmd.selectors import PostQuery
 from pmd_project.lib.inputs import digits
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post
+
+if TYPE_CHECKING:
+    from pmd.models import SavedView
 
 PAGE_SIZES = (16, 32, 64, 128, 256, 512)
 DEFAULT_PAGE_SIZE = 32
@@ -120,6 +123,19 @@ class TableState:
             sort, direction, page, size, search, visibility, file_format, view, license, layout,
             zoom, tuple(notes),
         )  # fmt: skip
+
+    @classmethod
+    def of_saved_view(cls, view: SavedView) -> TableState:
+        """The first page of what a saved view shows, in the table."""
+        return cls(
+            sort=view.sort,
+            direction=view.direction,
+            size=view.size,
+            search=view.search,
+            visibility=view.visibility,
+            file_format=view.file_format,
+            license=view.license,
+        )
 
     def query(self, owner: User) -> PostQuery:
         """What the selectors read for this state of `owner`'s table."""

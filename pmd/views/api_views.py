@@ -13,7 +13,7 @@ from pydantic import Field
 from pmd import saved_views
 from pmd.access import owner_of
 from pmd.models import SavedView
-from pmd.table_state import FORMATS, PAGE_SIZES, VISIBILITIES, TableState
+from pmd.table_state import FORMATS, LICENSE_FILTER, PAGE_SIZES, VISIBILITIES, TableState
 from pmd.views.api_conventions import Count, Request, Strict, errors
 from posts.models import SORT_FIELDS
 
@@ -23,6 +23,13 @@ Visibility = Literal[VISIBILITIES]  # type: ignore[valid-type]
 Format = Literal[FORMATS]  # type: ignore[valid-type]
 Sort = Literal[tuple(SORT_FIELDS)]  # type: ignore[valid-type]
 PageSize = Literal[PAGE_SIZES]  # type: ignore[valid-type]
+LicenseFilter = Annotated[
+    str,
+    Field(
+        pattern=f"^{LICENSE_FILTER.pattern}$",
+        description='"all", "none" (all rights reserved) or a licence\'s identifier',
+    ),
+]
 Name = Annotated[str, Field(description=f"1 to {saved_views.MAX_NAME} characters")]
 
 
@@ -32,6 +39,7 @@ class ViewItem(Strict):
     q: str
     visibility: Visibility
     format: Format
+    license: LicenseFilter
     sort: Sort  # type: ignore[valid-type]
     direction: Literal["asc", "desc"]
     size: PageSize
@@ -49,6 +57,7 @@ class ViewCreate(Request):
     q: str = Field("", description="a search in the search language (as GET posts?q=)")
     visibility: Visibility = "all"
     format: Format = "all"
+    license: LicenseFilter = "all"
     sort: Sort = "uploaded"  # type: ignore[valid-type]
     direction: Literal["asc", "desc"] = "desc"
     size: PageSize = 32
@@ -67,20 +76,14 @@ class Done(Strict):
 
 
 def _item(view: SavedView, count: int | None) -> ViewItem:
-    state = TableState(
-        sort=view.sort,
-        direction=view.direction,
-        size=view.size,
-        search=view.search,
-        visibility=view.visibility,
-        file_format=view.file_format,
-    )
+    state = TableState.of_saved_view(view)
     return ViewItem(
         id=view.pk,
         name=view.name,
         q=view.search,
         visibility=view.visibility,
         format=view.file_format,
+        license=view.license,
         sort=view.sort,
         direction=view.direction,
         size=view.size,
@@ -111,6 +114,7 @@ def views_create(request: HttpRequest, body: ViewCreate) -> Status:
             search=body.q,
             visibility=body.visibility,
             file_format=body.format,
+            license=body.license,
             sort=body.sort,
             direction=body.direction,
             size=body.size,

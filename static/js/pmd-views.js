@@ -21,7 +21,7 @@
   function currentSettings() {
     const state = new URLSearchParams(document.getElementById("post-table")?.dataset.state || "");
     const settings = { q: state.get("q") || "" };
-    for (const [name, key] of [["visibility", "visibility"], ["format", "format"], ["sort", "sort"], ["dir", "direction"]]) {
+    for (const [name, key] of [["visibility", "visibility"], ["format", "format"], ["license", "license"], ["sort", "sort"], ["dir", "direction"]]) {
       if (state.get(name)) settings[key] = state.get(name);
     }
     if (state.get("size")) settings.size = Number(state.get("size"));

@@ -44,6 +44,7 @@ class TestApi:
             "q": "frames:>1",
             "visibility": "all",
             "format": "all",
+            "license": "all",
             "sort": "title",
             "direction": "asc",
             "size": 64,
@@ -65,6 +66,8 @@ class TestApi:
             ({"name": "Bad", "sort": "nope"}, "sort:"),
             ({"name": "Bad", "size": 33}, "size:"),
             ({"name": "Bad", "visibility": "gone"}, "visibility:"),
+            ({"name": "Bad", "license": "CC BY"}, "license:"),
+            ({"name": "Bad", "license": ""}, "license:"),
             ({}, "name:"),
         ],
     )
@@ -136,6 +139,21 @@ class TestTabs:
         assert tabs[1].href == "?format=gif&sort=title&dir=asc"
         html = page.content.decode()
         assert 'data-saved-view="' in html and "Manage views" in html
+
+    def test_a_view_keeps_the_licence_filter(self, owner, owner_client, posts):
+        make_posts(owner, 2, license_id="CC0-1.0")
+        made = post(owner_client, URL, {"name": "Free", "license": "CC0-1.0"}).json()
+        assert (made["license"], made["count"], made["query_string"]) == (
+            "CC0-1.0",
+            2,
+            "license=CC0-1.0",
+        )
+        page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts", {"license": "CC0-1.0"})
+        assert [(tab.name, tab.count, tab.current) for tab in page.context["view_tabs"]] == [
+            ("Free", 2, True)
+        ]
+        none = post(owner_client, URL, {"name": "Reserved", "license": "none"}).json()
+        assert none["count"] == 5
 
     def test_a_view_whose_search_no_longer_reads_shows_no_count(self, owner, owner_client):
         SavedView.objects.create(user=owner, name="Old", search="shape:round")
