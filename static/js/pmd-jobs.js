@@ -96,7 +96,7 @@
   // job, so a refusal (another job still running) shows in it.
   function ask(action, ids) {
     const verb = words[action];
-    dialog.querySelector("[data-job-title]").textContent = `${verb.label} ${plural(ids.length)}${action === "delete_forever" ? " forever" : ""}?`;
+    dialog.querySelector("[data-job-title]").textContent = `${verb.label} ${plural(ids.length)}?`;
     const notes = {
       delete: `They leave your profile and can be restored from “Recently deleted” for ${dialog.dataset.restoreDays} days.`,
       delete_forever: "Their files, comments and reactions go too. This cannot be undone.",
