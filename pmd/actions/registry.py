@@ -77,6 +77,9 @@ def action_words() -> dict[str, dict[str, Any]]:
             "serious": action.serious,
             "needs_confirmation": action.needs_confirmation,
             "undoable": action.undoable,
+            # What an undo runs ("unhide" for "hide"), so a job undoing a hide
+            # can say "Undoing hiding"; "" for an action that cannot be undone.
+            "inverse": action.inverse,
             "takes_hashtag": action.takes_hashtag,
             "takes_license": action.takes_license,
             # The button opens a dialog (a confirmation, the hashtag's field, the licences).

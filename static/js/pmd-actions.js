@@ -19,20 +19,8 @@
   const licenseDialog = document.getElementById("license-dialog");
   // How long a toast offers Undo (at least 10 s; longer while hovered or focused).
   const UNDO_MS = 15000;
-  const verbs = {
-    hide: { doing: "Hiding", done: "hidden", past: "Hid", gerund: "hiding" },
-    unhide: { doing: "Unhiding", done: "unhidden", past: "Unhid", gerund: "unhiding" },
-    delete: { doing: "Deleting", done: "deleted", past: "Deleted", gerund: "deleting" },
-    restore: { doing: "Restoring", done: "restored", past: "Restored", gerund: "restoring" },
-    add_hashtag: { doing: "Adding", done: "tagged", past: "Added", gerund: "adding", to: "to" },
-    remove_hashtag: { doing: "Removing", done: "untagged", past: "Removed", gerund: "removing", to: "from" },
-    set_license: { doing: "Setting the licence of", done: "relicensed", past: "Set the licence of", gerund: "setting the licence of" },
-    delete_forever: { doing: "Erasing", done: "deleted forever", past: "Erased", gerund: "erasing" },
-  };
-  // What the "Recently deleted" view offers; the other actions are the posts view's.
-  const binActions = new Set(["restore", "delete_forever"]);
-  // Nothing is left to bring back.
-  const notUndoable = new Set(["delete_forever"]);
+  // Each action's words and flags, as the registry has them (the buttons are drawn from the same).
+  const words = JSON.parse(document.getElementById("action-words").textContent);
   let running = false;
   let offer = null; // the one Undo on offer: {trigger, withdraw}
 
@@ -107,7 +95,7 @@
   function offerUndo(message, kind, run) {
     if (offer) offer.withdraw();
     const changedIds = run.results.flatMap((result) => result.changed_ids);
-    if (!changedIds.length || notUndoable.has(run.action)) {
+    if (!changedIds.length || !words[run.action].undoable) {
       window.PMD.toast(message, kind, kind === "error" ? 12000 : 6000);
       return;
     }
@@ -133,7 +121,7 @@
   }
 
   async function undo(action, tag, entries) {
-    const verb = verbs[action];
+    const verb = words[action];
     const total = entries.reduce((sum, result) => sum + result.changed_ids.length, 0);
     const requests = entries.map((result) => ({
       body: { activity_id: result.activity_id },
@@ -156,11 +144,11 @@
 
   // The words for a run of several requests; one request's come from the server.
   function summary(action, tag, requested, results) {
-    const verb = verbs[action];
+    const verb = words[action];
     const changed = results.reduce((sum, result) => sum + result.affected_count, 0);
     const full = results.reduce((sum, result) => sum + result.full_ids.length, 0);
     const unchanged = requested - changed - full;
-    if (action === "add_hashtag" || action === "remove_hashtag") {
+    if (verb.takes_hashtag) {
       const already = action === "add_hashtag" ? "already had it" : "did not have it";
       let text = `${phrase(verb, verb.past, tag, changed)}${unchanged ? ` (${number(unchanged)} ${already})` : ""}.`;
       if (full) {
@@ -174,7 +162,7 @@
 
   async function run(action, ids, { hashtag = null, license, keepSelection = false, firstRefused = null } = {}) {
     if (running || !ids.length) return null;
-    const verb = verbs[action];
+    const verb = words[action];
     const requests = [];
     for (let start = 0; start < ids.length; start += limit) {
       const chunk = ids.slice(start, start + limit);
@@ -315,8 +303,7 @@
     if (running) why = "Working…";
     else if (!count) why = "Select posts to act on them.";
     for (const button of bar.querySelectorAll("[data-bulk]")) {
-      const forView = binActions.has(button.dataset.bulk) ? view === "deleted" : view === "live";
-      button.hidden = !forView;
+      button.hidden = !words[button.dataset.bulk].views.includes(view);
       button.disabled = Boolean(why);
     }
     reason.textContent = why;
@@ -327,11 +314,11 @@
     if (!button || button.disabled) return;
     const action = button.dataset.bulk;
     const ids = window.PMD.selection.ids();
-    if (action === "add_hashtag" || action === "remove_hashtag") {
+    if (words[action].takes_hashtag) {
       askHashtag(action, ids.length);
       return;
     }
-    if (action === "set_license") {
+    if (words[action].takes_license) {
       askLicense(ids.length);
       return;
     }
@@ -340,7 +327,7 @@
       window.PMD.jobs.ask(action, ids);
       return;
     }
-    if ((action === "delete" || action === "delete_forever") && !(await confirmDelete(ids.length, "", action))) return;
+    if (words[action].needs_confirmation && !(await confirmDelete(ids.length, "", action))) return;
     await run(action, ids);
   });
 

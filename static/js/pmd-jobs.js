@@ -14,16 +14,8 @@
   if (!root || !bar || !region || !dialog || !window.PMD) return;
 
   const jobsUrl = region.dataset.jobsUrl;
-  const verbs = {
-    hide: { doing: "Hiding", label: "Hide" },
-    unhide: { doing: "Unhiding", label: "Unhide" },
-    delete: { doing: "Deleting", label: "Delete" },
-    restore: { doing: "Restoring", label: "Restore" },
-    add_hashtag: { doing: "Adding", label: "Add", to: "to" },
-    remove_hashtag: { doing: "Removing", label: "Remove", to: "from" },
-    delete_forever: { doing: "Erasing", label: "Delete forever" },
-  };
-  const gerunds = { hide: "hiding", unhide: "unhiding", delete: "deleting", restore: "restoring", add_hashtag: "adding", remove_hashtag: "removing" };
+  // Each action's words, as the registry has them (pmd-actions.js reads the same).
+  const words = JSON.parse(document.getElementById("action-words").textContent);
   const FINISHED = ["done", "cancelled", "failed"];
   let current = null; // the job shown
   const mine = new Set(); // jobs this tab asked for: their end clears the selection
@@ -39,13 +31,13 @@
   // "Hiding 10,000 posts", "Adding #pixel to 10,000 posts", "Undoing hiding 10,000 posts".
   function doing(item) {
     // An undo runs the inverse: the undo of a hide is an unhide.
-    if (item.undo_of) return `Undoing ${gerunds[inverseOf(item.action)] || "an action on"} ${plural(item.total)}`;
-    const verb = verbs[item.action] || { doing: item.action };
+    if (item.undo_of) return `Undoing ${words[inverseOf(item.action)]?.gerund || "an action on"} ${plural(item.total)}`;
+    const verb = words[item.action] || { doing: item.action };
     const tag = item.hashtag ? ` #${item.hashtag} ${verb.to}` : "";
     return `${verb.doing}${tag} ${plural(item.total)}`;
   }
   function inverseOf(action) {
-    return { unhide: "hide", hide: "unhide", restore: "delete", delete: "restore", remove_hashtag: "add_hashtag", add_hashtag: "remove_hashtag" }[action];
+    return words[action]?.inverse;
   }
 
   function show(item) {
@@ -103,8 +95,8 @@
   // The dialog names the count; it stays open until the server has taken the
   // job, so a refusal (another job still running) shows in it.
   function ask(action, ids) {
-    const verb = verbs[action];
-    dialog.querySelector("[data-job-title]").textContent = `${verb.label} ${plural(ids.length)}${action === "delete_forever" ? " forever" : ""}?`;
+    const verb = words[action];
+    dialog.querySelector("[data-job-title]").textContent = `${verb.label} ${plural(ids.length)}?`;
     const notes = {
       delete: `They leave your profile and can be restored from “Recently deleted” for ${dialog.dataset.restoreDays} days.`,
       delete_forever: "Their files, comments and reactions go too. This cannot be undone.",
@@ -113,7 +105,7 @@
       `${notes[action] || ""} The server does this in the background: you can leave this page, and its progress shows here and in your other tabs.`.trim();
     const startButton = dialog.querySelector("[data-job-start]");
     startButton.textContent = `${verb.label} ${plural(ids.length)}`;
-    startButton.className = `button ${["delete", "delete_forever"].includes(action) ? "button-danger" : "button-primary"}`;
+    startButton.className = `button ${verb.serious ? "button-danger" : "button-primary"}`;
     startButton.disabled = false;
     showError("");
     dialog.dataset.action = action;

@@ -1,6 +1,6 @@
 """The registry is the one source of the batch actions' words: complete for
-every action, plain data the page can render and hand to its scripts, and
-(while the page still spells them itself) the same words the page shows."""
+every action, plain data the page renders as its buttons and hands to its
+scripts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.utils.html import json_script
 from pmd.actions.registry import ACTIONS, LOGGED, action_choices, action_words
 from pmd.models import ActivityEntry
 from posts.public_ids import user_sqid
-from testing.live import ROOT
 
 TEXT = ("name", "label", "button_label", "aria_label", "icon", "doing", "done", "past", "gerund")
 FLAGS = (
@@ -29,7 +28,7 @@ def test_every_action_has_every_word():
     words = action_words()
     assert list(words) == list(ACTIONS)
     for name, word in words.items():
-        assert set(word) == {*TEXT, *FLAGS, "views", "to"}, name
+        assert set(word) == {*TEXT, *FLAGS, "views", "to", "inverse"}, name
         for key in TEXT:
             assert isinstance(word[key], str) and word[key].strip(), (name, key)
         for key in FLAGS:
@@ -38,6 +37,9 @@ def test_every_action_has_every_word():
         # A hashtag goes "to" or "from" the posts; the other actions take none.
         assert bool(word["to"]) is word["takes_hashtag"], name
         assert word["doing"].lower() == word["gerund"]
+        # An undo runs the inverse, whose own inverse is the action again.
+        if word["undoable"]:
+            assert words[word["inverse"]]["inverse"] == name, name
 
 
 def test_the_words_read_as_the_page_says_them():
@@ -51,6 +53,7 @@ def test_the_words_read_as_the_page_says_them():
         "serious": False,
         "needs_confirmation": False,
         "undoable": True,
+        "inverse": "unhide",
         "takes_hashtag": False,
         "takes_license": False,
         "opens_dialog": False,
@@ -66,6 +69,7 @@ def test_the_words_read_as_the_page_says_them():
     assert words["restore"]["views"] == ["deleted"]
     assert words["delete_forever"]["views"] == ["deleted"]
     assert words["delete_forever"]["undoable"] is False
+    assert words["delete_forever"]["inverse"] == ""
 
 
 def test_they_survive_json_script():
@@ -89,20 +93,23 @@ def test_the_dashboard_hands_the_words_to_its_template(owner, owner_client):
     assert response.context["action_words"] == action_words()
 
 
-def test_the_page_and_its_scripts_say_what_the_registry_says():
-    """Until the page renders its buttons and its scripts' words from the
-    registry, the words it spells itself must be the registry's."""
+def test_the_dashboard_draws_its_buttons_and_hands_its_scripts_the_registry(owner, owner_client):
+    """Every action's button, in the registry's order, with its icon and
+    label; the ones of "Recently deleted" only start hidden. The scripts get
+    the same words as JSON."""
+    page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts").content.decode()
     words = action_words()
-    page = (ROOT / "templates" / "pmd" / "dashboard.html").read_text()
     buttons = re.findall(
-        r'data-bulk="(\w+)"[^>]*><span aria-hidden="true">([^<]+)</span> ([^<]+)</button>', page
+        r'<button type="button" class="([^"]+)" data-bulk="(\w+)"([^>]*)>'
+        r'<span aria-hidden="true">([^<]+)</span> ([^<]+)</button>',
+        page,
     )
-    for name, icon, label in buttons:
-        assert (icon, label) == (words[name]["icon"], words[name]["button_label"]), name
-    script = (ROOT / "static" / "js" / "pmd-actions.js").read_text()
-    verbs = dict(re.findall(r"^\s+(\w+): (\{ doing: [^}]*\}),$", script, re.MULTILINE))
-    for name, table in verbs.items():
-        spelled = dict(re.findall(r'(\w+): "([^"]*)"', table))
-        assert spelled == {key: words[name][key] for key in spelled}, name
-    # Nothing to compare once the page reads the registry; until then, all of them.
-    assert len(buttons) in (0, len(words)) and len(verbs) in (0, len(words))
+    assert [name for _, name, _, _, _ in buttons] == list(words)
+    for classes, name, attributes, icon, label in buttons:
+        word = words[name]
+        assert (icon, label) == (word["icon"], word["button_label"]), name
+        assert ("button-danger" in classes.split()) is word["serious"], name
+        assert ('aria-haspopup="dialog"' in attributes) is word["opens_dialog"], name
+        assert (" hidden" in attributes) is ("live" not in word["views"]), name
+    payload = re.search(r'<script id="action-words" type="application/json">(.*?)</script>', page)
+    assert payload and json.loads(payload.group(1)) == words
