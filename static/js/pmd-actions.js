@@ -281,9 +281,19 @@
   licenseDialog.querySelector("form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (running) return;
-    const value = licenseDialog.querySelector("[name=license]").value;
+    const license = licenseDialog.querySelector("[name=license]").value || null;
+    const ids = window.PMD.selection.ids();
     licenseDialog.close("apply");
-    await run("set_license", window.PMD.selection.ids(), { license: value || null });
+    // Past a few chunks the server does it, as for the other actions.
+    if (window.PMD.jobs?.wanted(ids.length)) {
+      try {
+        await window.PMD.jobs.start("set_license", ids, { license });
+      } catch (error) {
+        window.PMD.toast(error.message, "error");
+      }
+      return;
+    }
+    await run("set_license", ids, { license });
   });
 
   function askLicense(count) {

@@ -80,12 +80,14 @@
     if (FINISHED.includes(item.status)) finishedNow(item);
   }
 
-  async function start(action, ids, { hashtag = null } = {}) {
+  // `license`: set_license's licence, null clearing it (only it sends the field).
+  async function start(action, ids, { hashtag = null, license } = {}) {
     const filters = window.PMD.selection.matching?.();
     const body = { action };
     if (filters) body.filters = filters;
     else body.post_ids = ids;
     if (hashtag !== null) body.hashtag = hashtag;
+    if (license !== undefined) body.license = license;
     const job = await window.PMD.requestJson(jobsUrl, body);
     mine.add(job.id);
     update({ id: job.id, action, hashtag: hashtag && hashtag.replace(/^#/, "").toLowerCase(), status: "queued", total: job.total, done: 0, changed: 0, skipped: 0, failed: 0, cancel_requested: false, undo_of: null, undoable: false, message: "" });

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from pmd.models import Job
 from posts.models import Post
 from posts.public_ids import user_sqid
-from testing.factories import make_posts
+from testing.factories import ensure_licenses, make_posts
 from tests.browser.axe import assert_accessible
 from tests.pmd.test_jobs_worker import post_trigger  # noqa: F401 - a fixture
 
@@ -83,7 +83,11 @@ def test_cancel_stops_the_job_after_its_chunk(page, owner, log_in, celery_worker
         "button", name=f"Hide {POSTS} posts"
     ).click()
     status = page.locator("[data-job-status]")
-    expect(status.locator("[data-job-text]")).to_contain_text("Hiding 600 posts…", timeout=20_000)
+    # Once a chunk is done, so the job is past its start (a queued job is
+    # cancelled at once, with nothing done).
+    expect(status.locator("[data-job-text]")).to_contain_text(
+        "Hiding 600 posts… 128/600", timeout=30_000
+    )
     status.get_by_role("button", name="Cancel").click()
     # A deadline for a loaded machine, not a speed check.
     expect(status.locator("[data-job-text]")).to_contain_text("cancelled after", timeout=90_000)
@@ -92,6 +96,32 @@ def test_cancel_stops_the_job_after_its_chunk(page, owner, log_in, celery_worker
     assert Post.objects.filter(owner=owner, hidden_by_user=True).count() == job.changed
     # The selection stays: the rest were not done.
     expect(page.locator("[data-selected-count]")).to_have_text(f"{POSTS:,}")
+
+
+def test_a_large_licence_change_is_a_job_undone_to_each_posts_own_licence(
+    page, owner, log_in, celery_worker
+):
+    ensure_licenses()  # a transactional test's flush took the migration's rows
+    make_posts(owner, POSTS - 100)
+    make_posts(owner, 100, license_id="CC-BY-SA-4.0")
+    log_in(page, owner)
+    _open(page, owner)
+    _select_all(page)
+    page.get_by_role("button", name="Set licence…").click()
+    dialog = page.get_by_role("dialog", name=f"Set the licence of {POSTS} posts")
+    dialog.get_by_label("Licence").select_option("CC0-1.0")
+    dialog.get_by_role("button", name="Set licence").click()
+    status = page.locator("[data-job-status]")
+    done = f"Set the licence of {POSTS} posts to CC0-1.0."
+    expect(status.locator("[data-job-text]")).to_have_text(done, timeout=30_000)
+    assert set(Post.objects.filter(owner=owner).values_list("license_id", flat=True)) == {"CC0-1.0"}
+    assert Job.objects.get(user=owner).params["license"] == "CC0-1.0"
+    status.get_by_role("button", name="Undo").click()
+    expect(status.locator("[data-job-text]")).to_have_text(
+        f"Undid setting the licence of {POSTS} posts.", timeout=30_000
+    )
+    licences = Post.objects.filter(owner=owner).values_list("license_id", flat=True)
+    assert sorted(licences, key=str) == ["CC-BY-SA-4.0"] * 100 + [None] * (POSTS - 100)
 
 
 def test_a_large_delete_says_how_long_the_bin_keeps_posts(page, owner, log_in):
