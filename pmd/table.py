@@ -17,6 +17,7 @@ from .grid import grid_tiles
 from .saved_views import saved_view_counts, saved_views
 from .search import HELP, SearchRefused, search_read
 from .selectors import PostQuery, TablePage, matching_counts, month_counts, table_page
+from .table_rows import row_html
 from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, ZOOMS, TableState
 from .templatetags.pmd_format import time_tag
 
@@ -30,7 +31,7 @@ class TableRow:
     __slots__ = (
         "id", "title", "description", "art_url", "created", "frames", "file_format",
         "size", "size_bytes", "width", "height", "reactions", "comments", "views",
-        "hidden", "hidden_by_user", "hidden_by_mod", "deleted", "license", "month",
+        "hidden", "hidden_by_user", "hidden_by_mod", "deleted", "license", "month", "html",
     )  # fmt: skip
 
     def __init__(self, post: Post, art_url: Callable[[str], str]) -> None:
@@ -56,6 +57,8 @@ class TableRow:
         self.license = post.license_id or ""
         # The timeline's group row this row opens, if it is the first of its month.
         self.month: MonthGroup | None = None
+        # The table's <tr> (pmd.table_rows); the grid draws its tiles itself.
+        self.html = ""
 
 
 @dataclass(frozen=True)
@@ -229,11 +232,12 @@ def table_context(*, owner: User, state: TableState) -> dict:
     art_url = art_urls()
     rows = [TableRow(post, art_url) for post in page.rows]
     _timeline(state, query, page.rows, rows)
-    tiles = (
-        list(zip(rows, grid_tiles(page.rows, state.zoom), strict=True))
-        if state.layout == "grid"
-        else []
-    )
+    if state.layout == "grid":
+        tiles = list(zip(rows, grid_tiles(page.rows, state.zoom), strict=True))
+    else:
+        tiles = []
+        for row in rows:
+            row.html = row_html(row, deleted_view=state.view == "deleted")
     # Said by the pager and "Go to page", where a page number is asked for.
     clamp_note = ""
     if page.clamped_from is not None:

@@ -1,0 +1,111 @@
+"""The table's post rows as HTML, written by format strings rather than by
+the template: a 512-row page holds some 10,000 values, and the template
+engine spends about 0.3 ms a row resolving and escaping them where a format
+string spends a few microseconds. Every value from the post is escaped here;
+the markup is the one dashboard.html's table has around it (the month rows
+stay in the template, a few per page)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+if TYPE_CHECKING:
+    from .table import TableRow
+
+_ROW = (
+    '<tr data-post-id="{id}" data-post-item data-focus-key="row-{id}" tabindex="-1"{hidden}>'
+    '<td class="col-select"><input type="checkbox" data-select-row value="{id}" '
+    'data-focus-key="select-{id}" aria-label="Select “{title}”"></td>'
+    '<td class="col-visibility">{visibility}</td>'
+    '<td class="col-thumb"><img src="{art_url}" alt="" width="40" height="40" loading="lazy" '
+    'class="pixelated"></td>'
+    '<td class="col-title"><span class="truncate" id="t{id}" title="{title}">{title}</span></td>'
+    '<td class="col-description">{description}</td>'
+    '<td class="col-uploaded">{created}</td>'
+    '<td class="col-number col-minor">{frames}</td>'
+    '<td class="col-format">{file_format}</td>'
+    '<td class="col-license col-minor">{license}</td>'
+    '<td class="col-number col-size" title="{size_bytes} bytes">{size}</td>'
+    '<td class="col-number col-minor">{width}</td>'
+    '<td class="col-number col-minor">{height}</td>'
+    '<td class="col-number col-counter">{reactions}</td>'
+    '<td class="col-number col-counter">{comments}</td>'
+    '<td class="col-number col-minor">{views}</td>'
+    '<td class="col-trash">{trash}</td>'
+    "</tr>"
+)
+_DESCRIPTION = '<span class="truncate" title="{0}">{0}</span>'
+_NO_DESCRIPTION = '<span class="muted">—</span>'
+_NO_LICENSE = '<span class="muted" title="No licence: all rights reserved">©</span>'
+_STATUS = '<span class="row-status">{}</span> '
+_EYE = (
+    '<button type="button" class="icon-button" data-row-action="{action}" '
+    'data-focus-key="eye-{id}" aria-label="{label} “{title}”" title="{hint}">'
+    '<span aria-hidden="true">{icon}</span><span class="action-text"> {label}</span></button>'
+)
+_MODERATED = (
+    ' <span class="mod-mark" title="Hidden by moderator: your unhide does not lift it">'
+    '<span aria-hidden="true">🛡️</span><span class="mod-text"> Hidden by moderator</span></span>'
+)
+_DELETED = '<span class="deleted-when"><span class="card-label">Deleted </span>{}</span>'
+_DELETE = (
+    '<button type="button" class="icon-button" data-row-action="delete" '
+    'data-focus-key="trash-{id}" aria-haspopup="dialog" aria-label="Delete “{title}”" '
+    'title="Delete"><span aria-hidden="true">🗑️</span><span class="action-text"> Delete</span>'
+    "</button>"
+)
+_RESTORE = (
+    '<button type="button" class="icon-button" data-row-action="restore" '
+    'data-focus-key="trash-{id}" aria-label="Restore “{title}”" title="Restore">'
+    '<span aria-hidden="true">↩️</span><span class="action-text"> Restore</span></button>'
+)
+
+
+def _visibility(row: TableRow, title: str, deleted_view: bool) -> str:
+    moderated = _MODERATED if row.hidden_by_mod else ""
+    if deleted_view:
+        return _DELETED.format(row.deleted) + moderated
+    if row.hidden_by_user:
+        status = _STATUS.format("Hidden")
+        eye = _EYE.format(
+            action="unhide", id=row.id, label="Unhide", title=title, hint="Hidden — unhide",
+            icon="🙈",
+        )  # fmt: skip
+    else:
+        status = "" if row.hidden_by_mod else _STATUS.format("Visible")
+        eye = _EYE.format(
+            action="hide", id=row.id, label="Hide", title=title, hint="Visible — hide", icon="👁️"
+        )
+    return status + eye + moderated
+
+
+def row_html(row: TableRow, *, deleted_view: bool) -> SafeString:
+    """One post's <tr>: under "Recently deleted" with when it was deleted and Restore."""
+    title = escape(row.title)
+    description = escape(row.description)
+    return mark_safe(  # noqa: S308 - every value is escaped above or is our own markup
+        _ROW.format(
+            id=row.id,
+            hidden=' class="is-hidden"' if row.hidden else "",
+            title=title,
+            visibility=_visibility(row, title, deleted_view),
+            art_url=escape(row.art_url),
+            description=_DESCRIPTION.format(description) if description else _NO_DESCRIPTION,
+            # Our own <time> markup (pmd_format.time_tag), its values escaped there.
+            created=row.created,
+            frames=row.frames,
+            file_format=escape(row.file_format),
+            license=escape(row.license) if row.license else _NO_LICENSE,
+            size_bytes=row.size_bytes,
+            size=escape(row.size),
+            width=row.width,
+            height=row.height,
+            reactions=row.reactions,
+            comments=row.comments,
+            views=row.views,
+            trash=(_RESTORE if deleted_view else _DELETE).format(id=row.id, title=title),
+        )
+    )
