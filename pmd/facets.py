@@ -46,20 +46,23 @@ def facet_counts(query: PostQuery) -> Facets:
 def table_counts(query: PostQuery) -> tuple[int, int, Facets]:
     """What the table shows above its rows: how many posts `query` matches,
     how many live posts the owner has, and the facets; one read of the posts
-    version for the three once they are cached."""
+    version for them once they are cached."""
     everything = PostQuery(owner=query.owner)
-    total, live_total, facets = cached_per_query(
+    live_total, counted = cached_per_query(
         [
-            ("count", query, matching_posts(query).count),
             ("count", everything, matching_posts(everything).count),
-            ("facets", query, lambda: _count(query)),
+            ("table", query, lambda: _count(query)),
         ]
     )
-    # One cached list of mixed results: two counts, then the facets.
-    return cast(int, total), cast(int, live_total), cast(Facets, facets)
+    # One cached list of mixed results: a count, then the query's total and facets.
+    total, facets = cast(tuple[int, Facets], counted)
+    return total, cast(int, live_total), facets
 
 
-def _count(query: PostQuery) -> Facets:
+def _count(query: PostQuery) -> tuple[int, Facets]:
+    """How many posts `query` matches, and its facets: the total is the
+    visibility count of the filter chosen (the format's applied), so one
+    pass over the searched posts counts both."""
     searched = matching_posts(replace(query, visibility="all", file_format="all"))
     format_q = Q(file_format=query.file_format) if query.file_format != "all" else Q()
     visibility_q = VISIBILITY[query.visibility]
@@ -71,11 +74,12 @@ def _count(query: PostQuery) -> Facets:
     for value in Post.Format.values:
         aggregates[f"f_{value}"] = Count("pk", filter=Q(file_format=value) & visibility_q)
     counts = searched.aggregate(**aggregates)
-    return Facets(
+    facets = Facets(
         visibility={name: counts[f"v_{name}"] for name in VISIBILITY},
         formats={"all": counts["f_all"], **{v: counts[f"f_{v}"] for v in Post.Format.values}},
         hashtags=_top_hashtags(matching_posts(query)),
     )
+    return counts[f"v_{query.visibility}"], facets
 
 
 def _top_hashtags(posts) -> list[tuple[str, int]]:

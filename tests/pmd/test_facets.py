@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pmd.facets import facet_counts, table_counts
-from pmd.selectors import PostQuery
+from pmd.selectors import PostQuery, matching_posts
 from posts.models import Post
 from posts.public_ids import user_sqid
 from testing.factories import make_comment, make_posts
@@ -44,16 +44,26 @@ class TestCounts:
             "hidden": 3,
         }
 
-    def test_the_table_counts_take_five_queries_and_then_one(self, owner, mix):
+    @pytest.mark.parametrize(
+        "filters",
+        [{}, {"visibility": "hidden"}, {"visibility": "visible", "file_format": "gif"},
+         {"file_format": "bmp", "search": "frog"}, {"license": "none", "search": "-#retro"}],
+    )  # fmt: skip
+    def test_the_total_is_the_count_of_the_matching_posts(self, owner, mix, filters):
+        query = PostQuery(owner=owner, **filters)
+        assert table_counts(query)[0] == matching_posts(query).count()
+
+    def test_the_table_counts_take_four_queries_and_then_one(self, owner, mix):
         query = PostQuery(owner=owner, search="#pixelart w:16")
         with CaptureQueriesContext(connection) as first:
             total, live_total, facets = table_counts(query)
         with CaptureQueriesContext(connection) as second:
             assert table_counts(query) == (total, live_total, facets)
         assert (total, live_total) == (6, 10)
-        # The posts version, the two totals, one aggregate for the visibility
-        # and format counts, one grouped query for the hashtags.
-        assert len(first.captured_queries) == 5
+        # The posts version, the owner's total, one aggregate for the query's
+        # total with the visibility and format counts, one grouped query for
+        # the hashtags.
+        assert len(first.captured_queries) == 4
         assert len(second.captured_queries) == 1
 
     def test_a_change_by_anyone_is_counted(self, owner, mix):
