@@ -39,6 +39,7 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
     list_display = [
         "id",
         "user",
+        "requested_by",
         "status",
         "artwork_count",
         "part",
@@ -49,13 +50,14 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
     list_filter = ["status", "created_at", "expires_at"]
     date_hierarchy = "created_at"
     search_fields = ["user__username", "user__email", "=id"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "requested_by"]
     raw_id_fields = ["user", "retry_of"]
     show_full_result_count = False
     ordering = ["-created_at"]
     readonly_fields = [
         "id",
         "user",
+        "requested_by",
         "user_dashboard",
         "post_ids",
         "include_comments",
@@ -82,6 +84,7 @@ class BatchDownloadRequestAdmin(DateHierarchyGuard):
                 "fields": [
                     "id",
                     "user",
+                    "requested_by",
                     "user_dashboard",
                     "post_ids",
                     ("include_comments", "include_reactions", "send_email"),

@@ -36,7 +36,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from asgiref.sync import sync_to_async
@@ -49,6 +49,9 @@ from django_eventstream.channelmanager import ChannelManagerBase
 from pmd_project.lib import eventstream
 from pmd_project.lib.inputs import BadInput
 from pmd_project.telemetry.metrics import count_open_stream
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +98,9 @@ def publish(user_id: int, event_type: str, data: dict[str, Any]) -> None:
 
 # Opening a stream (GET /api/pmd/bdr/sse)
 
-STREAM_PARAMETERS = frozenset({"lastEventId"})  # all the page sends (templates/pmd/dashboard.html)
+# All the page sends (templates/pmd/dashboard.html); target_sqid when support
+# watches the owner's dashboard.
+STREAM_PARAMETERS = frozenset({"lastEventId", "target_sqid"})
 # django-eventstream joins "<channel>:<id>" pairs with commas; we issue one.
 MAX_EVENT_ID_PARTS = 10
 EVENT_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits, within a 64-bit id
@@ -129,7 +134,8 @@ def parse_stream_query(query: QueryDict, header: str | None, channel: str) -> in
     unknown = sorted(set(query) - STREAM_PARAMETERS)
     if unknown:
         raise BadInput(
-            f"Unknown parameter {unknown[0][:40]!r}: this stream takes only lastEventId."
+            f"Unknown parameter {unknown[0][:40]!r}: this stream takes only lastEventId "
+            "(and target_sqid)."
         )
     sent = [raw for raw in query.getlist("lastEventId") if raw]
     if header:
@@ -338,15 +344,18 @@ class GuardedStream:
 
 
 def open_stream(
-    request: HttpRequest, resume_after: int | None, slot: StreamSlot
+    request: HttpRequest, owner: User, resume_after: int | None, slot: StreamSlot
 ) -> StreamingHttpResponse:
-    """The response streaming the caller's `bdr_update` events from
-    `resume_after` (None: from now). The channel, the user and the id come
-    from the server; nothing else of the request reaches django-eventstream."""
+    """The response streaming `owner`'s events from `resume_after` (None:
+    from now) to the caller: the owner, or support allowed to act for them
+    (pmd.access.api_owner decided). The channel, the user and the id come
+    from the server; nothing else of the request reaches django-eventstream.
+    The stream lasts while the caller's own session logs them in."""
     assert request.user.is_authenticated and request.session.session_key is not None
-    channel = user_channel(request.user.pk)
+    channel = user_channel(owner.pk)
     body = GuardedStream(
-        eventstream.event_stream(channel, resume_after, request.user),
+        # The package checks the channel is the user's own (UserChannelManager).
+        eventstream.event_stream(channel, resume_after, owner),
         session_key=request.session.session_key,
         user_id=request.user.pk,
         slot=slot,

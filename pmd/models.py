@@ -38,6 +38,15 @@ class BatchDownloadRequest(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="download_requests"
     )
+    # Who asked, when not the owner: support inside the owner's dashboard.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="download_requests_for_others",
+        help_text="Support staff who asked in the owner's dashboard; empty: the owner.",
+    )
     # The requested posts, in the order they were asked for.
     post_ids = models.JSONField()
     include_comments = models.BooleanField(default=False)

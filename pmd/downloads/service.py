@@ -50,6 +50,7 @@ def download_request_create(
     send_email: bool,
     part_number: int | None = None,
     part_count: int | None = None,
+    actor: User | None = None,
 ) -> BatchDownloadRequest:
     """A new pending request; Invalid for posts that are not the user's live
     artworks, DailyLimitReached over the daily limit.
@@ -57,6 +58,7 @@ def download_request_create(
     `post_ids` is already parsed (distinct, order kept, at most PMD_BDR_LIMIT).
     A part of a split (over 128 posts) says which (`part_number` of `part_count`);
     it is a normal request in every other way, under the same limits.
+    `actor` is support asking in the owner's dashboard, recorded with it.
     """
     _check_part(part_number, part_count)
     _check_live_artworks(user, post_ids)
@@ -74,6 +76,7 @@ def download_request_create(
             raise DailyLimitReached(limit=limit, resets_at=day_window(now)[1], now=now)
         bdr = BatchDownloadRequest.objects.create(
             user=user,
+            requested_by=actor,
             post_ids=post_ids,
             include_comments=include_comments,
             include_reactions=include_reactions,
@@ -90,7 +93,9 @@ def download_request_create(
     return bdr
 
 
-def download_request_retry(*, bdr: BatchDownloadRequest) -> BatchDownloadRequest:
+def download_request_retry(
+    *, bdr: BatchDownloadRequest, actor: User | None = None
+) -> BatchDownloadRequest:
     """A new pending request for the same posts as the failed `bdr`, the same
     part of the same split if it was one.
 
@@ -114,6 +119,7 @@ def download_request_retry(*, bdr: BatchDownloadRequest) -> BatchDownloadRequest
             raise Conflict("None of these posts can be downloaded any more.")
         retry = BatchDownloadRequest.objects.create(
             user_id=failed.user_id,
+            requested_by=actor,
             post_ids=post_ids,
             include_comments=failed.include_comments,
             include_reactions=failed.include_reactions,

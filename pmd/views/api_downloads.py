@@ -15,7 +15,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict, Field, WithJsonSchema
 
 from pmd import downloads
-from pmd.access import get_owned_download_request, owner_of
+from pmd.access import actor_of, get_owned_download_request, owner_of
 from pmd.errors import Gone
 from pmd.models import MAX_DOWNLOAD_PARTS
 from pmd.table_state import TableState
@@ -121,6 +121,7 @@ def create_download_request(request: HttpRequest, body: BdrRequest) -> Status:
         send_email=body.send_email,
         part_number=body.part,
         part_count=body.parts,
+        actor=actor_of(request),
     )
     left = downloads.requests_left_today(owner_of(request))
     item = downloads.bdr_item(bdr)
@@ -205,7 +206,9 @@ router.api_operation(
 )
 def download_request_retry(request: HttpRequest, pk: uuid.UUID) -> Status:
     """A new request for the posts of a failed one; it does not use up another of today's."""
-    retry = downloads.download_request_retry(bdr=get_owned_download_request(request, pk))
+    retry = downloads.download_request_retry(
+        bdr=get_owned_download_request(request, pk), actor=actor_of(request)
+    )
     left = downloads.requests_left_today(owner_of(request))
     message = downloads.download_request_created_message(retry, requests_left=left)
     return Status(201, BdrRetried(**downloads.bdr_item(retry), message=message))

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from pmd import downloads
-from pmd.access import dashboard_owner_required, get_owned_download_request
+from pmd.access import actor_of, dashboard_owner_required, get_owned_download_request
 from pmd.refusals import answers_refusals
 
 
@@ -37,7 +37,9 @@ def download_row(request: HttpRequest, owner: User, bdr_id: uuid.UUID) -> HttpRe
 def download_retry(request: HttpRequest, owner: User, bdr_id: uuid.UUID) -> HttpResponse:
     """Retry a failed download (it does not use up another of today's); the
     refreshed panel answers, or the refusal as `{"error": …}` for the toast."""
-    downloads.download_request_retry(bdr=get_owned_download_request(request, bdr_id))
+    downloads.download_request_retry(
+        bdr=get_owned_download_request(request, bdr_id), actor=actor_of(request)
+    )
     return _panel(request, owner)
 
 

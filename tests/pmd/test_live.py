@@ -10,6 +10,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -23,6 +24,7 @@ from pmd.live import (
     stream_slots,
     user_channel,
 )
+from posts.public_ids import user_sqid
 from testing.factories import make_user
 from testing.live import AsgiServer, free_port, session_cookies
 from testing.services import missing
@@ -38,6 +40,34 @@ def _stream(server, user, **kwargs) -> SseClient:
 
 
 class TestAccess:
+    def test_support_follows_the_owners_events_and_others_are_refused(
+        self, asgi_server, owner, other
+    ):
+        support = make_user("sam", is_staff=True)
+        support.user_permissions.add(Permission.objects.get(codename="act_for_others"))
+        plain_staff = make_user("pat", is_staff=True)
+        target = f"{asgi_server.url}/api/pmd/bdr/sse?target_sqid={user_sqid(owner.pk)}"
+        watching = SseClient(target, cookies=session_cookies(support)).start()
+        refused = SseClient(target, cookies=session_cookies(plain_staff)).start()
+        stranger = SseClient(target, cookies=session_cookies(other)).start()
+        unknown = SseClient(
+            f"{asgi_server.url}/api/pmd/bdr/sse?target_sqid=Zz9Qx7Wv3Ku5Ty1",
+            cookies=session_cookies(support),
+        ).start()
+        try:
+            assert watching.status == 200
+            for client, status in ((refused, 403), (stranger, 403), (unknown, 404)):
+                assert client.status == status
+                assert set(json.loads(client.body)) == {"error"}
+            publish(owner.pk, BDR_UPDATE, {"id": "a", "status": "ready"})
+            assert watching.next_event(event=BDR_UPDATE).json()["id"] == "a"
+            # Support's own channel is not what it watches.
+            publish(support.pk, BDR_UPDATE, {"id": "theirs"})
+            watching.assert_quiet(1.0)
+        finally:
+            for client in (watching, refused, stranger, unknown):
+                client.close()
+
     def test_anonymous_is_refused_with_json(self, asgi_server):
         client = SseClient(f"{asgi_server.url}/api/pmd/bdr/sse").start()
         assert client.status == 401

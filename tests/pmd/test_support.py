@@ -55,10 +55,13 @@ class TestPage:
         assert "You are in <strong>alice</strong>’s dashboard as support" in page
         assert f'data-target-sqid="{user_sqid(owner.pk)}"' in page
         assert "Owner&#x27;s art" in page
+        # The live panel follows the owner's events, not support's own.
+        assert f'&amp;target_sqid={user_sqid(owner.pk)}">' in page
 
     def test_the_owner_sees_no_banner(self, owner, owner_client):
         page = owner_client.get(f"/u/{user_sqid(owner.pk)}/posts").content.decode()
         assert "as support" not in page and "data-target-sqid" not in page
+        assert "target_sqid" not in page
 
     @pytest.mark.parametrize("who", ["plain_staff", "other"])
     def test_others_are_sent_to_the_profile_as_before(self, request, owner, who):
@@ -118,8 +121,18 @@ class TestApi:
         )
         assert response.status_code == 201, response.content
         bdr = BatchDownloadRequest.objects.get()
-        # The ready email goes to the request's user: the owner.
+        # The ready email goes to the request's user: the owner; support is
+        # recorded as the one who asked.
         assert bdr.user == owner and bdr.send_email
+        assert bdr.requested_by == support
+        own = post_json(
+            client_for(owner),
+            "/api/pmd/bdr",
+            {"post_ids": [posts[0].pk], "include_comments": False, "include_reactions": False,
+             "send_email": False},
+        )  # fmt: skip
+        assert own.status_code == 201
+        assert BatchDownloadRequest.objects.get(pk=own.json()["id"]).requested_by is None
 
     def test_without_target_sqid_support_acts_on_their_own_posts(self, owner, support):
         theirs = make_posts(owner, 1)
