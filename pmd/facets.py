@@ -2,10 +2,10 @@
 
 As the Django admin's facets: each filter's options are counted with every
 other filter and the search applied, but not the filter itself, so each
-number is what choosing that option would show. The visibility and format
-counts are one aggregate query; the top hashtags one grouped query over the
-posts that match everything. Both are cached under the owner's posts version
-(pmd/counts.py) with the table's totals, so they are exact whoever wrote
+number is what choosing that option would show. One grouped query over the
+posts the search matches counts them all, the total and the top hashtags
+included, so the search is evaluated once. They are cached under the owner's
+posts version (pmd/counts.py), so they are exact whoever wrote
 the posts, and are counted afresh whenever the search compares a counter
 (which changes without moving that version).
 """
@@ -17,15 +17,13 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from django.db import connection
-from django.db.models import Count, Q
 
-from posts.models import NOT_HIDDEN, Post
+from posts.models import Post
 
 from .selectors import PostQuery, cached_per_query, matching_posts
 
 TOP_HASHTAGS = 8
-HIDDEN = Q(hidden_by_user=True) | Q(hidden_by_mod=True)
-VISIBILITY = {"all": Q(), "visible": Q(NOT_HIDDEN), "hidden": HIDDEN}
+VISIBILITY = ("all", "visible", "hidden")
 
 
 @dataclass(frozen=True)
@@ -60,41 +58,73 @@ def table_counts(query: PostQuery) -> tuple[int, int, Facets]:
 
 
 def _count(query: PostQuery) -> tuple[int, Facets]:
-    """How many posts `query` matches, and its facets: the total is the
-    visibility count of the filter chosen (the format's applied), so one
-    pass over the searched posts counts both."""
+    """How many posts `query` matches, and its facets. The total is the
+    visibility count of the filter chosen (the format's applied)."""
     searched = matching_posts(replace(query, visibility="all", file_format="all"))
-    format_q = Q(file_format=query.file_format) if query.file_format != "all" else Q()
-    visibility_q = VISIBILITY[query.visibility]
-    aggregates = {
-        f"v_{name}": Count("pk", filter=condition & format_q)
-        for name, condition in VISIBILITY.items()
-    }
-    aggregates["f_all"] = Count("pk", filter=visibility_q)
-    for value in Post.Format.values:
-        aggregates[f"f_{value}"] = Count("pk", filter=Q(file_format=value) & visibility_q)
-    counts = searched.aggregate(**aggregates)
-    facets = Facets(
-        visibility={name: counts[f"v_{name}"] for name in VISIBILITY},
-        formats={"all": counts["f_all"], **{v: counts[f"f_{v}"] for v in Post.Format.values}},
-        hashtags=_top_hashtags(matching_posts(query)),
-    )
-    return counts[f"v_{query.visibility}"], facets
+    if connection.vendor == "postgresql":
+        groups = _grouped_counts(searched)
+    else:
+        groups = _grouped_counts_in_python(searched)
+    return _facets_of(query, groups)
 
 
-def _top_hashtags(posts) -> list[tuple[str, int]]:
-    tagged = posts.exclude(hashtags="").order_by().values("hashtags")
-    if connection.vendor != "postgresql":
-        # SQLite has no way to split a string in SQL; its sizes are small.
-        texts = tagged.values_list("hashtags", flat=True)
-        counter = Counter(tag.lower() for text in texts for tag in text.split())
-        return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:TOP_HASHTAGS]
-    sql, params = tagged.query.sql_with_params()
+# (hidden, format, hashtag) -> posts; the hashtag None counts every post of
+# the (hidden, format) group, tagged or not.
+Groups = dict[tuple[bool, str, str | None], int]
+
+
+def _grouped_counts(searched) -> Groups:
+    """One pass over the searched posts: each post once in its (hidden,
+    format) group, and once more for each of its hashtags, so the search is
+    evaluated once for every count the table shows."""
+    rows = searched.order_by().values("hidden_by_user", "hidden_by_mod", "file_format", "hashtags")
+    sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT tag, count(*) FROM ("  # noqa: S608 - the ORM's own SQL, values as parameters
-            f"{sql}) AS p, unnest(string_to_array(lower(p.hashtags), ' ')) AS tag "
-            "WHERE tag <> '' GROUP BY tag ORDER BY count(*) DESC, tag LIMIT %s",
-            [*params, TOP_HASHTAGS],
+            # The ORM's own SQL, values as parameters; NULL stands for the post itself.
+            "SELECT p.hidden_by_user OR p.hidden_by_mod, p.file_format, tag, count(*) "  # noqa: S608
+            f"FROM ({sql}) AS p, "
+            "unnest(ARRAY[NULL] || string_to_array(lower(p.hashtags), ' ')) AS tag "
+            "WHERE tag IS NULL OR tag <> '' GROUP BY 1, 2, 3",
+            params,
         )
-        return [(tag, count) for tag, count in cursor.fetchall()]
+        return {(hidden, file_format, tag): count for hidden, file_format, tag, count in cursor}
+
+
+def _grouped_counts_in_python(searched) -> Groups:
+    # SQLite has no way to split a string in SQL; its sizes are small.
+    groups: Counter[tuple[bool, str, str | None]] = Counter()
+    rows = searched.values_list("hidden_by_user", "hidden_by_mod", "file_format", "hashtags")
+    for by_user, by_mod, file_format, hashtags in rows:
+        hidden = by_user or by_mod
+        groups[(hidden, file_format, None)] += 1
+        for tag in hashtags.lower().split(" "):
+            if tag:
+                groups[(hidden, file_format, tag)] += 1
+    return dict(groups)
+
+
+def _facets_of(query: PostQuery, groups: Groups) -> tuple[int, Facets]:
+    def shown(hidden: bool, visibility: str) -> bool:
+        return visibility == "all" or hidden == (visibility == "hidden")
+
+    def chosen_format(file_format: str, wanted: str) -> bool:
+        return wanted == "all" or file_format == wanted
+
+    visibility = dict.fromkeys(VISIBILITY, 0)
+    formats = dict.fromkeys(["all", *Post.Format.values], 0)
+    hashtags: Counter[str] = Counter()
+    for (hidden, file_format, tag), count in groups.items():
+        if tag is not None:
+            if shown(hidden, query.visibility) and chosen_format(file_format, query.file_format):
+                hashtags[tag] += count
+            continue
+        if chosen_format(file_format, query.file_format):
+            for name in visibility:
+                if shown(hidden, name):
+                    visibility[name] += count
+        if shown(hidden, query.visibility):
+            formats["all"] += count
+            formats[file_format] = formats.get(file_format, 0) + count
+    top = sorted(hashtags.items(), key=lambda item: (-item[1], item[0]))[:TOP_HASHTAGS]
+    return visibility[query.visibility], Facets(visibility, formats, top)
