@@ -186,7 +186,10 @@ def test_a_redis_restart_mid_job_loses_nothing(
     )
     worker = _worker(celery_test_queue, session_vault, worker_env, REDIS_URL=url)
     try:
-        Celery(broker=url).send_task("pmd.tasks.run_job", args=[str(job.pk)], queue=worker.queue)
+        # Not made the current app: shared tasks sent later in this process
+        # (.delay()) would go to this test's broker, long gone by then.
+        with Celery(broker=url, set_as_current=False) as app:
+            app.send_task("pmd.tasks.run_job", args=[str(job.pk)], queue=worker.queue)
         _wait(lambda: _job(job).done >= CHUNK, "a first chunk committed")
         redis_process.terminate()
         redis_process.wait(10)

@@ -58,10 +58,14 @@ def test_each_predicate_selects_what_it_says(owner, kinds):
 
 
 def _plan(queryset) -> str:
-    # With sequential scans priced out, the planner takes a partial index
-    # whenever the query's conditions imply the index's condition.
+    # With sequential scans and sorts priced out, the planner takes a partial
+    # index in the query's order whenever the query's conditions imply the
+    # index's condition. Sorts too: once the table's statistics say it holds
+    # a row or two (autovacuum analyses it when other tests have filled and
+    # emptied it), any index and a sort would otherwise cost about the same.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
         sql, params = queryset.query.sql_with_params()
         cursor.execute(f"EXPLAIN {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -73,7 +77,11 @@ def test_the_tables_page_scan_uses_its_sort_index(owner, kinds, sort):
     for visibility in ("all", "visible", "hidden"):
         query = PostQuery(owner=owner, sort=sort, visibility=visibility)
         ids = matching_posts(query).order_by(*table_ordering(sort, "desc")).values("id")[:32]
-        assert f"post_sort_{sort}" in _plan(ids), (sort, visibility)
+        plan = _plan(ids)
+        # The visible posts newest first are the profile's: its index, in the
+        # same order, serves them as well.
+        profile = sort == "uploaded" and visibility == "visible" and "post_profile" in plan
+        assert f"post_sort_{sort}" in plan or profile, (sort, visibility, plan)
 
 
 @pytest.mark.postgresql_only
