@@ -10,6 +10,7 @@ from pmd.models import ActivityEntry
 from posts.models import Post
 from posts.public_ids import user_sqid
 from testing.factories import make_post, make_posts
+from tests.browser.axe import assert_accessible
 
 RECORD_PROGRESS = """
 window.__progress = [];
@@ -493,14 +494,19 @@ def test_closing_the_tab_during_a_chunked_run_asks_first(open_dashboard, owner):
         page.close(run_before_unload=True)
 
 
-def test_delete_forever_asks_naming_the_count_and_offers_no_undo(open_dashboard, owner):
+@pytest.mark.parametrize("width", [1280, 375])
+def test_delete_forever_asks_naming_the_count_and_offers_no_undo(
+    open_dashboard, page, owner, width
+):
     posts = make_posts(owner, 3, deleted_by_user=True, deleted_by_user_date=timezone.now())
+    page.set_viewport_size({"width": width, "height": 800})
     page = open_dashboard("?view=deleted")
     expect(page.locator("#table-summary")).to_contain_text("deleted in the last 30 days")
     select_rows(page, [post.pk for post in posts[:2]])
     page.get_by_role("button", name="Delete forever", exact=True).click()
     dialog = page.locator("#confirm-delete-forever")
     expect(dialog.get_by_role("heading")).to_have_text("Delete 2 posts forever?")
+    assert_accessible(page)
     dialog.get_by_role("button", name="Cancel").click()
     assert Post.objects.filter(owner=owner).count() == 3
     page.get_by_role("button", name="Delete forever", exact=True).click()
