@@ -17,6 +17,7 @@ PEER_COLUMNS = [
     ("uploaded", "created_at"),
     ("frames", "frame_count"),
     ("format", "file_format"),
+    ("license", "license"),
     ("size", "file_bytes"),
     ("width", "width"),
     ("height", "height"),

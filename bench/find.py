@@ -62,20 +62,14 @@ CASES = [
 
 
 def _forget(query) -> None:
-    """Drop the cached count and facets of `query` (the keys pmd.selectors
-    gives them under the owner's current posts version)."""
-    import hashlib
+    """Drop the cached counts of `query`: its total and facets (pmd.facets
+    caches them as one "table" entry) and its plain count."""
+    from pmd.counts import forget_cached_counts
+    from pmd.facets import TABLE_COUNTS
+    from pmd.selectors import query_cache_key
 
-    from django.core.cache import cache
-
-    from pmd.counts import owner_posts_version
-
-    version = owner_posts_version(query.owner.pk)
-    keys = [
-        hashlib.blake2b(f"{what}|{query.filter_key}".encode(), digest_size=12).hexdigest()
-        for what in ("count", "facets")
-    ]
-    cache.delete_many([f"pmd:count:{query.owner.pk}:{version}:{key}" for key in keys])
+    keys = [query_cache_key(what, query) for what in ("count", TABLE_COUNTS)]
+    forget_cached_counts(query.owner.pk, keys)
 
 
 def _cold(client, url: str, headers: dict, query) -> list[float]:

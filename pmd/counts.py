@@ -14,7 +14,7 @@ primary-key lookup per request, however many counts it serves. Cache trouble
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -58,6 +58,13 @@ def cached_counts(owner_id: int, computes: Mapping[str, Callable[[], T]]) -> dic
         except Exception:  # noqa: BLE001
             logger.warning("count cache unavailable", exc_info=True)
     return counts
+
+
+def forget_cached_counts(owner_id: int, keys: Sequence[str]) -> None:
+    """Drop what cached_counts remembers under `keys` for the owner's current
+    posts version: the next read counts again."""
+    version = owner_posts_version(owner_id)
+    cache.delete_many([f"pmd:count:{owner_id}:{version}:{key}" for key in keys])
 
 
 def cached_count(owner_id: int, key: str, compute: Callable[[], int]) -> int:

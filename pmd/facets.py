@@ -23,6 +23,8 @@ from posts.models import Post
 from .selectors import PostQuery, cached_per_query, matching_posts
 
 TOP_HASHTAGS = 8
+# What a query's total and facets are cached as, together (pmd.selectors).
+TABLE_COUNTS = "table"
 VISIBILITY = ("all", "visible", "hidden")
 
 
@@ -49,7 +51,7 @@ def table_counts(query: PostQuery) -> tuple[int, int, Facets]:
     live_total, counted = cached_per_query(
         [
             ("count", everything, matching_posts(everything).count),
-            ("table", query, lambda: _count(query)),
+            (TABLE_COUNTS, query, lambda: _count(query)),
         ]
     )
     # One cached list of mixed results: a count, then the query's total and facets.

@@ -91,6 +91,12 @@ def matching_posts(query: PostQuery) -> QuerySet[Post]:
     return posts
 
 
+def query_cache_key(what: str, query: PostQuery) -> str:
+    """The key `what` of the query's matching posts is cached under (with the
+    owner's posts version, pmd/counts.py)."""
+    return hashlib.blake2b(f"{what}|{query.filter_key}".encode(), digest_size=12).hexdigest()
+
+
 def cached_per_query(items: Sequence[tuple[str, PostQuery, Callable[[], T]]]) -> list[T]:
     """compute() for each (what, query, compute) of one owner, in order, each
     cached under the owner's posts version (pmd/counts.py) as `what` of the
@@ -105,7 +111,7 @@ def cached_per_query(items: Sequence[tuple[str, PostQuery, Callable[[], T]]]) ->
             # version the cache is keyed on: counted each time.
             keys.append(None)
             continue
-        key = hashlib.blake2b(f"{what}|{query.filter_key}".encode(), digest_size=12).hexdigest()
+        key = query_cache_key(what, query)
         keys.append(key)
         computes[key] = compute
     cached = cached_counts(owner_id, computes) if computes else {}

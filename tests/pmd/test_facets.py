@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pmd.facets import facet_counts, table_counts
-from pmd.selectors import PostQuery, matching_posts
+from pmd.counts import forget_cached_counts
+from pmd.facets import TABLE_COUNTS, facet_counts, table_counts
+from pmd.selectors import PostQuery, matching_posts, query_cache_key
 from posts.models import Post
 from posts.public_ids import user_sqid
 from testing.factories import make_comment, make_posts
@@ -64,6 +65,11 @@ class TestCounts:
         # query's total, its visibility, format and hashtag counts.
         assert len(first.captured_queries) == 3
         assert len(second.captured_queries) == 1
+        # Forgotten (as the bench forgets them), they are counted again.
+        forget_cached_counts(owner.pk, [query_cache_key(TABLE_COUNTS, query)])
+        with CaptureQueriesContext(connection) as third:
+            assert table_counts(query) == (total, live_total, facets)
+        assert len(third.captured_queries) == 2
 
     def test_a_change_by_anyone_is_counted(self, owner, mix):
         query = PostQuery(owner=owner, search="frog")
