@@ -6,7 +6,7 @@ import datetime
 import platform
 import sys
 
-from bench.harness import RESULTS, configure
+from bench.harness import RESULTS, configure, cpu_reference
 
 
 def main(names: list[str]) -> None:
@@ -43,7 +43,7 @@ def main(names: list[str]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in chosen:
         print(f"bench: {name}", flush=True)
-        section = sections[name]()
+        section = f"{sections[name]()}\n\n- {cpu_reference()}"
         (RESULTS / f"{name}.md").write_text(section + "\n")
         parts.append(section)
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -65,8 +65,6 @@ def _create_database(url: str) -> None:
 
 def bench_owner(username: str = BENCH_USER, posts: int = BENCH_POSTS, password: str = ""):
     """A bench user with `posts` posts, seeded once (with a progress bar)."""
-    from django.db import connection
-
     from posts.demo import ensure_user, seed_posts
 
     owner, _ = ensure_user(
@@ -80,14 +78,20 @@ def bench_owner(username: str = BENCH_USER, posts: int = BENCH_POSTS, password: 
         print(f"\r  seeding {done:,}/{total:,} posts", end="" if done < total else "\n", flush=True)
 
     seed_posts(owner=owner, total=posts, seed=2026, progress=progress)
-    with connection.cursor() as cursor:
-        # What autovacuum does on a server between one burst of writes and the
-        # next: CI's PostgreSQL runs with it off, so without this each section
-        # would measure the dead rows and unmerged index entries every earlier
-        # section left (a 10,000-post job ran 15-25% slower on them). Index-only
-        # scans also need the visibility map it builds.
-        cursor.execute("VACUUM ANALYZE posts_post")
+    vacuum_posts()
     return owner
+
+
+def vacuum_posts() -> None:
+    """What autovacuum does on a server between one burst of writes and the
+    next. CI's PostgreSQL runs with it off, so without this a section would
+    measure the dead rows and unmerged index entries that earlier sections
+    (or its own setup) left (a 10,000-post job ran 10-20% slower on them
+    here). Index-only scans also need the visibility map it builds."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE posts_post")
 
 
 def timed(function: Callable[[], object], runs: int) -> list[float]:
@@ -99,6 +103,25 @@ def timed(function: Callable[[], object], runs: int) -> list[float]:
         function()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+def cpu_reference() -> str:
+    """A line saying how fast this machine's CPU was during the run: the
+    seconds a fixed pure-Python loop takes (median of 5, with its range).
+    Absolute targets are in milliseconds on "this machine", and a shared
+    virtual machine's speed varies from day to day by up to 2x; ratios to a
+    peer measured in the same run do not move with it, absolute times do."""
+    loops = []
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for number in range(10_000_000):
+            total += number
+        loops.append(time.perf_counter() - started)
+    return (
+        f"CPU reference: a 10-million-step Python loop took {median(loops):.2f} s "
+        f"(range {min(loops):.2f}-{max(loops):.2f} s over 5 tries)."
+    )
 
 
 def median(samples: list[float]) -> float:
