@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, F, Value, When
+from django.db import connection
 from django.utils.translation import ngettext
 
 from pmd.actions.base import ROW_FIELDS, ActionCounts, BulkAction
@@ -46,21 +46,37 @@ def license_parse(value: object) -> str | None:
 
 
 def write_values(changes: Mapping[int, Mapping[str, Any]]) -> None:
-    """One UPDATE giving each post its own new values: a CASE per field."""
+    """One UPDATE giving each post its own new values, joined from a VALUES
+    list: (id, then for each field whether this post changes it and to what).
+
+    Not a CASE of one WHEN per post, as Django's Case would write it: for 128
+    posts building those expressions cost more than the UPDATE itself, and
+    the database then tried each WHEN on each row."""
+    if not changes:
+        return
     fields = sorted({name for values in changes.values() for name in values})
-    updates = {}
-    for name in fields:
-        column = COLUMNS[name]
-        whens = [
-            When(pk=post_id, then=Value(values[name]))
-            for post_id, values in changes.items()
-            if name in values
-        ]
-        field = Post._meta.get_field(name)
-        # The licence's column holds the identifier: its type is the identifier's.
-        output = field.target_field if field.is_relation else field  # type: ignore[union-attr]
-        updates[column] = Case(*whens, default=F(column), output_field=output)  # type: ignore[arg-type]
-    Post.objects.filter(pk__in=list(changes)).update(**updates)
+    table = connection.ops.quote_name(Post._meta.db_table)
+    assignments = []
+    for number, name in enumerate(fields):
+        column = connection.ops.quote_name(COLUMNS[name])
+        # VALUES names its columns column1, column2, … on PostgreSQL and SQLite alike.
+        changes_it, value = f"v.column{2 + 2 * number}", f"v.column{3 + 2 * number}"
+        assignments.append(
+            f"{column} = CASE WHEN {changes_it} THEN {value} ELSE {table}.{column} END"
+        )
+    row = "(" + ", ".join(["%s"] * (1 + 2 * len(fields))) + ")"
+    params: list[Any] = []
+    for post_id, values in changes.items():
+        params.append(post_id)
+        for name in fields:
+            params += [name in values, values.get(name)]
+    sql = (
+        f"UPDATE {table} SET {', '.join(assignments)} "
+        f"FROM (VALUES {', '.join([row] * len(changes))}) AS v "
+        f"WHERE {table}.{connection.ops.quote_name('id')} = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def values_before_after(
