@@ -17,9 +17,8 @@ from .grid import grid_tiles
 from .saved_views import saved_view_counts, saved_views
 from .search import HELP, SearchRefused, search_read
 from .selectors import PostQuery, TablePage, matching_counts, month_counts, table_page
-from .table_rows import row_html
+from .table_rows import row_html, tile_html
 from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, ZOOMS, TableState
-from .templatetags.pmd_format import time_tag
 
 
 class TableRow:
@@ -29,9 +28,9 @@ class TableRow:
     as the download panel's (pmd_format)."""
 
     __slots__ = (
-        "id", "title", "description", "art_url", "created", "frames", "file_format",
+        "id", "title", "description", "art_url", "created_at", "frames", "file_format",
         "size", "size_bytes", "width", "height", "reactions", "comments", "views",
-        "hidden", "hidden_by_user", "hidden_by_mod", "deleted", "license", "month", "html",
+        "hidden", "hidden_by_user", "hidden_by_mod", "deleted_at", "license", "month", "html",
     )  # fmt: skip
 
     def __init__(self, post: Post, art_url: Callable[[str], str]) -> None:
@@ -40,7 +39,8 @@ class TableRow:
         self.title = post.title
         self.description = post.description
         self.art_url = art_url(post.public_sqid)
-        self.created = time_tag(post.created_at)
+        # Times as written by the table's rows only (the grid shows none).
+        self.created_at = post.created_at
         self.frames = str(post.frame_count)
         self.file_format = post.file_format.upper()
         self.size = filesizeformat(post.file_bytes)
@@ -53,11 +53,11 @@ class TableRow:
         self.hidden = post.hidden_by_user or post.hidden_by_mod
         self.hidden_by_user = post.hidden_by_user
         self.hidden_by_mod = post.hidden_by_mod
-        self.deleted = time_tag(post.deleted_by_user_date)
+        self.deleted_at = post.deleted_by_user_date
         self.license = post.license_id or ""
         # The timeline's group row this row opens, if it is the first of its month.
         self.month: MonthGroup | None = None
-        # The table's <tr> (pmd.table_rows); the grid draws its tiles itself.
+        # The row's <tr> in the table, or its <li> in the grid (pmd.table_rows).
         self.html = ""
 
 
@@ -232,12 +232,13 @@ def table_context(*, owner: User, state: TableState) -> dict:
     art_url = art_urls()
     rows = [TableRow(post, art_url) for post in page.rows]
     _timeline(state, query, page.rows, rows)
+    deleted_view = state.view == "deleted"
     if state.layout == "grid":
-        tiles = list(zip(rows, grid_tiles(page.rows, state.zoom), strict=True))
+        for row, tile in zip(rows, grid_tiles(page.rows, state.zoom), strict=True):
+            row.html = tile_html(row, tile, deleted_view=deleted_view)
     else:
-        tiles = []
         for row in rows:
-            row.html = row_html(row, deleted_view=state.view == "deleted")
+            row.html = row_html(row, deleted_view=deleted_view)
     # Said by the pager and "Go to page", where a page number is asked for.
     clamp_note = ""
     if page.clamped_from is not None:
@@ -248,7 +249,6 @@ def table_context(*, owner: User, state: TableState) -> dict:
         "state": state,
         "page": page,
         "rows": rows,
-        "tiles": tiles,
         "zooms": ZOOMS,
         "headers": _headers(state),
         "pager": _pager(state, page),

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 
 from django.utils.safestring import SafeString, mark_safe
 
+from .templatetags.pmd_format import time_tag
+
 if TYPE_CHECKING:
+    from .grid import GridTile
     from .table import TableRow
 
 _ROW = (
@@ -69,7 +72,7 @@ _RESTORE = (
 def _visibility(row: TableRow, title: str, deleted_view: bool) -> str:
     moderated = _MODERATED if row.hidden_by_mod else ""
     if deleted_view:
-        return _DELETED.format(row.deleted) + moderated
+        return _DELETED.format(time_tag(row.deleted_at)) + moderated
     if row.hidden_by_user:
         status = _STATUS.format("Hidden")
         eye = _EYE.format(
@@ -97,7 +100,7 @@ def row_html(row: TableRow, *, deleted_view: bool) -> SafeString:
             art_url=escape(row.art_url),
             description=_DESCRIPTION.format(description) if description else _NO_DESCRIPTION,
             # Our own <time> markup (pmd_format.time_tag), its values escaped there.
-            created=row.created,
+            created=time_tag(row.created_at),
             frames=row.frames,
             file_format=escape(row.file_format),
             license=escape(row.license) if row.license else _NO_LICENSE,
@@ -109,5 +112,74 @@ def row_html(row: TableRow, *, deleted_view: bool) -> SafeString:
             comments=row.comments,
             views=row.views,
             trash=(_RESTORE if deleted_view else _DELETE).format(id=row.id, title=title),
+        )
+    )
+
+
+_TILE = (
+    '<li class="tile{hidden}" data-post-item data-post-id="{id}" data-focus-key="row-{id}" '
+    'tabindex="-1">'
+    '<input type="checkbox" class="tile-select" data-select-row value="{id}" '
+    'data-focus-key="select-{id}" aria-label="Select “{title}”">'
+    '<span class="tile-art"><img class="pixelated" src="{src}"{animation} width="{width}" '
+    'height="{height}" alt="" loading="lazy"></span>'
+    '<span class="tile-title truncate" title="{title}">{title}</span>'
+    '<span class="tile-meta muted">{size} at {zoom}×{frames}{state}</span>'
+    '<span class="tile-actions">{actions}</span>'
+    "</li>"
+)
+_TILE_MODERATED = (
+    ' · <span title="Hidden by moderator: your unhide does not lift it">Hidden by moderator</span>'
+)
+_TILE_BUTTON = (
+    '<button type="button" class="icon-button" data-row-action="{action}" '
+    'data-focus-key="{key}-{id}"{popup} aria-label="{label} “{title}”" title="{hint}">'
+    '<span aria-hidden="true">{icon}</span></button>'
+)
+
+
+def _tile_actions(row: TableRow, title: str, deleted_view: bool) -> str:
+    def button(action: str, key: str, label: str, hint: str, icon: str, popup: str = "") -> str:
+        return _TILE_BUTTON.format(
+            action=action, key=key, id=row.id, popup=popup, label=label, title=title,
+            hint=hint, icon=icon,
+        )  # fmt: skip
+
+    if deleted_view:
+        return button("restore", "trash", "Restore", "Restore", "↩️")
+    if row.hidden_by_user:
+        eye = button("unhide", "eye", "Unhide", "Hidden — unhide", "🙈")
+    else:
+        eye = button("hide", "eye", "Hide", "Visible — hide", "👁️")
+    delete = button("delete", "trash", "Delete", "Delete", "🗑️", ' aria-haspopup="dialog"')
+    return eye + delete
+
+
+def tile_html(row: TableRow, tile: GridTile, *, deleted_view: bool) -> SafeString:
+    """One post's grid tile (<li>): its art at the tile's whole zoom, an
+    animation's first frame until hovered or focused (pmd-grid.js swaps in
+    data-animated), and the row's actions."""
+    title = escape(row.title)
+    art_url = escape(row.art_url)
+    if tile.animated:
+        still_url = escape(tile.still_url)
+        src, animation = still_url, f' data-still="{still_url}" data-animated="{art_url}"'
+    else:
+        src, animation = art_url, ""
+    state = _TILE_MODERATED if row.hidden_by_mod else " · Hidden" if row.hidden else ""
+    return mark_safe(  # noqa: S308 - every value is escaped above or is our own markup
+        _TILE.format(
+            id=row.id,
+            hidden=" is-hidden" if row.hidden else "",
+            title=title,
+            src=src,
+            animation=animation,
+            width=tile.width,
+            height=tile.height,
+            size=f"{row.width}×{row.height}",
+            zoom=tile.zoom,
+            frames=f" · {row.frames} frames" if tile.animated else "",
+            state=state,
+            actions=_tile_actions(row, title, deleted_view),
         )
     )

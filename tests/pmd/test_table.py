@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from pmd.selectors import PostQuery, matching_posts, table_page
 from pmd.table import TableRow
+from pmd.table_rows import row_html
 from pmd.table_state import TableState
 from posts.models import SORT_FIELDS, Post, art_urls
 from posts.public_ids import user_sqid
@@ -322,12 +323,13 @@ class TestTimesAndSizes:
         post = make_post(owner, created_at=created, file_bytes=87, write_file=False)
         row = TableRow(post, art_urls())
         assert row.art_url == post.art_url == f"/art/{post.public_sqid}"
-        assert row.created == (
-            f'<time datetime="{created.isoformat()}" '
+        assert (
+            f'<td class="col-uploaded"><time datetime="{created.isoformat()}" '
             f'title="{created.strftime("%Y-%m-%d %H:%M:%S")} UTC">3\xa0days, 5\xa0hours ago</time>'
-        )
+            "</td>"
+        ) in row_html(row, deleted_view=False)
         assert row.size == "87\xa0bytes"
-        assert row.deleted == ""
+        assert row.deleted_at is None
         post.file_bytes = 2048
         assert TableRow(post, art_urls()).size == "2.0\xa0KB"
 
@@ -346,7 +348,7 @@ class TestTimesAndSizes:
         post = make_post(owner, created_at=moment, write_file=False)
         bdr = make_bdr(owner, [post], created_at=moment)
         panel_row = render_to_string("pmd/_download_request_row.html", {"bdr": bdr})
-        assert TableRow(post, art_urls()).created.endswith("5\xa0minutes ago</time>")
-        assert (
-            f'<span class="bdr-when muted">{TableRow(post, art_urls()).created}</span>' in panel_row
-        )
+        table_row = row_html(TableRow(post, art_urls()), deleted_view=False)
+        when = re.search(r'<td class="col-uploaded">(<time [^>]*>[^<]*</time>)</td>', table_row)
+        assert when and when.group(1).endswith("5\xa0minutes ago</time>")
+        assert f'<span class="bdr-when muted">{when.group(1)}</span>' in panel_row
