@@ -5,11 +5,12 @@ frame (posts' art-still) until it is hovered or focused."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.urls import reverse
 
-from posts.models import Post
+from .selectors import PostRow
 
 # A tile is at most this wide or tall, so it fits a phone: past it the zoom
 # steps down (a 256 px
@@ -27,7 +28,7 @@ class GridTile:
     still_url: str
 
 
-def grid_tiles(posts: list[Post], zoom: int) -> list[GridTile]:
+def grid_tiles(posts: Sequence[PostRow], zoom: int) -> list[GridTile]:
     """For each post, in order: the zoom it is shown at and its size on screen."""
     still = reverse("posts:art-still", args=[_SLOT])
     tiles = []

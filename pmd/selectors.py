@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
@@ -24,18 +24,47 @@ from django.db.models.functions import TruncMonth
 from pmd.errors import Invalid
 from pmd_project.lib.inputs import ID_LIMIT
 from posts.models import DELETED_SORT_FIELDS, SORT_FIELDS, Post, PostQuerySet
+from posts.public_ids import post_sqid
 
 from .counts import cached_counts
 from .search import search_filter, search_read, search_uses_counters
 
 T = TypeVar("T")
 
-# What a table row shows; everything else stays in the database.
-TABLE_COLUMNS = (
-    "id", "title", "description", "created_at", "frame_count", "file_format", "file_bytes",
-    "width", "height", "reaction_count", "comment_count", "view_count", "hidden_by_user",
-    "hidden_by_mod", "deleted_by_user_date", "license_id",
-)  # fmt: skip
+
+class PostRow(NamedTuple):
+    """A post as a table row or grid tile shows it: its columns as the
+    database returns them, not a model instance (for 512 rows, building the
+    instances took a third as long as the query itself). Everything else
+    stays in the database."""
+
+    id: int
+    title: str
+    description: str
+    created_at: datetime
+    frame_count: int
+    file_format: str
+    file_bytes: int
+    width: int
+    height: int
+    reaction_count: int
+    comment_count: int
+    view_count: int
+    hidden_by_user: bool
+    hidden_by_mod: bool
+    deleted_by_user_date: datetime | None
+    license_id: str | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def public_sqid(self) -> str:
+        return post_sqid(self.id)
+
+
+TABLE_COLUMNS = PostRow._fields
 
 
 @dataclass(frozen=True)
@@ -139,7 +168,7 @@ def table_ordering(sort: str, direction: str) -> list[str]:
 
 @dataclass
 class TablePage:
-    rows: list[Post]
+    rows: list[PostRow]
     total: int
     number: int
     num_pages: int
@@ -195,7 +224,8 @@ def table_page(query: PostQuery, *, total: int | None = None) -> TablePage:
         scan_order = ordering
         start = offset
     page_ids = matching_posts(query).order_by(*scan_order).values("id")[start : start + limit]
-    rows = list(Post.objects.filter(id__in=page_ids).order_by(*ordering).only(*TABLE_COLUMNS))
+    found = Post.objects.filter(id__in=page_ids).order_by(*ordering)
+    rows = [PostRow(*values) for values in found.values_list(*TABLE_COLUMNS)]
     return TablePage(rows, total, number, num_pages, query.size, clamped_from)
 
 

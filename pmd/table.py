@@ -10,13 +10,20 @@ from datetime import UTC, date, timedelta
 from django.contrib.auth.models import User
 from django.template.defaultfilters import filesizeformat
 
-from posts.models import Post, art_urls
+from posts.models import art_urls
 
 from .facets import Facets, table_counts
 from .grid import grid_tiles
 from .saved_views import saved_view_counts, saved_views
 from .search import HELP, SearchRefused, search_read
-from .selectors import PostQuery, TablePage, matching_counts, month_counts, table_page
+from .selectors import (
+    PostQuery,
+    PostRow,
+    TablePage,
+    matching_counts,
+    month_counts,
+    table_page,
+)
 from .table_rows import row_html, tile_html
 from .table_state import DEFAULT_PAGE_SIZE, FORMATS, PAGE_SIZES, ZOOMS, TableState
 
@@ -33,7 +40,7 @@ class TableRow:
         "hidden", "hidden_by_user", "hidden_by_mod", "deleted_at", "license", "month", "html",
     )  # fmt: skip
 
-    def __init__(self, post: Post, art_url: Callable[[str], str]) -> None:
+    def __init__(self, post: PostRow, art_url: Callable[[str], str]) -> None:
         # Strings, not ints: the template engine localizes every number it prints.
         self.id = str(post.pk)
         self.title = post.title
@@ -72,7 +79,9 @@ class MonthGroup:
     search: str
 
 
-def _timeline(state: TableState, query: PostQuery, posts: list[Post], rows: list[TableRow]) -> None:
+def _timeline(
+    state: TableState, query: PostQuery, posts: list[PostRow], rows: list[TableRow]
+) -> None:
     """Sorted by upload date, each month's first row on the page opens a group."""
     if state.sort != "uploaded" or state.view != "live" or not posts:
         return
