@@ -69,21 +69,24 @@ _RESTORE = (
 )
 
 
+# The eye button of a row or tile, by whether its owner hid the post:
+# (action, label, hint, icon).
+_EYE_WORDS = {
+    True: ("unhide", "Unhide", "Hidden — unhide", "🙈"),
+    False: ("hide", "Hide", "Visible — hide", "👁️"),
+}
+
+
 def _visibility(row: TableRow, title: str, deleted_view: bool) -> str:
     moderated = _MODERATED if row.hidden_by_mod else ""
     if deleted_view:
         return _DELETED.format(time_tag(row.deleted_at)) + moderated
     if row.hidden_by_user:
         status = _STATUS.format("Hidden")
-        eye = _EYE.format(
-            action="unhide", id=row.id, label="Unhide", title=title, hint="Hidden — unhide",
-            icon="🙈",
-        )  # fmt: skip
     else:
         status = "" if row.hidden_by_mod else _STATUS.format("Visible")
-        eye = _EYE.format(
-            action="hide", id=row.id, label="Hide", title=title, hint="Visible — hide", icon="👁️"
-        )
+    action, label, hint, icon = _EYE_WORDS[row.hidden_by_user]
+    eye = _EYE.format(action=action, id=row.id, label=label, title=title, hint=hint, icon=icon)
     return status + eye + moderated
 
 
@@ -147,17 +150,15 @@ def _tile_actions(row: TableRow, title: str, deleted_view: bool) -> str:
 
     if deleted_view:
         return button("restore", "trash", "Restore", "Restore", "↩️")
-    if row.hidden_by_user:
-        eye = button("unhide", "eye", "Unhide", "Hidden — unhide", "🙈")
-    else:
-        eye = button("hide", "eye", "Hide", "Visible — hide", "👁️")
+    action, label, hint, icon = _EYE_WORDS[row.hidden_by_user]
+    eye = button(action, "eye", label, hint, icon)
     delete = button("delete", "trash", "Delete", "Delete", "🗑️", ' aria-haspopup="dialog"')
     return eye + delete
 
 
 def tile_html(row: TableRow, tile: GridTile, *, deleted_view: bool) -> SafeString:
     """One post's grid tile (<li>): its art at the tile's whole zoom, an
-    animation's first frame until hovered or focused (pmd-grid.js swaps in
+    animation's first frame until hovered or focused (pmd-table.js swaps in
     data-animated), and the row's actions."""
     title = escape(row.title)
     art_url = escape(row.art_url)
