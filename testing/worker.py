@@ -70,6 +70,9 @@ class CeleryWorker:
 
     def start(self, timeout: float = 60) -> CeleryWorker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        # A restart appends to the same log, whose earlier run already says
+        # " ready.": only what this start writes counts.
+        started_at = log.tell()
         self.process = subprocess.Popen(
             [
                 self.python,
@@ -101,7 +104,7 @@ class CeleryWorker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"celery worker exited: {self.log_tail()}")
-            if " ready." in self.log_path.read_text(errors="replace"):
+            if " ready." in self.log_since(started_at):
                 return self
             time.sleep(0.1)
         self.stop()
@@ -116,6 +119,11 @@ class CeleryWorker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def log_since(self, offset: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
     def log_tail(self, chars: int = 3000) -> str:
         try:

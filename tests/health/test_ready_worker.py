@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from pmd_project import heartbeat
 from tests.health.helpers import beat_ran_just_now, get
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("transactional_db")]
@@ -64,3 +65,18 @@ def test_it_turns_unavailable_when_the_worker_stops(celery_worker, staff):
         while get(client, "/health/ready").status_code != 200:
             assert time.monotonic() < deadline, "the worker was not seen again"
             time.sleep(0.2)
+
+
+def test_a_restarted_worker_consumes_once_start_returns(celery_worker):
+    """The harness's restart appends to the same log, whose first run already
+    said " ready.": start() must wait for the new process, or a test right
+    after it probes a deployment with no worker."""
+    celery_worker.stop()
+    try:
+        client = heartbeat.client(settings.CELERY_BROKER_URL, 2)
+        # A warm shutdown withdraws the heartbeat at once.
+        assert heartbeat.seconds_since_last_beat(client, celery_worker.queue) is None
+    finally:
+        celery_worker.start()
+    age = heartbeat.seconds_since_last_beat(client, celery_worker.queue)
+    assert age is not None and age < heartbeat.FRESH_SECONDS, age
