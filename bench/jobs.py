@@ -168,10 +168,20 @@ def run() -> str:
     client.force_login(owner)
     stream = None
     try:
-        stream = SseClient(f"{server.url}/api/pmd/bdr/sse", cookies=session_cookies(owner)).start()
         print(f"  jobs: {JOB_POSTS:,} posts as one job, no browser", flush=True)
-        hide_id, hide_seconds = _api_job(client, "hide", ids)
+        # Web and worker processes run for days: a first request's imports
+        # and URL resolution (1.5 s here), and the worker's and the broker
+        # connection's first use, are not part of any job. A job that changes
+        # nothing (its posts are all visible) pays them before the timing.
+        _api_job(client, "unhide", ids[:128])
+        # No page open, as the target says: a stream's reader would share the
+        # machine's two cores with the worker.
+        _, hide_seconds = _api_job(client, "hide", ids)
         _, unhide_seconds = _api_job(client, "unhide", ids)
+        print("  jobs: the same with a page's stream open (event delays)", flush=True)
+        stream = SseClient(f"{server.url}/api/pmd/bdr/sse", cookies=session_cookies(owner)).start()
+        hide_id, streamed_hide_seconds = _api_job(client, "hide", ids)
+        _, streamed_unhide_seconds = _api_job(client, "unhide", ids)
         events = []
         while True:
             try:
@@ -228,7 +238,10 @@ def run() -> str:
             f"| the same {JOB_POSTS:,} from the page as one job (dialog's button → "
             f"“Hid {JOB_POSTS:,} posts.” shown from the events) | hide {page['job hide']:.1f} s, "
             f"unhide {page['job unhide']:.1f} s | |",
-            f"| chunk commit → its `job_update` event on a stream ({len(delays)} chunks) | median "
+            f"| the same two jobs with a page's event stream open | hide "
+            f"{streamed_hide_seconds:.1f} s, unhide {streamed_unhide_seconds:.1f} s | |",
+            f"| chunk commit → its `job_update` event on that stream ({len(delays)} chunks) "
+            f"| median "
             f"{median(delays or [0]):.0f} ms, p95 {p95(delays or [0]):.0f} ms, "
             f"slowest {max(delays or [0]):.0f} ms {ok_latency} "
             f"| p95 ≤ {LATENCY_TARGET_MS} ms |",
