@@ -71,12 +71,15 @@ def test_a_restarted_worker_consumes_once_start_returns(celery_worker):
     """The harness's restart appends to the same log, whose first run already
     said " ready.": start() must wait for the new process, or a test right
     after it probes a deployment with no worker."""
+    client = heartbeat.client(settings.CELERY_BROKER_URL, 2)
+    key = heartbeat.heartbeat_key(celery_worker.queue)
     celery_worker.stop()
     try:
-        client = heartbeat.client(settings.CELERY_BROKER_URL, 2)
-        # A warm shutdown withdraws the heartbeat at once.
-        assert heartbeat.seconds_since_last_beat(client, celery_worker.queue) is None
+        # A warm shutdown withdraws this worker's entry at once. (The queue's
+        # set may still hold a worker another test killed: its entry ages.)
+        assert client.zscore(key, celery_worker.node) is None
     finally:
         celery_worker.start()
+    assert client.zscore(key, celery_worker.node) is not None
     age = heartbeat.seconds_since_last_beat(client, celery_worker.queue)
     assert age is not None and age < heartbeat.FRESH_SECONDS, age
