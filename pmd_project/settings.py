@@ -286,6 +286,13 @@ PMD_VAULT_CONNECT_TIMEOUT_SECONDS = env.int(
     "PMD_VAULT_CONNECT_TIMEOUT_SECONDS", 3, validate=at_least(1)
 )
 PMD_VAULT_READ_TIMEOUT_SECONDS = env.int("PMD_VAULT_READ_TIMEOUT_SECONDS", 3, validate=at_least(1))
+# Except for the worker's uploads: completing a multipart upload, the store
+# puts the parts together before it answers, which takes seconds for a ZIP of
+# gigabytes (S3 answers in the meantime with whitespace, many compatible stores
+# with nothing). The build's lease stays fresh while it waits.
+PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS = env.int(
+    "PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS", 120, validate=at_least(1)
+)
 PMD_SCRATCH_DIR = env.path("PMD_SCRATCH_DIR", Path(tempfile.gettempdir()) / "pmd-scratch")
 
 

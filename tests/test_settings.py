@@ -181,6 +181,12 @@ FILE_CASES = {
         lambda s: s["STORAGES"]["vault"]["OPTIONS"]["client_config"].read_timeout,
         20,
     ),
+    "PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS": (
+        {"PMD_VAULT_URL": "s3://b"},
+        "300",
+        lambda s: s["PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS"],
+        300,
+    ),
     "PMD_SCRATCH_DIR": ({}, "/srv/scratch", lambda s: str(s["PMD_SCRATCH_DIR"]), "/srv/scratch"),
     "PMD_BDR_GIVE_UP_HOURS": ({}, "48", lambda s: s["PMD_BDR_GIVE_UP_HOURS"], 48),
     "PMD_EMAIL_MAX_RETRIES": ({}, "2", lambda s: s["PMD_EMAIL_MAX_RETRIES"], 2),

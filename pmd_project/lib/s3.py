@@ -75,12 +75,15 @@ def store_client(storage: Any) -> Any:
     return client
 
 
-def _new_client(storage: Any, *, endpoint_url: str | None, unsigned: bool = False) -> Any:
+def _new_client(
+    storage: Any, *, endpoint_url: str | None, unsigned: bool = False, config: Any = None
+) -> Any:
     """A client of `storage`'s bucket at `endpoint_url`, configured as
-    django-storages configures its own (timeouts and retries included)."""
+    django-storages configures its own (timeouts and retries included),
+    with `config`'s settings over them."""
     import boto3
 
-    config = storage.client_config
+    config = storage.client_config if config is None else storage.client_config.merge(config)
     if unsigned:
         from botocore import UNSIGNED
         from botocore.config import Config
@@ -99,6 +102,24 @@ def _new_client(storage: Any, *, endpoint_url: str | None, unsigned: bool = Fals
         verify=storage.verify,
         config=config,
     )
+
+
+def upload_client(storage: Any) -> Any:
+    """The client the worker uploads ZIPs with: the store's, waiting
+    PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS for an answer instead of the few
+    seconds a request may wait, since a store completing a multipart upload
+    of gigabytes answers only once the parts are put together."""
+    from botocore.config import Config
+
+    timeout = settings.PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS
+    key = ("upload", timeout, *_store_key(storage))
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = _new_client(
+                storage, endpoint_url=storage.endpoint_url, config=Config(read_timeout=timeout)
+            )
+    return client
 
 
 def presign_client(storage: Any) -> Any:

@@ -36,7 +36,14 @@ from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from pmd_project.lib.files import GONE, stream_file_response
-from pmd_project.lib.s3 import object_key, presign_client, store_client, store_origin, store_problem
+from pmd_project.lib.s3 import (
+    object_key,
+    presign_client,
+    store_client,
+    store_origin,
+    store_problem,
+    upload_client,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -280,7 +287,7 @@ class BucketVault:
             max_concurrency=UPLOAD_CONCURRENCY,
             use_threads=True,
         )
-        with TransferManager(self.client, config) as manager:
+        with TransferManager(upload_client(self.storage), config) as manager:
             future = manager.upload(
                 str(path), self.bucket, self.key(name), extra_args={"ContentType": content_type}
             )

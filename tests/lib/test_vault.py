@@ -81,3 +81,30 @@ def test_work_goes_beside_its_name_in_a_folder_and_to_scratch_for_a_bucket(store
     else:
         assert folder == store.path("bdr/abc")
         assert store.local_folder("bdr") == store.path("bdr")
+
+
+def test_a_bucket_uploads_with_a_longer_wait_for_answers_than_requests_have(
+    s3_vault, settings, tmp_path
+):
+    """Completing a multipart upload of gigabytes, a store answers only once
+    it has put the parts together: seconds that a request's 3 s read timeout
+    turned into a failed build (moto, 2.56 GB)."""
+    from pmd_project.lib.s3 import upload_client
+
+    store = vault()
+    settings.PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS = 77
+    client = upload_client(store.storage)
+    assert client.meta.config.read_timeout == 77
+    assert client.meta.config.connect_timeout == settings.PMD_VAULT_CONNECT_TIMEOUT_SECONDS
+    assert store.client.meta.config.read_timeout == settings.PMD_VAULT_READ_TIMEOUT_SECONDS < 77
+    # The same bucket, with the same credentials: what it uploads reads back.
+    path = tmp_path / "upload.bin"
+    path.write_bytes(b"\x00pixels" * 1000)
+    name = _name()
+    store.upload(path, name, content_type="application/zip", heartbeat=lambda: None)
+    try:
+        source, size = store.open_for_reading(name)
+        with source:
+            assert (source.read(), size) == (path.read_bytes(), 7000)
+    finally:
+        store.delete(name)
