@@ -71,7 +71,7 @@ def store_client(storage: Any) -> Any:
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = storage.connection.meta.client
+            client = _clients[key] = _new_client(storage, endpoint_url=storage.endpoint_url)
     return client
 
 
@@ -80,7 +80,7 @@ def _new_client(
 ) -> Any:
     """A client of `storage`'s bucket at `endpoint_url`, configured as
     django-storages configures its own (timeouts and retries included),
-    with `config`'s settings over them."""
+    with `config`'s settings over them. Call holding _clients_lock."""
     import boto3
 
     config = storage.client_config if config is None else storage.client_config.merge(config)
@@ -89,11 +89,17 @@ def _new_client(
         from botocore.config import Config
 
         config = config.merge(Config(signature_version=UNSIGNED))
-    session = boto3.Session(
-        aws_access_key_id=storage.access_key,
-        aws_secret_access_key=storage.secret_key,
-        aws_session_token=storage.security_token,
-    )
+    # One session per store: the clients of a session share the S3 model it
+    # loads (about 13 MB), which a session of each client would load again.
+    # A session is not thread-safe; the lock held here serializes its use.
+    session_key = ("session", *_store_key(storage))
+    session = _clients.get(session_key)
+    if session is None:
+        session = _clients[session_key] = boto3.Session(
+            aws_access_key_id=storage.access_key,
+            aws_secret_access_key=storage.secret_key,
+            aws_session_token=storage.security_token,
+        )
     return session.client(
         "s3",
         region_name=storage.region_name,

@@ -301,7 +301,9 @@ class BucketVault:
             future.result()
 
     def delete(self, name: str) -> None:
-        self.storage.delete(name)
+        # The process's one client, as every other call here: django-storages'
+        # own would load a second S3 model into a worker that only deletes.
+        self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
 
     def clear_prefix(self, prefix: str, *, keep: str | None = None) -> None:
         """Delete everything under `prefix` but the object `keep`, the
