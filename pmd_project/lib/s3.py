@@ -1,6 +1,7 @@
 """The S3 clients of a bucket vault (pmd_project.lib.vault.BucketVault): one
 per store for the whole process, the one that signs the URLs browsers are sent
-to, the store's address as browsers reach it, and what a failure was, in words.
+to, the one the worker uploads with (all from one session per store), the
+store's address as browsers reach it, and what a failure was, in words.
 """
 
 from __future__ import annotations
