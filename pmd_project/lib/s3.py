@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,11 +69,17 @@ def store_client(storage: Any) -> Any:
     makes one per thread, and under ASGI every request runs on a thread of
     its own: a client per request costs milliseconds and megabytes. boto3's
     clients are thread-safe (its resources are not)."""
-    key = _store_key(storage)
+    return _cached_client(
+        _store_key(storage), lambda: _new_client(storage, endpoint_url=storage.endpoint_url)
+    )
+
+
+def _cached_client(key: tuple, make: Callable[[], Any]) -> Any:
+    """The process's client under `key`, made by `make()` the first time."""
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = _new_client(storage, endpoint_url=storage.endpoint_url)
+            client = _clients[key] = make()
     return client
 
 
@@ -119,14 +126,12 @@ def upload_client(storage: Any) -> Any:
     from botocore.config import Config
 
     timeout = settings.PMD_VAULT_UPLOAD_READ_TIMEOUT_SECONDS
-    key = ("upload", timeout, *_store_key(storage))
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = _new_client(
-                storage, endpoint_url=storage.endpoint_url, config=Config(read_timeout=timeout)
-            )
-    return client
+    return _cached_client(
+        ("upload", timeout, *_store_key(storage)),
+        lambda: _new_client(
+            storage, endpoint_url=storage.endpoint_url, config=Config(read_timeout=timeout)
+        ),
+    )
 
 
 def presign_client(storage: Any) -> Any:
@@ -137,12 +142,9 @@ def presign_client(storage: Any) -> Any:
     public = settings.PMD_VAULT_PUBLIC_URL
     if not public:
         return store_client(storage)
-    key = ("presign", *_store_key(storage))
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = _new_client(storage, endpoint_url=public)
-    return client
+    return _cached_client(
+        ("presign", *_store_key(storage)), lambda: _new_client(storage, endpoint_url=public)
+    )
 
 
 def store_origin(storage: Any) -> str | None:
