@@ -3,15 +3,19 @@ and staff see when a service is missing."""
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
 import pytest
+import redis
 from django.test import Client
 from django.utils import timezone
 from health_check.exceptions import ServiceUnavailable
 
+from pmd_project import heartbeat
+from pmd_project.celery import app as celery_app
 from pmd_project.health import BeatLastRun
 from testing.live import AsgiServer, free_port
 from testing.services import require_redis
@@ -60,7 +64,18 @@ class TestLive:
             server.stop()
 
 
-@pytest.mark.usefixtures("transactional_db")
+@pytest.fixture
+def no_worker_heard_of():
+    """No worker runs in this module, but one a fault test SIGKILLed moments
+    before left its heartbeat entry on the queue, fresh for FRESH_SECONDS (as
+    in production): these tests start from a queue no worker ever wrote to."""
+    queue = celery_app.conf.task_default_queue
+    # No Redis: no entry either (the tests that need Redis ask for it).
+    with contextlib.suppress(redis.RedisError):
+        heartbeat.client(celery_app.conf.broker_url, 2).delete(heartbeat.heartbeat_key(queue))
+
+
+@pytest.mark.usefixtures("transactional_db", "no_worker_heard_of")
 class TestReadyWithoutAWorker:
     def test_staff_see_which_check_failed(self, staff_client):
         require_redis()
